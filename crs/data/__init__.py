@@ -1,0 +1,1 @@
+"""Loaders for the six datasets, validation with file:line errors, and the ReDial split."""
