@@ -59,24 +59,31 @@ def apply_stop(deltas: Iterable[str], stop: Sequence[str]) -> Iterator[str]:
     A stop string can straddle two deltas, so the tail that could still be the
     start of a stop string is held back until the next delta decides it.
     """
-    if not stop:
-        yield from deltas
-        return
-    hold = max(len(s) for s in stop) - 1
-    buf = ""
-    for delta in deltas:
-        buf += delta
-        cut = min((i for i in (buf.find(s) for s in stop) if i >= 0), default=-1)
-        if cut >= 0:
-            if cut:
-                yield buf[:cut]
+    try:
+        if not stop:
+            yield from deltas
             return
-        if len(buf) > hold:
-            safe = len(buf) - hold
-            yield buf[:safe]
-            buf = buf[safe:]
-    if buf:
-        yield buf
+        hold = max(len(s) for s in stop) - 1
+        buf = ""
+        for delta in deltas:
+            buf += delta
+            cut = min((i for i in (buf.find(s) for s in stop) if i >= 0), default=-1)
+            if cut >= 0:
+                if cut:
+                    yield buf[:cut]
+                return
+            if len(buf) > hold:
+                safe = len(buf) - hold
+                yield buf[:safe]
+                buf = buf[safe:]
+        if buf:
+            yield buf
+    finally:
+        # Closing the source tells a backend to stop generating (and free its
+        # thread or HTTP connection) as soon as the caller has what it needs.
+        close = getattr(deltas, "close", None)
+        if close is not None:
+            close()
 
 
 class LLMBackend(ABC):

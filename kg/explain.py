@@ -1,0 +1,92 @@
+"""Explanation paths: short KG paths from what the user liked to a recommended movie."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from kg.graph import neighbours
+
+# Which shared neighbours make the most convincing reason, best first.
+PRIORITY = ("directing", "writing", "cast", "keyword", "genre", "company")
+PHRASES = {
+    "directing": "also directed by {x}",
+    "writing": "also written by {x}",
+    "cast": "also starring {x}",
+    "keyword": "also tagged \u201c{x}\u201d",
+    "genre": "also a {x} film",
+    "company": "also from {x}",
+}
+
+
+@dataclass
+class Explanation:
+    source: int | None  # the liked entity the path starts from
+    via: int | None  # the shared neighbour
+    relation: str
+    text: str
+
+    def path(self) -> list[int]:
+        return [n for n in (self.source, self.via) if n is not None]
+
+
+def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 2) -> list[Explanation]:
+    """Up to `max_paths` reasons why `target` (a movie entity) fits the `liked` entities.
+
+    A liked movie gives a two-hop path liked → shared person/genre/keyword → target; a liked
+    person, genre or keyword that the target links to directly gives a one-hop path.
+    """
+    target_nb = neighbours(g, target, PRIORITY)
+    found: list[tuple[int, int, Explanation]] = []
+    for rank_liked, src in enumerate(liked):
+        if src == target or src not in g:
+            continue
+        if src in target_nb:  # one hop: the user liked this person/genre/keyword itself
+            rel = min(target_nb[src], key=PRIORITY.index)
+            text = _phrase(rel, g.nodes[src]["name"]).replace("also ", "", 1)
+            found.append((PRIORITY.index(rel), rank_liked, Explanation(src, None, rel, text)))
+            continue
+        if g.nodes[src].get("type") != "movie":
+            continue
+        for nb, rels in neighbours(g, src, PRIORITY).items():
+            shared = rels & target_nb.get(nb, set())
+            if shared:
+                rel = min(shared, key=PRIORITY.index)
+                text = _phrase(rel, g.nodes[nb]["name"])
+                found.append((PRIORITY.index(rel), rank_liked, Explanation(src, nb, rel, text)))
+    found.sort(key=lambda x: (x[0], x[1]))
+    out, seen_rel = [], set()
+    for _, _, e in found:
+        # One reason per relation reads better than three cast members.
+        if e.relation in seen_rel:
+            continue
+        seen_rel.add(e.relation)
+        out.append(e)
+        if len(out) == max_paths:
+            break
+    return out
+
+
+def reason(g: nx.MultiDiGraph, liked: list[int], target: int) -> str:
+    """One sentence of KG reasons, or a description from the movie's own genres when no path exists."""
+    paths = explain(g, liked, target)
+    if paths:
+        by_source: dict[int, list[str]] = {}
+        for e in paths:
+            by_source.setdefault(e.source, []).append(e.text)
+        parts = []
+        for src, texts in by_source.items():
+            prefix = f"Like {g.nodes[src]['name']}: " if g.nodes[src].get("type") == "movie" else ""
+            parts.append(prefix + "; ".join(texts))
+        text = ". ".join(parts)
+        return text[0].upper() + text[1:]
+    genres = [g.nodes[n]["name"] for n in neighbours(g, target, ("genre",))]
+    if not genres:
+        return "A popular pick in the catalogue"
+    desc = " and ".join(genres[:2])
+    return f"{'An' if desc[0] in 'aeiou' else 'A'} {desc} film"
+
+
+def _phrase(rel: str, name: str) -> str:
+    return PHRASES[rel].format(x=name)
