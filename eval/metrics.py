@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from typing import Callable, Hashable, Iterable, NamedTuple, Sequence
 
 import numpy as np

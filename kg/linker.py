@@ -77,6 +77,8 @@ def _cue(tokens: list[str], k: int) -> str | None:
 
 def polarity_at(tokens: list[str], pos: int) -> str:
     """Polarity for a mention at token `pos` of a clause: the nearest cue before it, else after it."""
+    if any(t in NEGATIONS for t in tokens[max(0, pos - 2):pos]):  # "no horror", "not Tom Cruise"
+        return "disliked"
     for k in range(min(pos, len(tokens)) - 1, -1, -1):
         pol = _cue(tokens, k)
         if pol:
@@ -172,7 +174,7 @@ class EntityLinker:
         """Short titles ('Up', 'Her', 'It') are common words: require capitals or being long."""
         if n >= 3 or (n == 2 and len(gram) >= 8):
             return True
-        return self._capitalised(raw_tokens, i, n) and i > 0 and (gram not in self.names or n == 2)
+        return self._capitalised(raw_tokens, i, n) and i > 0
 
     @staticmethod
     def _capitalised(raw_tokens: list[str], i: int, n: int) -> bool:

@@ -64,8 +64,9 @@ class HFBackend(LLMBackend):
     """A Hugging Face causal LM from a local directory, or an already-built model.
 
     The model loads on first use (``.model``, ``.tokenizer`` or a generation
-    call), so building a backend is cheap. Prompts longer than the context are
-    cut from the left, keeping the most recent text.
+    call), so building a backend is cheap. Prompts longer than the context
+    (or ``max_context`` tokens, when given) are cut from the left, keeping the
+    most recent text.
     """
 
     name = "hf"
@@ -79,11 +80,14 @@ class HFBackend(LLMBackend):
         model: Any = None,
         tokenizer: Any = None,
         gguf_file: str | None = None,
+        max_context: int | None = None,
     ) -> None:
         if model_dir is None and (model is None or tokenizer is None):
             raise GenerationError("HFBackend needs model_dir, or both model= and tokenizer=")
         self.model_dir = Path(model_dir).expanduser() if model_dir is not None else None
         self.gguf_file = gguf_file
+        # A cap below the model's own context: prefilling 8k tokens on a CPU takes minutes.
+        self.max_context = max_context
         self._device_arg = device
         self._dtype_arg = dtype
         self._model = model
@@ -160,7 +164,7 @@ class HFBackend(LLMBackend):
             # Tokenizers without a limit report a huge sentinel (about 1e30).
             n = getattr(self.tokenizer, "model_max_length", 0)
             n = n if 0 < n < 10**7 else _DEFAULT_CONTEXT
-        return int(n)
+        return int(min(n, self.max_context) if self.max_context else n)
 
     # -- prompting -------------------------------------------------------------
 

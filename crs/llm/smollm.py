@@ -65,17 +65,19 @@ def ensure_smollm(cache: str | Path | None = None) -> Path:
     target = Path(cache).expanduser() if cache is not None else default_cache()
     if (target / MARKER).is_file():
         return target
-    gguf = smollm_gguf_path()
     if target.exists() and any(target.iterdir()):
         raise GenerationError(
             f"{target} exists but holds no finished conversion ({MARKER} is missing); "
             "delete it and run again"
         )
+    gguf = smollm_gguf_path()
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         seconds = _convert(gguf, tmp)
         (tmp / MARKER).write_text(json.dumps(_provenance(gguf, seconds), indent=2) + "\n")
+        _make_readable(tmp)
         if target.exists():
             target.rmdir()  # empty (checked above); rename cannot replace a folder on every OS
         os.rename(tmp, target)
@@ -89,14 +91,35 @@ def ensure_smollm(cache: str | Path | None = None) -> Path:
     return target
 
 
+def _remove_stale_temps(target: Path, max_age_s: float = 3600) -> None:
+    """Delete temporary folders left by conversions that were killed outright (SIGKILL, power loss)."""
+    for old in target.parent.glob(f".{target.name}.tmp-*"):
+        try:
+            if time.time() - old.stat().st_mtime > max_age_s:  # younger ones may be converting right now
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def _make_readable(folder: Path) -> None:
+    """Make the model world-readable like a normal install: mkdtemp and safetensors create it private."""
+    os.chmod(folder, 0o755)
+    for path in folder.iterdir():
+        os.chmod(path, 0o644)
+
+
 def _convert(gguf: Path, out: Path) -> float:
     """De-quantise the GGUF model and save it as safetensors; returns the seconds taken."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
     start = time.perf_counter()
     try:
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        # dequantize=True yields a plain dense model; without it transformers 5
+        # keeps the model marked as GGUF-quantised and refuses to save it.
+        model = AutoModelForCausalLM.from_pretrained(
+            gguf.parent, gguf_file=gguf.name, quantization_config=GgufConfig(dequantize=True)
+        )
     except ImportError as exc:  # transformers needs the `gguf` package to read GGUF files
         raise GenerationError(f"reading {gguf.name} needs the gguf package: pip install gguf ({exc})") from exc
     model.save_pretrained(out, safe_serialization=True)
@@ -117,10 +140,18 @@ def _provenance(gguf: Path, seconds: float) -> dict[str, Any]:
     }
 
 
-def smollm_backend(cache: str | Path | None = None, device: str | None = "auto", dtype: Any = None):
-    """An :class:`~crs.llm.hf.HFBackend` over SmolLM2-135M-Instruct (converting it if needed)."""
+def smollm_backend(
+    cache: str | Path | None = None,
+    device: str | None = "auto",
+    dtype: Any = None,
+    max_context: int | None = None,
+):
+    """An :class:`~crs.llm.hf.HFBackend` over SmolLM2-135M-Instruct (converting it if needed).
+
+    Its context is 8192 tokens; ``max_context`` caps it to keep CPU prefill fast.
+    """
     from crs.llm.hf import HFBackend
 
-    backend = HFBackend(ensure_smollm(cache), device=device, dtype=dtype)
+    backend = HFBackend(ensure_smollm(cache), device=device, dtype=dtype, max_context=max_context)
     backend.name = "smollm2"
     return backend

@@ -1,0 +1,147 @@
+"""The `crs` command: data, evaluation, chat, the app, and one-time preparation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+# Offline by default: nothing may reach a model hub at run time.
+for _k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    os.environ.setdefault(_k, "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def _add_llm_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--llm", default="smollm2", help="LLM backend: smollm2 (default), hf, openai, tiny")
+    p.add_argument("--model-dir", help="Hugging Face model folder (with --llm hf)")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (with --llm openai)")
+    p.add_argument("--model", dest="llm_model", help="model name at the endpoint (with --llm openai)")
+    p.add_argument("--recommender", default="text", help="recommender name (see `crs eval rec --help`)")
+
+
+def _llm_kwargs(args) -> dict:
+    if args.llm == "hf":
+        if not args.model_dir:
+            raise SystemExit("error: --llm hf needs --model-dir PATH")
+        return {"model_dir": args.model_dir}
+    if args.llm == "openai":
+        if not (args.base_url and args.llm_model):
+            raise SystemExit("error: --llm openai needs --base-url URL and --model NAME")
+        return {"base_url": args.base_url, "model": args.llm_model}
+    return {}
+
+
+def cmd_data_check(args) -> int:
+    from crs.data.check import check_all, format_reports
+
+    reports = check_all(strict=args.strict, verify_hashes=not args.no_hash)
+    print(format_reports(reports))
+    ok = all(r.ok for r in reports)
+    print("\nall datasets ok" if ok else "\nsome datasets FAILED (see errors above)")
+    return 0 if ok else 1
+
+
+def cmd_eval_link(args) -> int:
+    from eval.link_eval import evaluate_linker
+
+    res = evaluate_linker(out=args.out, limit=args.limit)
+    print(json.dumps(res, indent=2))
+    return 0
+
+
+def cmd_eval_rec(args) -> int:
+    from eval.rec_eval import evaluate_recommender
+
+    res = evaluate_recommender(args.model, split=args.split, protocol=args.protocol, out=args.out,
+                               batch_size=args.batch_size, limit=args.limit, seed=args.seed)
+    print(json.dumps(res, indent=2))
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from apps.terminal import chat_loop
+    from crs.dialogue.factory import build_manager
+
+    manager = build_manager(args.llm, args.recommender, _llm_kwargs(args))
+    return chat_loop(manager, messages=args.message)
+
+
+def cmd_app(args) -> int:
+    from apps.gradio_app import launch
+
+    launch(host=args.host, port=args.port, llm=args.llm, recommender=args.recommender, llm_kwargs=_llm_kwargs(args))
+    return 0
+
+
+def cmd_prepare(args) -> int:
+    from apps.prepare import prepare
+
+    prepare(llm=not args.skip_llm)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crs", description="Conversational movie recommender: data, evaluation, chat, app.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="dataset tools").add_subparsers(dest="data_command", required=True)
+    p = data.add_parser("check", help="load every dataset, print counts, verify hashes; non-zero exit on problems")
+    p.add_argument("--strict", action="store_true", help="treat any skipped line as a failure")
+    p.add_argument("--no-hash", action="store_true", help="skip the sha256 comparison with data/manifest.json")
+    p.set_defaults(func=cmd_data_check)
+
+    ev = sub.add_parser("eval", help="evaluation runs").add_subparsers(dest="eval_command", required=True)
+    p = ev.add_parser("link", help="entity linker against tmdkg/utterance_entities.jsonl (P/R/F1)")
+    p.add_argument("--out", help="run directory (default runs/<date>-link)")
+    p.add_argument("--limit", type=int, help="only the first N utterances")
+    p.set_defaults(func=cmd_eval_link)
+    p = ev.add_parser("rec", help="ReDial recommendation: Recall/NDCG/MRR@1/10/50 over all movies")
+    from crs.recommenders import REGISTRY
+
+    p.add_argument("--model", default="popularity", choices=sorted(REGISTRY), help="registered recommender")
+    p.add_argument("--split", default="test", choices=["test", "valid"], help="ReDial split (test = official test)")
+    p.add_argument("--protocol", default="crslab", choices=["crslab", "new-items"],
+                   help="crslab: all movies in the turn; new-items: movies not mentioned before (KECRS)")
+    p.add_argument("--out", help="run directory (default runs/<date>-rec-<model>-<protocol>)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--limit", type=int, help="only the first N recommender turns (smoke runs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_eval_rec)
+
+    p = sub.add_parser("chat", help="chat in the terminal (same dialogue manager as the app)")
+    _add_llm_args(p)
+    p.add_argument("--message", "-m", action="append", help="send this message and exit (repeatable)")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("app", help="launch the Gradio app")
+    _add_llm_args(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_app)
+
+    p = sub.add_parser("prepare", help="check data and build cached artefacts (model conversion, embeddings)")
+    p.add_argument("--skip-llm", action="store_true", help="do not convert the default LLM")
+    p.set_defaults(func=cmd_prepare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from crs.data.errors import DataError
+    from crs.paths import DataDirError
+
+    try:
+        return args.func(args) or 0
+    except (DataDirError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

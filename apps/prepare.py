@@ -1,0 +1,33 @@
+"""`crs prepare` (run by `make app`): check the data and build cached artefacts once."""
+
+from __future__ import annotations
+
+import time
+
+
+def prepare(llm: bool = True, embeddings: bool = True) -> None:
+    """Idempotent: every step is cached in $CRS_HOME, so a second run takes seconds."""
+    from crs.data.check import check_all, format_reports
+    from crs.paths import cache_dir
+
+    t0 = time.time()
+    reports = check_all(verify_hashes=False)
+    if not all(r.ok for r in reports):
+        print(format_reports(reports))
+        raise SystemExit("data check failed; run `crs data check` for details")
+    print(f"[prepare] data ok ({time.time() - t0:.1f}s); cache: {cache_dir()}")
+    if llm:
+        from crs.llm import ensure_smollm
+
+        t = time.time()
+        path = ensure_smollm()
+        print(f"[prepare] LLM ready at {path} ({time.time() - t:.1f}s)")
+    if embeddings:
+        from crs.data.movies import cached_catalog
+        from crs.embeddings import cached_embeddings
+
+        t = time.time()
+        print("[prepare] movie text embeddings (first run: several minutes on 2 CPU cores)…")
+        cached_embeddings("movies", [m.text() for m in cached_catalog().movies])
+        print(f"[prepare] embeddings ready ({time.time() - t:.1f}s)")
+    print(f"[prepare] done in {time.time() - t0:.1f}s")

@@ -1,0 +1,1 @@
+"""The dialogue manager: state tracking, policy, grounded prompts, post-checked streaming replies."""

@@ -1,0 +1,20 @@
+"""Build a DialogueManager from names: which LLM backend, which recommender."""
+
+from __future__ import annotations
+
+from crs.dialogue.manager import DialogueManager, ManagerConfig
+
+
+def build_manager(llm: str = "smollm2", recommender: str = "text", llm_kwargs: dict | None = None,
+                  config: ManagerConfig | None = None, llm_backend=None) -> DialogueManager:
+    """Load data, KG, linker, recommender and LLM (lazily where they allow) and wire them up."""
+    from crs.data.movies import cached_catalog
+    from crs.llm import load_backend
+    from crs.recommenders import load_recommender
+    from kg.graph import cached_graph
+    from kg.linker import cached_linker
+
+    catalog = cached_catalog()
+    backend = llm_backend if llm_backend is not None else load_backend(llm, **(llm_kwargs or {}))
+    return DialogueManager(backend, load_recommender(recommender, catalog), cached_linker(), cached_graph(),
+                           catalog, config)

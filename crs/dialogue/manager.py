@@ -1,0 +1,164 @@
+"""DialogueManager.respond(state, message): link, update state, decide, rank, explain, phrase, post-check."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from crs.data.movies import Catalog
+from crs.dialogue import policy
+from crs.dialogue.events import Card, Event, Notice, Recommendations, TextDelta, TurnDone
+from crs.dialogue.postcheck import GroundingCheck
+from crs.dialogue.prompt import build_messages, fallback_reply
+from crs.dialogue.state import DialogueState
+from crs.llm.base import GenerationError, LLMBackend
+from crs.recommenders.base import RecContext, Recommender
+from kg.explain import reason
+from kg.graph import neighbours
+from kg.linker import EntityLinker
+
+MAX_MESSAGE_CHARS = 2000
+_QUOTED = re.compile(r"[\"“']([^\"”']{2,80})[\"”']")
+_LOVED_UNKNOWN = re.compile(r"\b(?:loved|liked|enjoyed|watched|saw|seen)\s+([A-Z][\w':-]*(?:\s+[A-Z0-9][\w':-]*)*)")
+
+
+@dataclass
+class ManagerConfig:
+    n_cards: int = 3
+    candidates: int = 200  # re-ranked with KG constraints
+    entity_bonus: float = 0.75  # in standard deviations, per liked person/genre/keyword linked
+    max_new_tokens: int = 80
+    temperature: float = 0.0
+
+
+class DialogueManager:
+    """One manager serves many sessions; all per-user data lives in DialogueState."""
+
+    def __init__(self, llm: LLMBackend, recommender: Recommender, linker: EntityLinker, graph,
+                 catalog: Catalog, config: ManagerConfig | None = None):
+        self.llm, self.rec, self.linker, self.graph, self.catalog = llm, recommender, linker, graph, catalog
+        self.config = config or ManagerConfig()
+
+    # ------------------------------------------------------------------ public
+    def respond(self, state: DialogueState, message: str) -> Iterator[Event]:
+        """Yield events for one user message; bad input yields a Notice and a TurnDone, never raises."""
+        message = (message or "").strip()
+        if not message:
+            yield Notice("Please type a message: a movie you liked, a genre, or an actor.", "warning")
+            yield TurnDone("error", "")
+            return
+        if len(message) > MAX_MESSAGE_CHARS:
+            yield Notice(f"Your message is {len(message):,} characters long; I read the first "
+                         f"{MAX_MESSAGE_CHARS:,}.", "warning")
+            message = message[:MAX_MESSAGE_CHARS]
+        link = self.linker.link(message)
+        unknown = self._unknown_titles(message, link)
+        if unknown:
+            yield Notice(f"I couldn't find {unknown!r} in my catalogue of {len(self.catalog):,} movies.", "warning")
+            # Words of an unknown title ("Quest") must not become preferences.
+            link = self.linker.link(message.replace(unknown, " "))
+        state.update(link)
+        action = policy.decide(state, message, link)
+        state.history.append(("user", message))
+        cards: list[Card] = []
+        if action == policy.RECOMMEND:
+            cards = self.recommend(state)
+            if not cards:
+                action = policy.ASK
+        elif action == policy.EXPLAIN:
+            cards = state.last_cards
+        if cards:
+            yield Recommendations(cards)
+        text = ""
+        for delta in self._phrase(action, state, cards, message):
+            text += delta
+            yield TextDelta(delta)
+        state.history.append(("assistant", text))
+        yield TurnDone(action, text)
+
+    def recommend(self, state: DialogueState) -> list[Card]:
+        """Top cards for the state: recommender scores, KG constraints, exclusions."""
+        ctx = self.context(state)
+        scores = np.asarray(self.rec.score([ctx])[0], dtype=np.float64).copy()
+        excluded = state.excluded()
+        if excluded:
+            scores[list(excluded)] = -np.inf
+        n = min(self.config.candidates, int(np.isfinite(scores).sum()))
+        if n == 0:
+            return []
+        cand = np.argpartition(-scores, n - 1)[:n]
+        # Standardise so the KG bonus means the same for every recommender's score scale.
+        z = (scores[cand] - scores[cand].mean()) / (scores[cand].std() + 1e-9)
+        adjusted = {int(i): zi + self._kg_adjust(int(i), state) for i, zi in zip(cand, z)}
+        best = sorted((i for i in adjusted if np.isfinite(adjusted[i])), key=lambda i: -adjusted[i])
+        cards = [self.card(i, state) for i in best[: self.config.n_cards]]
+        state.recommended.extend(c.item for c in cards)
+        state.last_cards = cards
+        return cards
+
+    def context(self, state: DialogueState) -> RecContext:
+        user_text = "\n".join(f"User: {t}" for r, t in state.history if r == "user")
+        return RecContext(
+            text=f"{self.preferences(state)}\n{user_text}".strip(),
+            liked=list(state.liked_items), disliked=list(state.disliked_items),
+            mentioned=list(state.mentioned_items),
+            entities=[(e, "liked") for e in state.liked_entities] + [(e, "disliked") for e in state.disliked_entities],
+        )
+
+    def preferences(self, state: DialogueState) -> str:
+        """The state in words, for the recommender's text and the prompt."""
+        name = lambda e: self.graph.nodes[e]["name"]  # noqa: E731
+        parts = []
+        if state.liked_items:
+            parts.append("likes " + ", ".join(self.catalog[i].display for i in state.liked_items[-5:]))
+        if state.liked_entities:
+            parts.append("enjoys " + ", ".join(name(e) for e in state.liked_entities[-6:]))
+        if state.disliked_items or state.disliked_entities:
+            bad = [self.catalog[i].display for i in state.disliked_items[-3:]] + [name(e) for e in state.disliked_entities[-4:]]
+            parts.append("does not want " + ", ".join(bad))
+        return ("The user " + "; ".join(parts) + ".") if parts else ""
+
+    def card(self, item: int, state: DialogueState) -> Card:
+        m = self.catalog[item]
+        liked = [self.catalog[i].entity for i in reversed(state.liked_items)] + list(reversed(state.liked_entities))
+        return Card(item, m.title, m.year, m.genres, m.plot, reason(self.graph, liked, m.entity), m.directors, m.stars)
+
+    # ------------------------------------------------------------------ helpers
+    def _kg_adjust(self, item: int, state: DialogueState) -> float:
+        if not (state.liked_entities or state.disliked_entities):
+            return 0.0
+        nb = neighbours(self.graph, self.catalog[item].entity)
+        if any(e in nb for e in state.disliked_entities):
+            return -np.inf  # a hard constraint: "no horror" means no horror
+        return self.config.entity_bonus * sum(e in nb for e in state.liked_entities)
+
+    def _unknown_titles(self, message: str, link) -> str | None:
+        """A quoted or 'I loved X' title that linked to nothing is reported, not silently ignored."""
+        if link.of_type("movie"):
+            return None
+        for rx in (_QUOTED, _LOVED_UNKNOWN):
+            for cand in rx.findall(message):
+                cand = cand.strip(" .,!?")
+                if len(cand) >= 3 and not self.linker.link(f"I like {cand}").of_type("movie"):
+                    return cand
+        return None
+
+    def _phrase(self, action: str, state: DialogueState, cards: list[Card], message: str) -> Iterator[str]:
+        msgs = build_messages(action, state, cards, self.preferences(state))
+        allowed_text = " ".join(m["content"] for m in msgs) + " " + " ".join(t for _, t in state.history)
+        allowed_items = {c.item for c in cards} | set(state.mentioned_items)
+        check = GroundingCheck(self.linker, allowed_items, allowed_text)
+        produced = False
+        try:
+            stream = self.llm.stream(msgs, max_new_tokens=self.config.max_new_tokens,
+                                     temperature=self.config.temperature)
+            for piece in check.stream(stream):
+                produced = True
+                yield piece
+        except GenerationError:
+            pass  # the fallback below still gives a correct, grounded reply
+        if not produced:
+            yield fallback_reply(action, cards)

@@ -1,0 +1,106 @@
+"""Post-check of generated text: drop any sentence that is not readable text or that names a movie or
+person the system did not supply."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterable, Iterator
+
+from kg.linker import EntityLinker
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z'’]+(?:\s+(?:[A-Z][a-z'’.]*|of|the|and|&)){1,5})")
+_QUOTED = re.compile(r"[\"“*_]([^\"”*_]{3,60})[\"”*_]")
+_YEAR = re.compile(r"\((?:19|20)\d\d\)")
+_INITIALS = re.compile(r"\b((?:[A-Z]\.\s?){1,3}[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?)")  # "J.D. Sloane"
+_WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# Words nearly every English sentence of more than a few words contains; token soup rarely does.
+_FUNCTION_WORDS = frozenset(
+    "a an the i you he she it we they me my your his her its our their this that these those is are was were be "
+    "been am do does did have has had will would can could should may might must and or but if so as of in on at "
+    "to for with from by about like not no yes what which who how why when where there here also than then just "
+    "more most very too all any some one".split()
+)
+
+
+def readable(sentence: str) -> bool:
+    """False for token soup (what a random-init or broken model emits): broken bytes, control
+    characters, mostly symbols, a word repeated three times, glued camelCase pieces, or a longer
+    sentence without a single English function word."""
+    s = sentence.strip()
+    if not s or any(ch == "\ufffd" or (unicodedata.category(ch)[0] == "C" and ch not in "\t\n\r") for ch in s):
+        return False
+    words = _WORDS.findall(s)
+    if not words or sum(map(len, words)) < 0.6 * len(re.sub(r"\s+", "", s)):
+        return False
+    lower = [re.split(r"['’]", w)[0].lower() for w in words]
+    if any(lower[i] == lower[i + 1] == lower[i + 2] for i in range(len(lower) - 2)):
+        return False
+    if sum(bool(re.search(r"[a-z][A-Z]", w)) for w in words) > max(1, len(words) // 5):
+        return False
+    if len(words) >= 4 and sum(w in _FUNCTION_WORDS for w in lower) < 0.15 * len(words):
+        return False
+    return True
+
+
+class GroundingCheck:
+    """Keeps a sentence only if it is readable text and every movie and proper name in it was supplied.
+
+    `allowed_items` are catalogue items the system retrieved (and the user's own mentions);
+    `allowed_text` is the facts and the user's words: a capitalised name that appears in none
+    of them is treated as invented.
+    """
+
+    def __init__(self, linker: EntityLinker, allowed_items: Iterable[int], allowed_text: str):
+        self.linker = linker
+        self.allowed = set(allowed_items)
+        self.allowed_text = allowed_text.lower()
+        self.removed: list[str] = []
+
+    def ok(self, sentence: str) -> bool:
+        letters = sum(ch.isascii() and (ch.isalnum() or ch in " ,.'!?:;-()\"") for ch in sentence)
+        if letters < 0.9 * len(sentence) or not re.search(r"[a-zA-Z]{2,}", sentence):
+            return False  # byte soup from a broken or tiny model is not a reply
+        if not readable(sentence):
+            return False
+        link = self.linker.link(sentence, fuzzy=False)
+        for m in link.of_type("movie"):
+            if m.item not in self.allowed:
+                return False
+        for name in _PROPER.findall(sentence) + _QUOTED.findall(sentence) + _INITIALS.findall(sentence):
+            if not self._known(name):
+                return False
+        if _YEAR.search(sentence) and not any(y in self.allowed_text for y in _YEAR.findall(sentence)):
+            return False
+        return True
+
+    def _known(self, name: str) -> bool:
+        """A name the facts or the user supplied; "A and B" is known when both are."""
+        name = name.strip().rstrip(".").strip().lower()  # the sentence's full stop is not part of the name
+        if name in self.allowed_text:
+            return True
+        parts = re.split(r"\s+(?:and|&)\s+", name)
+        return len(parts) > 1 and all(p in self.allowed_text for p in parts)
+
+    def filter(self, sentence: str) -> str:
+        if self.ok(sentence):
+            return sentence
+        self.removed.append(sentence)
+        return ""
+
+    def stream(self, deltas: Iterable[str]) -> Iterator[str]:
+        """Re-chunk a token stream into checked sentences, so nothing unchecked reaches the user."""
+        buf = ""
+        for d in deltas:
+            buf += d
+            parts = _SENTENCE_END.split(buf)
+            for sentence in parts[:-1]:
+                kept = self.filter(sentence.strip())
+                if kept:
+                    yield kept + " "
+            buf = parts[-1]
+        if buf.strip():
+            kept = self.filter(buf.strip())
+            if kept:
+                yield kept

@@ -1,0 +1,61 @@
+"""Grounded prompts: the LLM phrases facts the KG and the recommender supplied, nothing else."""
+
+from __future__ import annotations
+
+from crs.dialogue.events import Card
+from crs.dialogue.state import DialogueState
+
+SYSTEM = (
+    "You are CineBot, a friendly movie recommender. Use only the facts you are given. "
+    "Name only the movies listed in the facts, with their exact titles. Never invent actors, "
+    "directors, years or plots. Reply in at most three short sentences."
+)
+HISTORY_TURNS = 4
+
+
+def _history(state: DialogueState) -> str:
+    turns = state.history[-HISTORY_TURNS:]
+    return "\n".join(f"{'User' if r == 'user' else 'CineBot'}: {t[:400]}" for r, t in turns)
+
+
+def card_fact(c: Card) -> str:
+    parts = [f"{c.display}"]
+    if c.genres:
+        parts.append(", ".join(c.genres[:3]))
+    if c.directors:
+        parts.append("directed by " + ", ".join(c.directors[:2]))
+    if c.stars:
+        parts.append("starring " + ", ".join(c.stars[:2]))
+    return "; ".join(parts) + f". Why it fits: {c.reason}."
+
+
+def build_messages(action: str, state: DialogueState, cards: list[Card], preferences: str) -> list[dict]:
+    """Chat messages for one act; `preferences` is the state summary in words."""
+    history = _history(state)
+    if action == "recommend" and cards:
+        facts = "\n".join(f"- {card_fact(c)}" for c in cards)
+        task = (f"Facts:\n{facts}\n\nRecommend these movies to the user in two short sentences, "
+                f"mentioning the first title and why it fits.")
+    elif action == "explain" and cards:
+        facts = "\n".join(f"- {card_fact(c)}" for c in cards)
+        task = f"Facts:\n{facts}\n\nExplain in two short sentences why these movies fit the user's taste."
+    elif action == "ask":
+        task = ("Ask the user one short question about what they like to watch: a movie they loved, "
+                "a genre or an actor. Do not name any movie.")
+    else:
+        task = "Reply briefly and kindly, then ask what kind of movie the user is in the mood for. Do not name any movie."
+    context = f"Conversation so far:\n{history}\n\n" if history else ""
+    known = f"What we know: {preferences}\n\n" if preferences else ""
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": context + known + task}]
+
+
+def fallback_reply(action: str, cards: list[Card]) -> str:
+    """A plain, correct sentence for when the LLM's text did not survive the post-check."""
+    if action in ("recommend", "explain") and cards:
+        first = cards[0]
+        others = ", ".join(c.display for c in cards[1:])
+        more = f" You could also try {others}." if others else ""
+        return f"I think you'd enjoy {first.display}. {first.reason}.{more}"
+    if action == "ask":
+        return "What's a movie you loved recently, or a genre or actor you enjoy?"
+    return "Happy to help! What kind of movie are you in the mood for?"

@@ -1,0 +1,34 @@
+"""Recommenders, registered by name in an explicit dict."""
+
+from __future__ import annotations
+
+from crs.recommenders.base import RecContext, Recommender
+
+
+def _popularity(catalog):
+    from crs.recommenders.popularity import PopularityRecommender
+
+    return PopularityRecommender(catalog)
+
+
+def _text(catalog):
+    from crs.recommenders.text import TextRecommender
+
+    return TextRecommender(catalog)
+
+
+REGISTRY = {"popularity": _popularity, "text": _text}
+
+
+def load_recommender(name: str, catalog=None) -> Recommender:
+    """Build a registered recommender; unknown names list the valid ones."""
+    if name not in REGISTRY:
+        raise KeyError(f"unknown recommender {name!r}; choose one of {sorted(REGISTRY)}")
+    if catalog is None:
+        from crs.data.movies import cached_catalog
+
+        catalog = cached_catalog()
+    return REGISTRY[name](catalog)
+
+
+__all__ = ["RecContext", "Recommender", "REGISTRY", "load_recommender"]

@@ -1,0 +1,66 @@
+"""ReDial recommendation samples under the two protocols DESIGN.md defines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crs.data.movies import Catalog
+from crs.data.redial import MENTION, Dialogue
+from crs.recommenders.base import RecContext
+
+PROTOCOLS = ("crslab", "new-items")
+
+
+@dataclass
+class RecSample:
+    dialogue: str
+    turn: int
+    context: RecContext
+    targets: list[int]  # catalogue items; each is scored as one sample
+
+
+def render(text: str, catalog: Catalog) -> str:
+    """Replace @id mentions by 'Title (Year)' so text models read titles, not ids."""
+    def sub(m):
+        movie = catalog.by_redial.get(m.group(1))
+        return movie.display if movie else m.group(0)
+    return MENTION.sub(sub, text)
+
+
+def context_for(d: Dialogue, upto: int, catalog: Catalog) -> RecContext:
+    """What a recommender sees before turn `upto`: the text, and the seeker's stance on mentioned movies."""
+    lines, mentioned = [], []
+    for t in d.messages[:upto]:
+        lines.append(f"{'User' if t.role == 'seeker' else 'Assistant'}: {render(t.text, catalog)}")
+        for rid in t.movies:
+            item = catalog.item_of(rid)
+            if item is not None and item not in mentioned:
+                mentioned.append(item)
+    liked, disliked = [], []
+    for rid, ans in d.answers.items():
+        item = catalog.item_of(rid)
+        if item in mentioned:
+            (liked if ans.get("liked") == 1 else disliked if ans.get("liked") == 0 else []).append(item)
+    return RecContext("\n".join(lines), liked=liked, disliked=disliked, mentioned=mentioned)
+
+
+def rec_samples(dialogues: list[Dialogue], catalog: Catalog, protocol: str) -> list[RecSample]:
+    """One sample per recommender turn that mentions a movie.
+
+    crslab: targets are all movies mentioned in that turn (CRSLab's ReDial evaluation).
+    new-items: targets are movies in that turn not mentioned earlier in the dialogue
+    (KECRS's harder protocol); turns without a new movie are skipped.
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {PROTOCOLS}")
+    out = []
+    for d in dialogues:
+        seen: set[int] = set()
+        for i, t in enumerate(d.messages):
+            items = [it for it in dict.fromkeys(catalog.item_of(r) for r in t.movies) if it is not None]
+            if t.role == "recommender" and items and i > 0:
+                targets = items if protocol == "crslab" else [it for it in items if it not in seen]
+                if targets:
+                    out.append(RecSample(d.id, i, context_for(d, i, catalog), targets))
+            seen.update(items)
+    return out
