@@ -8,15 +8,18 @@ from crs.dialogue.events import Notice, Recommendations, TextDelta
 from crs.dialogue.state import DialogueState
 
 
-def print_events(events, out=sys.stdout) -> None:
+def print_events(events, out=None) -> None:
+    out = out if out is not None else sys.stdout  # looked up per call, so redirected stdout is honoured
     for ev in events:
         if isinstance(ev, Notice):
             print(f"[{ev.level}] {ev.message}", file=out)
         elif isinstance(ev, Recommendations):
             for i, c in enumerate(ev.cards, 1):
                 print(f"  {i}. {c.display} [{', '.join(c.genres[:3])}] - {c.reason}", file=out)
-            print("bot> ", end="", file=out, flush=True)
         elif isinstance(ev, TextDelta):
+            if not started:
+                print("bot> ", end="", file=out)
+                started = True
             print(ev.text, end="", file=out, flush=True)
     print(file=out)
 

@@ -18,17 +18,18 @@ from crs.llm.base import GenerationError, LLMBackend
 from crs.recommenders.base import RecContext, Recommender
 from kg.explain import reason
 from kg.graph import neighbours
-from kg.linker import EntityLinker
+from kg.linker import EntityLinker, normalise
 
 MAX_MESSAGE_CHARS = 2000
-_QUOTED = re.compile(r"[\"“']([^\"”']{2,80})[\"”']")
+# Quotes, not apostrophes: "don't ... can't" is no title.
+_QUOTED = re.compile(r"(?<!\w)[\"“']([^\"”']{2,80})[\"”'](?!\w)")
+_YEAR_TOKEN = re.compile(r"^(?:19|20)\d\d$")
 _LOVED_UNKNOWN = re.compile(r"\b(?:loved|liked|enjoyed|watched|saw|seen)\s+([A-Z][\w':-]*(?:\s+[A-Z0-9][\w':-]*)*)")
 
 
 @dataclass
 class ManagerConfig:
     n_cards: int = 3
-    candidates: int = 200  # re-ranked with KG constraints
     entity_bonus: float = 0.75  # in standard deviations, per liked person/genre/keyword linked
     max_new_tokens: int = 80
     temperature: float = 0.0
@@ -80,24 +81,38 @@ class DialogueManager:
         yield TurnDone(action, text)
 
     def recommend(self, state: DialogueState) -> list[Card]:
-        """Top cards for the state: recommender scores, KG constraints, exclusions."""
-        ctx = self.context(state)
-        scores = np.asarray(self.rec.score([ctx])[0], dtype=np.float64).copy()
+        """Top cards: recommender scores, then KG constraints (what was asked for, what is unwanted)."""
+        scores = np.asarray(self.rec.score([self.context(state)])[0], dtype=np.float64).copy()
         excluded = state.excluded()
         if excluded:
             scores[list(excluded)] = -np.inf
-        n = min(self.config.candidates, int(np.isfinite(scores).sum()))
-        if n == 0:
+        finite = np.isfinite(scores)
+        if not finite.any():
             return []
-        cand = np.argpartition(-scores, n - 1)[:n]
         # Standardise so the KG bonus means the same for every recommender's score scale.
-        z = (scores[cand] - scores[cand].mean()) / (scores[cand].std() + 1e-9)
-        adjusted = {int(i): zi + self._kg_adjust(int(i), state) for i, zi in zip(cand, z)}
-        best = sorted((i for i in adjusted if np.isfinite(adjusted[i])), key=lambda i: -adjusted[i])
-        cards = [self.card(i, state) for i in best[: self.config.n_cards]]
+        z = (scores - scores[finite].mean()) / (scores[finite].std() + 1e-9)
+        ents = self._item_entities()
+        disliked, liked, focus = set(state.disliked_entities), set(state.liked_entities), set(state.focus)
+        items = np.flatnonzero(finite)
+        if disliked:  # a hard constraint: "no horror" means no horror
+            items = np.array([i for i in items if not (ents[i] & disliked)], dtype=int)
+        if focus:  # "something with Jack Nicholson": keep movies that have it, if any do
+            hits = np.array([len(ents[i] & focus) for i in items])
+            if hits.size and hits.max() > 0:
+                items = items[hits == hits.max()]
+        bonus = np.array([len(ents[i] & liked) for i in items]) * self.config.entity_bonus if liked else 0.0
+        final = z[items] + bonus
+        order = items[np.argsort(-final, kind="stable")][: self.config.n_cards]
+        cards = [self.card(int(i), state) for i in order]
         state.recommended.extend(c.item for c in cards)
         state.last_cards = cards
         return cards
+
+    def _item_entities(self) -> list[set[int]]:
+        """Each item's KG neighbours, computed once per manager."""
+        if getattr(self, "_ents", None) is None:
+            self._ents = [set(neighbours(self.graph, m.entity)) for m in self.catalog.movies]
+        return self._ents
 
     def context(self, state: DialogueState) -> RecContext:
         user_text = "\n".join(f"User: {t}" for r, t in state.history if r == "user")
@@ -127,30 +142,35 @@ class DialogueManager:
         return Card(item, m.title, m.year, m.genres, m.plot, reason(self.graph, liked, m.entity), m.directors, m.stars)
 
     # ------------------------------------------------------------------ helpers
-    def _kg_adjust(self, item: int, state: DialogueState) -> float:
-        if not (state.liked_entities or state.disliked_entities):
-            return 0.0
-        nb = neighbours(self.graph, self.catalog[item].entity)
-        if any(e in nb for e in state.disliked_entities):
-            return -np.inf  # a hard constraint: "no horror" means no horror
-        return self.config.entity_bonus * sum(e in nb for e in state.liked_entities)
-
     def _unknown_titles(self, message: str, link) -> str | None:
         """A quoted or 'I loved X' title that linked to nothing is reported, not silently ignored."""
-        if link.of_type("movie"):
-            return None
         for rx in (_QUOTED, _LOVED_UNKNOWN):
             for cand in rx.findall(message):
                 cand = cand.strip(" .,!?")
-                if len(cand) >= 3 and not self.linker.link(f"I like {cand}").of_type("movie"):
+                if len(cand) >= 3 and not self._names_known_entity(cand):
                     return cand
         return None
+
+    def _names_known_entity(self, cand: str) -> bool:
+        """Whether linked mentions (movie, person, genre...) cover all of `cand`, give or take a year or
+        an article: one known word inside it ("Quest" in "Blorgon Quest 3") is not enough."""
+        prefix = "I like "  # short titles ("Jaws") are only linked after a word, as in a sentence
+        tokens = normalise(prefix + re.sub(r"@\d+", " ", cand))
+        mentions = self.linker.link(prefix + cand).mentions
+        if any(m.span[0] < 0 for m in mentions):  # an @id mention
+            return True
+        covered = {k for m in mentions for k in range(*m.span)}
+        rest = [t for k, t in enumerate(tokens) if k >= 2 and k not in covered]
+        return bool(mentions) and all(_YEAR_TOKEN.match(t) or t in ("the", "a", "an") for t in rest)
 
     def _phrase(self, action: str, state: DialogueState, cards: list[Card], message: str) -> Iterator[str]:
         msgs = build_messages(action, state, cards, self.preferences(state))
         allowed_text = " ".join(m["content"] for m in msgs) + " " + " ".join(t for _, t in state.history)
         allowed_items = {c.item for c in cards} | set(state.mentioned_items)
-        check = GroundingCheck(self.linker, allowed_items, allowed_text)
+        credits = {"directed": {n for c in cards for n in c.directors},
+                   "written": {n for i in allowed_items for n in self.catalog[i].writers},
+                   "starring": {n for c in cards for n in c.stars}}
+        check = GroundingCheck(self.linker, allowed_items, allowed_text, credits)
         produced = False
         try:
             stream = self.llm.stream(msgs, max_new_tokens=self.config.max_new_tokens,

@@ -9,10 +9,14 @@ from typing import Iterable, Iterator
 
 from kg.linker import EntityLinker
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z'’]+(?:\s+(?:[A-Z][a-z'’.]*|of|the|and|&)){1,5})")
+# A full stop after an initial or a title ("J.D. Sloane", "Dr. No") does not end the sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:Mr|Ms|Dr|St|Jr|Sr)\.)(?<!\bMrs\.)\s+|\n+")
+_PROPER = re.compile(r"\b([A-Z][a-z'’]+(?:\s+(?:[A-Z][a-z'’.]*|of|the|and|&)){1,5})")
+_STARTS_SENTENCE = re.compile(r"(?:^|[.!?:]\s+|[\"“(]\s*)$")
 _QUOTED = re.compile(r"[\"“*_]([^\"”*_]{3,60})[\"”*_]")
 _YEAR = re.compile(r"\((?:19|20)\d\d\)")
+_ECHO = re.compile(r"\b(User|CineBot|Assistant|System|Facts|What we know)\s*:|\bthe user\b", re.I)
+_CLAIM = re.compile(r"\b(directed|written|starring|stars|starred)\s+(?:by\s+)?([A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)")
 _INITIALS = re.compile(r"\b((?:[A-Z]\.\s?){1,3}[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?)")  # "J.D. Sloane"
 _WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # Words nearly every English sentence of more than a few words contains; token soup rarely does.
@@ -52,9 +56,12 @@ class GroundingCheck:
     of them is treated as invented.
     """
 
-    def __init__(self, linker: EntityLinker, allowed_items: Iterable[int], allowed_text: str):
+    def __init__(self, linker: EntityLinker, allowed_items: Iterable[int], allowed_text: str,
+                 credits: dict[str, set[str]] | None = None):
         self.linker = linker
         self.allowed = set(allowed_items)
+        # Who directed / wrote / starred in the supplied movies: a claim must match one of them.
+        self.credits = {k: {n.lower() for n in v} for k, v in (credits or {}).items()}
         self.allowed_text = allowed_text.lower()
         self.removed: list[str] = []
 
@@ -64,11 +71,23 @@ class GroundingCheck:
             return False  # byte soup from a broken or tiny model is not a reply
         if not readable(sentence):
             return False
+        if _ECHO.search(sentence):
+            return False  # the model echoing its prompt
+        for verb, name in _CLAIM.findall(sentence):
+            role = "directed" if verb == "directed" else "written" if verb == "written" else "starring"
+            if self.credits and name.strip().lower() not in self.credits.get(role, set()):
+                return False  # "directed by Stephen King": a real name in the wrong role
         link = self.linker.link(sentence, fuzzy=False)
         for m in link.of_type("movie"):
             if m.item not in self.allowed:
                 return False
-        for name in _PROPER.findall(sentence) + _QUOTED.findall(sentence) + _INITIALS.findall(sentence):
+        for m in _PROPER.finditer(sentence):
+            # A sentence's first word is capitalised anyway: "Also Jack Nicholson" is fine if "Jack Nicholson" is.
+            first_word = _STARTS_SENTENCE.search(sentence[: m.start()]) is not None
+            rest = m.group(1).split(None, 1)[1] if first_word else ""
+            if not (self._known(m.group(1)) or (rest and self._known(rest))):
+                return False
+        for name in _QUOTED.findall(sentence) + _INITIALS.findall(sentence):
             if not self._known(name):
                 return False
         if _YEAR.search(sentence) and not any(y in self.allowed_text for y in _YEAR.findall(sentence)):

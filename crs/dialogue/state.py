@@ -26,9 +26,11 @@ class DialogueState:
     mentioned_items: list[int] = field(default_factory=list)
     recommended: list[int] = field(default_factory=list)
     last_cards: list = field(default_factory=list)
+    focus: list[int] = field(default_factory=list)  # entities the latest message asked for
 
     def update(self, link: LinkResult) -> None:
         """Fold one user message's linked mentions into the state (latest stance wins)."""
+        self.focus = []
         for m in link.mentions:
             if m.type == "keyword" and m.name.lower() in KEYWORD_STOPLIST:
                 continue
@@ -43,6 +45,8 @@ class DialogueState:
                     _move(m.entity, self.disliked_entities, self.liked_entities)
                 else:
                     _move(m.entity, self.liked_entities, self.disliked_entities)
+                    if m.type != "keyword":  # keywords are too loose to filter on
+                        _add(self.focus, m.entity)
 
     @property
     def has_preferences(self) -> bool:
