@@ -10,6 +10,7 @@ from crs.dialogue.state import DialogueState
 
 def print_events(events, out=None) -> None:
     out = out if out is not None else sys.stdout  # looked up per call, so redirected stdout is honoured
+    started = False
     for ev in events:
         if isinstance(ev, Notice):
             print(f"[{ev.level}] {ev.message}", file=out)

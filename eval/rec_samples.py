@@ -27,31 +27,39 @@ def render(text: str, catalog: Catalog) -> str:
     return MENTION.sub(sub, text)
 
 
-def context_for(d: Dialogue, upto: int, catalog: Catalog) -> RecContext:
-    """What a recommender sees before turn `upto`: the text, and the seeker's stance on mentioned movies."""
-    lines, mentioned = [], []
-    for t in d.messages[:upto]:
+POLARITY_NAMES = ("neutral", "liked", "disliked")
+
+
+def context_for(d: Dialogue, upto: int, catalog: Catalog, links: list | None = None) -> RecContext:
+    """What a recommender sees before turn `upto`: the text and, with `links` (per-turn
+    [(entity, polarity id)] from the entity linker), the entities and stances it expressed.
+
+    The seeker's questionnaire answers are never used: they were filled in after the dialogue.
+    """
+    lines, mentioned, entities = [], [], []
+    for i, t in enumerate(d.messages[:upto]):
         lines.append(f"{'User' if t.role == 'seeker' else 'Assistant'}: {render(t.text, catalog)}")
         for rid in t.movies:
             item = catalog.item_of(rid)
             if item is not None and item not in mentioned:
                 mentioned.append(item)
-    liked, disliked = [], []
-    for rid, ans in d.answers.items():
-        item = catalog.item_of(rid)
-        if item in mentioned:
-            (liked if ans.get("liked") == 1 else disliked if ans.get("liked") == 0 else []).append(item)
-    return RecContext("\n".join(lines), liked=liked, disliked=disliked, mentioned=mentioned)
+        if links is not None:
+            entities.extend((int(e), POLARITY_NAMES[p]) for e, p in links[i])
+    liked = [catalog.by_entity[e].item for e, p in entities if p == "liked" and e in catalog.by_entity]
+    disliked = [catalog.by_entity[e].item for e, p in entities if p == "disliked" and e in catalog.by_entity]
+    return RecContext("\n".join(lines), liked=liked, disliked=disliked, mentioned=mentioned, entities=entities)
 
 
-def rec_samples(dialogues: list[Dialogue], catalog: Catalog, protocol: str) -> list[RecSample]:
+def rec_samples(dialogues: list[Dialogue], catalog: Catalog, protocol: str,
+                links: dict | None = None) -> list[RecSample]:
     """One sample per recommender turn that mentions a movie.
 
     crslab: targets are all movies mentioned in that turn (CRSLab's ReDial evaluation).
     new-items: targets are movies in that turn not mentioned earlier in the dialogue
     (KECRS's harder protocol); turns without a new movie are skipped.
+    kecrs-train: new movies the seeker said they liked (KECRS's training targets; never for evaluation).
     """
-    if protocol not in PROTOCOLS:
+    if protocol not in PROTOCOLS + ("kecrs-train",):
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {PROTOCOLS}")
     out = []
     for d in dialogues:
@@ -60,7 +68,11 @@ def rec_samples(dialogues: list[Dialogue], catalog: Catalog, protocol: str) -> l
             items = [it for it in dict.fromkeys(catalog.item_of(r) for r in t.movies) if it is not None]
             if t.role == "recommender" and items and i > 0:
                 targets = items if protocol == "crslab" else [it for it in items if it not in seen]
+                if protocol == "kecrs-train":
+                    liked = {catalog.item_of(r) for r in d.answers if d.liked(r)}
+                    targets = [it for it in targets if it in liked]
                 if targets:
-                    out.append(RecSample(d.id, i, context_for(d, i, catalog), targets))
+                    ctx = context_for(d, i, catalog, links[d.id] if links is not None else None)
+                    out.append(RecSample(d.id, i, ctx, targets))
             seen.update(items)
     return out

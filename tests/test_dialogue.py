@@ -1,0 +1,270 @@
+"""The dialogue manager with the tiny random LLM and the popularity recommender, and the grounding post-check.
+
+The tiny backend's weights are random, so its text is gibberish: the post-check must drop all of it
+and the reply must be the grounded fallback built from the cards.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from crs.dialogue.events import Card, Notice, Recommendations, TextDelta, TurnDone
+from crs.dialogue.postcheck import GroundingCheck, readable
+from crs.dialogue.prompt import fallback_reply
+from crs.dialogue.state import DialogueState
+from kg.graph import neighbours
+
+
+def run(manager, state, message):
+    events = list(manager.respond(state, message))
+    assert events and isinstance(events[-1], TurnDone), events
+    assert sum(isinstance(e, TurnDone) for e in events) == 1
+    done = events[-1]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == done.text
+    return events, done
+
+
+def cards_of(events):
+    recs = [e for e in events if isinstance(e, Recommendations)]
+    return recs[0].cards if recs else []
+
+
+@pytest.fixture(scope="module")
+def shining_turn(manager):
+    state = DialogueState()
+    events, done = run(manager, state, "I loved The Shining, what else would I like?")
+    return state, events, done
+
+
+def test_recommends_catalogue_movies_with_reasons(shining_turn, catalog, shining):
+    state, events, done = shining_turn
+    cards = cards_of(events)
+    assert done.action == "recommend"
+    assert len(cards) == manager_n_cards() == len({c.item for c in cards})
+    for c in cards:
+        m = catalog[c.item]
+        assert (c.title, c.year, c.genres) == (m.title, m.year, m.genres)
+        assert c.reason.strip()
+        assert c.item != shining.item
+    assert state.recommended == [c.item for c in cards]
+    # Recommendations come before the text that presents them.
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.index("Recommendations") < kinds.index("TextDelta")
+
+
+def manager_n_cards():
+    from crs.dialogue.manager import ManagerConfig
+
+    return ManagerConfig().n_cards
+
+
+def test_state_records_the_liked_movie(shining_turn, shining):
+    state, _, _ = shining_turn
+    assert state.liked_items == [shining.item]
+    assert state.mentioned_items == [shining.item]
+    assert state.disliked_items == [] and state.disliked_entities == []
+    assert shining.item in state.excluded()
+    assert state.history[0] == ("user", "I loved The Shining, what else would I like?")
+    assert state.history[1][0] == "assistant"
+
+
+def test_gibberish_from_tiny_llm_is_replaced_by_grounded_fallback(shining_turn):
+    _, events, done = shining_turn
+    cards = cards_of(events)
+    assert done.text == fallback_reply("recommend", cards)
+    assert "\ufffd" not in done.text
+    assert cards[0].display in done.text
+
+
+@pytest.mark.parametrize(
+    "message, action",
+    [("hi", "chit-chat"), ("hmm", "ask")],
+)
+def test_tiny_llm_replies_without_cards_are_fallbacks(manager, message, action):
+    events, done = run(manager, DialogueState(), message)
+    assert done.action == action
+    assert cards_of(events) == []
+    assert done.text == fallback_reply(action, [])
+
+
+@pytest.mark.parametrize("message", ["", "   \n\t "])
+def test_empty_message_gives_notice_and_error_without_state_change(manager, message):
+    state = DialogueState(liked_items=[1], history=[("user", "earlier")])
+    before = copy.deepcopy(state)
+    events = list(manager.respond(state, message))
+    assert len(events) == 2
+    assert isinstance(events[0], Notice) and events[0].level == "warning"
+    assert isinstance(events[1], TurnDone) and events[1].action == "error" and events[1].text == ""
+    assert state == before
+
+
+def test_very_long_message_warns_and_does_not_crash(manager, shining):
+    state = DialogueState()
+    message = "I loved The Shining. " + "la " * 33_330 + "end"
+    assert len(message) > 100_000
+    events, done = run(manager, state, message)
+    notices = [e for e in events if isinstance(e, Notice)]
+    assert notices and notices[0].level == "warning"
+    assert f"{len(message):,}" in notices[0].message
+    assert done.action != "error"
+    assert shining.item in state.liked_items  # the beginning of the message is still read
+    assert len(state.history[0][1]) <= 2000
+
+
+def test_unknown_movie_gets_a_notice(manager):
+    state = DialogueState()
+    events, done = run(manager, state, 'I loved "Blorgon Quest 3"')
+    notices = [e for e in events if isinstance(e, Notice)]
+    assert len(notices) == 1 and "Blorgon Quest 3" in notices[0].message
+    assert state.liked_items == [] and state.mentioned_items == []
+    assert state.liked_entities == [], "words of an unknown title must not become preferences"
+    assert done.action == "ask"
+
+
+@pytest.mark.parametrize(
+    "message, liked, disliked",
+    [
+        ("I loved Jack Nicholson in that one", ["Jack Nicholson"], []),
+        ("I loved Horror movies", ["horror"], []),
+        ("I don't like horror and I can't stand comedy", [], ["horror", "comedy"]),  # apostrophes are no quotes
+    ],
+)
+def test_known_people_and_genres_get_no_notice_and_are_kept(manager, graph, message, liked, disliked):
+    state = DialogueState()
+    events, _ = run(manager, state, message)
+    assert [e.message for e in events if isinstance(e, Notice)] == []
+    assert [graph.nodes[e]["name"] for e in state.liked_entities] == liked
+    assert [graph.nodes[e]["name"] for e in state.disliked_entities] == disliked
+
+
+def test_quoted_known_title_gets_no_notice(manager, catalog):
+    jaws = next(m for m in catalog.movies if m.title == "Jaws" and m.year == 1975)
+    state = DialogueState()
+    events, _ = run(manager, state, "My friend's favourite is 'Jaws'")
+    assert [e for e in events if isinstance(e, Notice)] == []
+    assert state.liked_items == [jaws.item]
+
+
+def test_known_movie_gets_no_notice(shining_turn):
+    _, events, _ = shining_turn
+    assert not [e for e in events if isinstance(e, Notice)]
+
+
+def test_no_horror_is_a_hard_constraint(manager, linker, popularity, catalog, graph):
+    horror = linker.link("horror").of_type("genre")[0].entity
+    # The constraint matters: without it, popular horror movies would be recommended.
+    top = popularity.rank(manager.context(DialogueState()), k=10)
+    assert any(horror in neighbours(graph, catalog[i].entity) for i in top)
+
+    state = DialogueState()
+    all_cards = []
+    for msg in ("no horror please, recommend something", "more", "something else"):
+        events, done = run(manager, state, msg)
+        assert done.action == "recommend"
+        all_cards += cards_of(events)
+    assert state.disliked_entities == [horror]
+    assert len(all_cards) == 3 * manager_n_cards() == len({c.item for c in all_cards})
+    for c in all_cards:
+        assert "horror" not in [g.lower() for g in c.genres], c.display
+        assert horror not in neighbours(graph, catalog[c.item].entity), c.display
+
+
+def test_liked_genre_changes_the_recommendations(manager, linker, graph, catalog):
+    horror = linker.link("horror").of_type("genre")[0].entity
+    events, _ = run(manager, DialogueState(), "I like scary movies, recommend one")
+    first = cards_of(events)[0]
+    assert horror in neighbours(graph, catalog[first.item].entity)
+
+
+def test_final_text_names_only_recommended_or_user_movies(manager, linker):
+    state = DialogueState()
+    recommended = set()
+    for msg in ("hi", "I loved The Shining, what else would I like?", "why?", "something with Jack Nicholson",
+                "I also liked A Clockwork Orange", "more please", "no comedy"):
+        events, done = run(manager, state, msg)
+        recommended |= {c.item for c in cards_of(events)}
+        named = {m.item for m in linker.link(done.text, fuzzy=False).of_type("movie")}
+        assert named <= recommended | set(state.mentioned_items), (msg, done.text)
+        assert readable(done.text.split(". ")[0]) or done.text == ""
+    assert len(recommended) >= 9
+
+
+# --------------------------------------------------------------------------- GroundingCheck
+
+
+@pytest.fixture(scope="module")
+def check(linker, shining):
+    facts = ("- The Shining (1980); drama, horror; directed by Stanley Kubrick; starring Jack Nicholson, "
+             "Shelley Duvall. Why it fits: also written by Stephen King.")
+    return lambda items=(shining.item,): GroundingCheck(linker, set(items), facts + " User: I want something scary")
+
+
+def test_grounding_keeps_allowed_movie_and_people(check):
+    chk = check()
+    for s in ("You might enjoy The Shining (1980).",
+              "The Shining is a chilling horror film.",
+              "It was directed by Stanley Kubrick.",
+              "It stars Jack Nicholson and Shelley Duvall.",
+              "Great choice!"):
+        assert chk.ok(s), s
+    assert chk.removed == []
+
+
+def test_grounding_drops_unlisted_catalogue_movie(check, catalog):
+    chk = check()
+    assert not chk.ok("You might also enjoy The Godfather.")
+    assert not chk.ok("Have you seen Jurassic Park?")
+    assert chk.filter("You might also enjoy The Godfather.") == ""
+    assert chk.removed == ["You might also enjoy The Godfather."]
+
+
+def test_grounding_drops_invented_names(check, catalog):
+    # Allow every catalogue movie, so only the name check can drop these sentences.
+    chk = check(range(len(catalog)))
+    assert not chk.ok("It was directed by J.D. Sloane.")
+    assert not chk.ok("J.D. Sloane wrote the screenplay.")
+    assert not chk.ok("It stars Marcus Whitfield as the caretaker.")
+    assert not chk.ok("It is a remake of a film from (1957).")
+    assert chk.ok("It was directed by Stanley Kubrick.")
+    # At the start of a sentence, or after "Mr.", a name is still a name.
+    assert not chk.ok("Marcus Whitfield plays the caretaker.")
+    assert not chk.ok("It stars Mr. Marcus Whitfield.")
+    assert chk.ok("Also Jack Nicholson is terrific in it.")
+    assert chk.ok("Stanley Kubrick directed it.")
+
+
+def test_grounding_stream_rechunks_and_drops_only_bad_sentences(check):
+    chk = check()
+    pieces = ["You might enjoy The Sh", "ining (1980). It was directed by J.D. ", "Sloane. It stars Jack ",
+              "Nicholson."]
+    out = "".join(chk.stream(pieces))
+    assert out.strip() == "You might enjoy The Shining (1980). It stars Jack Nicholson."
+    assert chk.removed == ["It was directed by J.D. Sloane."]
+    # An initial's full stop must not split the name off into a sentence of its own.
+    chk = check()
+    assert "".join(chk.stream(["It stars Dr. ", "Marcus Whitfield. Great choice!"])).strip() == "Great choice!"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ufffd\ufffdj\ufffdon\ufffd\ufffdation",
+        "Da com\x0bDa com\x0b",
+        "infection infection infection infection newspaper",
+        "Desert inverter glance stunted voyages flows sockets",
+        "DateTimeFieldDateTimeField serializers glanceDateTimeField",
+        "%$#@!&*()[]{}",
+    ],
+)
+def test_grounding_drops_token_soup(check, text):
+    assert not readable(text)
+    assert not check().ok(text)
+
+
+def test_fallback_reply_names_cards():
+    cards = [Card(1, "Alpha", 2001, ["drama"], "", "A drama film"), Card(2, "Beta", None, [], "", "x")]
+    text = fallback_reply("recommend", cards)
+    assert text.startswith("I think you'd enjoy Alpha (2001). A drama film.") and "Beta" in text
+    assert "?" in fallback_reply("ask", [])

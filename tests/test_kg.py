@@ -1,0 +1,183 @@
+"""The TMDKG graph, the entity linker (titles, people, genres, polarity) and explanation paths."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+
+import pytest
+
+from conftest import find_movie
+from kg.explain import explain, reason
+from kg.graph import NODE_TYPES, neighbours
+from kg.linker import polarity_of
+
+# --------------------------------------------------------------------------- graph
+
+
+def test_node_type_counts(graph, tmdkg):
+    types = Counter(d["type"] for _, d in graph.nodes(data=True))
+    assert types == {"movie": 6730, "person": 5351, "keyword": 2781, "company": 703, "genre": 19, "language": 18}
+    assert set(types) <= set(NODE_TYPES)
+    assert graph.number_of_nodes() == len(tmdkg.id2names) == 15602
+    assert graph.number_of_edges() == 295764
+
+
+def test_edges_carry_relation_names(graph, tmdkg, shining):
+    names = set(tmdkg.relations.values())
+    rels = Counter(d["relation"] for _, _, d in graph.edges(data=True))
+    assert set(rels) <= names
+    assert {"genre", "cast", "directing", "writing", "keyword", "company"} <= set(rels)
+    nb = neighbours(graph, shining.entity)
+    by_name = {graph.nodes[n]["name"]: r for n, r in nb.items()}
+    assert "directing" in by_name["Stanley Kubrick"]
+    assert "writing" in by_name["Stephen King"]
+    assert "cast" in by_name["Jack Nicholson"]
+    assert "genre" in by_name["horror"]
+    # Every edge is stored in both directions.
+    kubrick = next(n for n in nb if graph.nodes[n]["name"] == "Stanley Kubrick")
+    assert shining.entity in neighbours(graph, kubrick)
+
+
+def test_movie_nodes_carry_catalogue_fields(graph, shining):
+    node = graph.nodes[shining.entity]
+    assert node["type"] == "movie"
+    assert (node["name"], node["title"], node["year"], node["item"]) == ("The Shining (1980)", "The Shining", 1980,
+                                                                        shining.item)
+    assert node["plot"]
+
+
+# --------------------------------------------------------------------------- linker: movies
+
+
+def _movies(linker, text):
+    return [(m.name, m.item) for m in linker.link(text).of_type("movie")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I loved The Shining",
+        "I loved The Shining (1980)",
+        "i loved the shining",
+        "I loved the shinning",  # typo
+        "Have you seen The Shining 1980?",
+    ],
+)
+def test_linker_finds_the_shining(linker, shining, text):
+    assert _movies(linker, text) == [("The Shining (1980)", shining.item)]
+
+
+def test_linker_at_id_mentions(linker, catalog, shining):
+    rid = shining.redial_ids[0]
+    res = linker.link(f"I really loved @{rid} when I was young")
+    movies = res.of_type("movie")
+    assert [(m.item, m.polarity) for m in movies] == [(shining.item, "liked")]
+    # An alias id reaches the same item; an unknown id links to nothing.
+    aliased = next(m for m in catalog.movies if len(m.redial_ids) > 1)
+    assert [m.item for m in linker.link(f"what about @{aliased.redial_ids[-1]}?").of_type("movie")] == [aliased.item]
+    assert linker.link("what about @999999999?").of_type("movie") == []
+    assert linker.link(f"@{rid}", movies=False).of_type("movie") == []
+
+
+def test_linker_year_disambiguates_same_title(linker, catalog):
+    by_title = Counter(m.title for m in catalog.movies if m.year and len(m.title) >= 8 and " " in m.title)
+    title = next(t for t, n in sorted(by_title.items()) if n >= 2)
+    versions = [m for m in catalog.movies if m.title == title and m.year]
+    for m in versions:
+        assert _movies(linker, f"I watched {title} ({m.year}) last week") == [(m.display, m.item)]
+
+
+def test_linker_people_and_genres(linker):
+    res = linker.link("I like Jack Nicholson")
+    assert [(m.type, m.name, m.polarity) for m in res.mentions] == [("person", "Jack Nicholson", "liked")]
+    assert [(m.type, m.name) for m in linker.link("anything with stanley kubrick").mentions] == [
+        ("person", "Stanley Kubrick")]
+    assert [(m.type, m.name, m.polarity) for m in linker.link("I like horror").mentions] == [
+        ("genre", "horror", "liked")]
+    scary = linker.link("I want something scary")
+    assert [(m.type, m.name) for m in scary.of_type("genre")] == [("genre", "horror")]
+    assert scary.of_type("movie") == []
+
+
+@pytest.mark.parametrize(
+    "text, polarity",
+    [
+        ("I love horror", "liked"),
+        ("I enjoyed horror movies", "liked"),
+        ("I don't like horror", "disliked"),
+        ("I do not like horror", "disliked"),
+        ("I hate horror", "disliked"),
+        ("no horror please", "disliked"),
+        ("horror", "neutral"),
+        ("is horror a genre?", "neutral"),
+    ],
+)
+def test_linker_genre_polarity(linker, text, polarity):
+    genres = linker.link(text).of_type("genre")
+    assert [(m.name, m.polarity) for m in genres] == [("horror", polarity)]
+
+
+def test_linker_polarity_per_clause(linker, shining):
+    res = linker.link("I loved The Shining but I hate comedy")
+    got = {m.name: m.polarity for m in res.of_type("movie", "genre")}  # "hate" is also a TMDKG keyword
+    assert got == {"The Shining (1980)": "liked", "comedy": "disliked"}
+    assert polarity_of("I didn't enjoy it") == "disliked"
+    assert polarity_of("it was great") == "liked"
+    assert polarity_of("it was on TV") == "neutral"
+
+
+def test_linker_junk_input_no_crash_no_mentions(linker):
+    rng = random.Random(0)
+    alphabet = "qxzjvkwbfhgpm 0123456789!?#$%^&*()[]{}<>|~\n\t"
+    junk = "".join(rng.choice(alphabet) for _ in range(100_000))
+    start = time.perf_counter()
+    res = linker.link(junk)
+    assert res.mentions == []
+    assert time.perf_counter() - start < 10
+    assert linker.link("").mentions == [] and linker.link("   \n").mentions == []
+
+
+def test_linker_long_input_reads_recent_text(linker, shining):
+    # Long input is cut, not rejected: a title at the end is still found.
+    text = "blah " * 20_000 + "I loved The Shining"
+    assert _movies(linker, text) == [("The Shining (1980)", shining.item)]
+
+
+def test_linker_common_words_are_not_titles(linker):
+    assert linker.link("up and it was her idea").of_type("movie") == []
+    assert linker.link("I want to watch a movie tonight").of_type("movie") == []
+
+
+# --------------------------------------------------------------------------- explanations
+
+
+def test_explain_shining_to_clockwork_orange_is_kubrick(graph, catalog, shining):
+    clockwork = find_movie(catalog, "A Clockwork Orange", 1971)
+    paths = explain(graph, [shining.entity], clockwork.entity)
+    assert paths and paths[0].relation == "directing"
+    assert paths[0].text == "also directed by Stanley Kubrick"
+    assert graph.nodes[paths[0].via]["name"] == "Stanley Kubrick"
+    assert paths[0].path() == [shining.entity, paths[0].via]
+    text = reason(graph, [shining.entity], clockwork.entity)
+    assert text.startswith("Like The Shining (1980): ")
+    assert "directed by Stanley Kubrick" in text
+
+
+def test_explain_shining_to_misery_is_stephen_king(graph, catalog, shining):
+    misery = find_movie(catalog, "Misery", 1990)
+    assert "written by Stephen King" in reason(graph, [shining.entity], misery.entity)
+
+
+def test_explain_one_hop_from_a_liked_person(graph, catalog, linker):
+    clockwork = find_movie(catalog, "A Clockwork Orange", 1971)
+    kubrick = linker.link("Stanley Kubrick").of_type("person")[0].entity
+    paths = explain(graph, [kubrick], clockwork.entity)
+    assert [(p.relation, p.text, p.via) for p in paths] == [("directing", "directed by Stanley Kubrick", None)]
+
+
+def test_reason_without_path_falls_back_to_genres(graph, shining):
+    # A liked movie never explains itself; the reason then comes from the target's own genres.
+    text = reason(graph, [shining.entity], shining.entity)
+    assert "horror" in text.lower() and text.endswith("film")
