@@ -56,8 +56,33 @@ def cmd_eval_rec(args) -> int:
     from eval.rec_eval import evaluate_recommender
 
     res = evaluate_recommender(args.model, split=args.split, protocol=args.protocol, out=args.out,
-                               batch_size=args.batch_size, limit=args.limit, seed=args.seed)
+                               batch_size=args.batch_size, limit=args.limit, seed=args.seed,
+                               checkpoint=args.checkpoint)
     print(json.dumps(res, indent=2))
+    return 0
+
+
+def _forward(module: str, args) -> int:
+    """Hand the remaining arguments to a training script's own parser (it has its own --help)."""
+    import importlib
+
+    return importlib.import_module(module).main(args.rest)
+
+
+def cmd_bench_rec(args) -> int:
+    from eval.bench_rec import run_bench
+
+    model = None
+    if args.model == "kg":
+        from crs.recommenders.kg import default_checkpoint
+
+        if (default_checkpoint() / "config.json").exists():
+            from crs.recommenders import load_recommender
+
+            model = load_recommender("kg")
+        else:
+            print("no trained KG recommender found; benchmarking random item vectors of the same shape")
+    run_bench(model=model, synthetic_items=args.synthetic_items, device=args.device, out=args.out)
     return 0
 
 
@@ -109,7 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--limit", type=int, help="only the first N recommender turns (smoke runs)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", help="saved model folder for trained recommenders (default: $CRS_HOME/rec/kg-default)")
     p.set_defaults(func=cmd_eval_rec)
+
+    tr = sub.add_parser("train", help="training scripts").add_subparsers(dest="train_command", required=True)
+    p = tr.add_parser("rec", help="train the KG recommender (resumable; see configs/rec/)", add_help=False)
+    p.set_defaults(func=lambda a: _forward("crs.training.train_rec", a))
+
+    bench = sub.add_parser("bench", help="speed benchmarks (not tests)").add_subparsers(dest="bench_command", required=True)
+    p = bench.add_parser("rec", help="ranking throughput/latency vs NumPy; FAISS vs exact top-k on 1M items")
+    p.add_argument("--model", default="kg", help="recommender whose item vectors are benchmarked (falls back to random)")
+    p.add_argument("--synthetic-items", type=int, default=1_000_000)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", help="run directory (default runs/<date>-bench-rec)")
+    p.set_defaults(func=cmd_bench_rec)
 
     p = sub.add_parser("chat", help="chat in the terminal (same dialogue manager as the app)")
     _add_llm_args(p)
@@ -129,7 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args, rest = build_parser().parse_known_args(argv)
+    if getattr(args, "func", None) is not None and args.command == "train":
+        args.rest = rest
+    elif rest:
+        build_parser().error(f"unrecognized arguments: {' '.join(rest)}")
     from crs.data.errors import DataError
     from crs.paths import DataDirError
 

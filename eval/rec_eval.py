@@ -17,14 +17,18 @@ KS = (1, 10, 50)
 
 
 def evaluate_recommender(model: str, split: str = "test", protocol: str = "crslab", out=None,
-                         batch_size: int = 64, limit: int | None = None, seed: int = 0, progress: bool = True) -> dict:
+                         batch_size: int = 64, limit: int | None = None, seed: int = 0, progress: bool = True,
+                         checkpoint: str | None = None) -> dict:
     """Evaluate one registered recommender and write results.json / results.md into the run dir."""
     catalog = cached_catalog()
     dialogues = load_redial(split)
-    samples = rec_samples(dialogues, catalog, protocol)
+    from crs.recommenders.kg_features import link_turns
+
+    # Linked entities and stances per turn (cached): what entity-based recommenders read.
+    samples = rec_samples(dialogues, catalog, protocol, link_turns(dialogues, f"redial-{split}", progress))
     if limit:
         samples = samples[:limit]
-    rec = load_recommender(model, catalog)
+    rec = load_recommender(model, catalog, checkpoint=checkpoint)
     meter = RankingMeter(ks=KS)
     for start in tqdm(range(0, len(samples), batch_size), desc=f"eval {model}/{protocol}", disable=not progress):
         batch = samples[start:start + batch_size]
@@ -39,6 +43,7 @@ def evaluate_recommender(model: str, split: str = "test", protocol: str = "crsla
     metrics["turns"] = len(samples)
     metrics["dialogues"] = len({s.dialogue for s in samples})
     run_dir = make_run_dir(out, f"rec-{model}-{protocol}")
-    config = {"model": model, "split": split, "protocol": protocol, "n_items": len(catalog), "limit": limit}
+    config = {"model": model, "split": split, "protocol": protocol, "n_items": len(catalog), "limit": limit,
+              "checkpoint": str(getattr(rec, "path", checkpoint) or "")}
     write_results(run_dir, metrics, run_metadata(seed, config), f"ReDial recommendation: {model} ({protocol}, {split})")
     return {"run_dir": str(run_dir), **metrics}

@@ -21,6 +21,10 @@ SUBCOMMANDS = [
     ["chat"],
     ["app"],
     ["prepare"],
+    ["train"],
+    ["train", "rec"],
+    ["bench"],
+    ["bench", "rec"],
 ]
 
 

@@ -116,11 +116,13 @@ class DialogueManager:
 
     def context(self, state: DialogueState) -> RecContext:
         user_text = "\n".join(f"User: {t}" for r, t in state.history if r == "user")
+        ent = lambda items: [self.catalog[i].entity for i in items]  # noqa: E731
+        entities = ([(e, "liked") for e in ent(state.liked_items) + state.liked_entities]
+                    + [(e, "disliked") for e in ent(state.disliked_items) + state.disliked_entities])
         return RecContext(
             text=f"{self.preferences(state)}\n{user_text}".strip(),
             liked=list(state.liked_items), disliked=list(state.disliked_items),
-            mentioned=list(state.mentioned_items),
-            entities=[(e, "liked") for e in state.liked_entities] + [(e, "disliked") for e in state.disliked_entities],
+            mentioned=list(state.mentioned_items), entities=entities,
         )
 
     def preferences(self, state: DialogueState) -> str:

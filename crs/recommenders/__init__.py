@@ -17,10 +17,16 @@ def _text(catalog):
     return TextRecommender(catalog)
 
 
-REGISTRY = {"popularity": _popularity, "text": _text}
+def _kg(catalog, checkpoint=None):
+    from crs.recommenders.kg import KGRecommender
+
+    return KGRecommender(catalog, checkpoint)
 
 
-def load_recommender(name: str, catalog=None) -> Recommender:
+REGISTRY = {"popularity": _popularity, "text": _text, "kg": _kg}
+
+
+def load_recommender(name: str, catalog=None, checkpoint: str | None = None) -> Recommender:
     """Build a registered recommender; unknown names list the valid ones."""
     if name not in REGISTRY:
         raise KeyError(f"unknown recommender {name!r}; choose one of {sorted(REGISTRY)}")
@@ -28,7 +34,7 @@ def load_recommender(name: str, catalog=None) -> Recommender:
         from crs.data.movies import cached_catalog
 
         catalog = cached_catalog()
-    return REGISTRY[name](catalog)
+    return REGISTRY[name](catalog, checkpoint) if checkpoint else REGISTRY[name](catalog)
 
 
 __all__ = ["RecContext", "Recommender", "REGISTRY", "load_recommender"]

@@ -1,0 +1,113 @@
+"""The KG recommender behind the Recommender protocol: RecContext in, scores for every movie out."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from crs.data.movies import Catalog
+from crs.paths import cache_dir
+from crs.recommenders.base import RecContext, Recommender
+from crs.recommenders.kg_features import POLARITY
+from crs.recommenders.kg_model import KGRecConfig, KGRecModel
+
+DEFAULT_CHECKPOINT = "rec/kg-default"
+MAX_TEXT_CHARS = 1000
+
+
+def default_checkpoint() -> Path:
+    return cache_dir() / DEFAULT_CHECKPOINT
+
+
+class GraphInputs:
+    """Fixed inputs derived from the data: relation adjacency, entity text features, item vectors."""
+
+    def __init__(self, catalog: Catalog, config: KGRecConfig, device: torch.device | str = "cpu"):
+        from crs.data.tmdkg import cached_tmdkg
+        from crs.recommenders.kg_features import entity_text_features, movielens_item_vectors
+        from kg.rgcn import relation_adjacency
+
+        kg = cached_tmdkg()
+        if kg.n_entities != config.n_entities or len(catalog) != config.n_items:
+            raise ValueError(f"the model was built for {config.n_entities} entities / {config.n_items} items, "
+                             f"the data has {kg.n_entities} / {len(catalog)}")
+        rel_index = {r: i for i, r in enumerate(sorted(kg.relations))}
+        t = torch.as_tensor(kg.triples)
+        rels = torch.as_tensor([rel_index[int(r)] for r in kg.triples[:, 1]])
+        self.device = torch.device(device)
+        self.adj = relation_adjacency(t[:, 0], rels, t[:, 2], kg.n_entities, len(rel_index)).to(self.device)
+        self.text_feats = (torch.as_tensor(entity_text_features(kg, catalog)).to(self.device)
+                           if config.entity_text else None)
+        self.item_entities = torch.as_tensor([m.entity for m in catalog.movies], device=self.device)
+        self.cf = (torch.as_tensor(movielens_item_vectors(catalog, config.cf_dim)).to(self.device)
+                   if config.use_movielens else None)
+        self.entity_to_item = {m.entity: m.item for m in catalog.movies}
+
+    def as_dict(self) -> dict:
+        return {"adj": self.adj, "text_feats": self.text_feats, "item_entities": self.item_entities}
+
+
+def make_batch(contexts: list[RecContext], config: KGRecConfig, graph: GraphInputs,
+               text_emb: np.ndarray | None = None) -> dict:
+    """Tensors for a batch of contexts: the most recent `max_entities` entities with polarity ids."""
+    L = config.max_entities
+    ent = torch.full((len(contexts), L), -1, dtype=torch.long)
+    pol = torch.zeros((len(contexts), L), dtype=torch.long)
+    for b, c in enumerate(contexts):
+        recent = c.entities[-L:]
+        for j, (e, p) in enumerate(recent):
+            ent[b, j], pol[b, j] = int(e), POLARITY.get(p, 0) if isinstance(p, str) else int(p)
+    batch = {"ent": ent, "pol": pol, "mask": ent >= 0}
+    if config.use_text:
+        if text_emb is None:
+            from crs.embeddings import encode
+
+            text_emb = encode([c.text[-MAX_TEXT_CHARS:] or " " for c in contexts])
+        batch["text"] = torch.as_tensor(text_emb, dtype=torch.float32)
+    if config.use_movielens and graph.cf is not None:
+        cf = torch.zeros((len(contexts), config.cf_dim))
+        for b, c in enumerate(contexts):
+            items = [i for i in c.mentioned if i not in set(c.disliked)]
+            if items:
+                cf[b] = graph.cf[items].mean(0).cpu()
+        batch["cf"] = cf
+    return {k: v.to(graph.device) for k, v in batch.items()}
+
+
+class KGRecommender(Recommender):
+    """Loads a trained checkpoint; scores on CUDA with mixed precision when present, else CPU."""
+
+    name = "kg"
+
+    def __init__(self, catalog: Catalog, path: str | Path | None = None, device: str = "auto"):
+        path = Path(path) if path else default_checkpoint()
+        self.path = path
+        dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
+                           ("cpu" if device == "auto" else device))
+        self.model = KGRecModel.from_pretrained(path).to(dev).eval()
+        self.graph = GraphInputs(catalog, self.model.config, dev)
+        self.device = dev
+
+    @torch.no_grad()
+    def score(self, contexts: list[RecContext]) -> np.ndarray:
+        batch = make_batch(contexts, self.model.config, self.graph)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            scores = self.model(batch, self.graph.as_dict())
+        return scores.float().cpu().numpy()
+
+    @torch.no_grad()
+    def item_matrix(self) -> torch.Tensor:
+        e = self.model.entity_matrix(self.graph.adj, self.graph.text_feats)
+        return e[self.graph.item_entities]
+
+    def item_bias(self) -> torch.Tensor:
+        return self.model.item_bias.detach()
+
+    @torch.no_grad()
+    def user_vectors(self, contexts: list[RecContext]) -> torch.Tensor:
+        batch = make_batch(contexts, self.model.config, self.graph)
+        e = self.model.entity_matrix(self.graph.adj, self.graph.text_feats)
+        return self.model.user_vectors(batch["ent"], batch["pol"], batch["mask"], e, batch.get("text"), batch.get("cf"))

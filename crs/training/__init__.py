@@ -1,0 +1,1 @@
+"""Training entry points (thin scripts over YAML configs; run under `accelerate launch -m ...`)."""
