@@ -19,7 +19,8 @@ def _add_llm_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model-dir", help="Hugging Face model folder (with --llm hf)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (with --llm openai)")
     p.add_argument("--model", dest="llm_model", help="model name at the endpoint (with --llm openai)")
-    p.add_argument("--recommender", default="text", help="recommender name (see `crs eval rec --help`)")
+    p.add_argument("--recommender", default="auto",
+                   help="recommender: auto (the trained kg model if present, else text), kg, text, popularity")
 
 
 def _llm_kwargs(args) -> dict:

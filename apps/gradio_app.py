@@ -237,7 +237,7 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_lim
     return demo
 
 
-def launch(host: str = "127.0.0.1", port: int = 7860, llm: str = "smollm2", recommender: str = "text",
+def launch(host: str = "127.0.0.1", port: int = 7860, llm: str = "smollm2", recommender: str = "auto",
            llm_kwargs: dict | None = None, **launch_kwargs) -> None:
     """Build the manager before serving (so the first reply is fast), then serve until interrupted."""
     from crs.dialogue.factory import build_manager

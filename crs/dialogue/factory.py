@@ -5,7 +5,16 @@ from __future__ import annotations
 from crs.dialogue.manager import DialogueManager, ManagerConfig
 
 
-def build_manager(llm: str = "smollm2", recommender: str = "text", llm_kwargs: dict | None = None,
+def resolve_recommender(name: str) -> str:
+    """'auto' means the trained KG recommender when its checkpoint exists, else the text baseline."""
+    if name != "auto":
+        return name
+    from crs.recommenders.kg import default_checkpoint
+
+    return "kg" if (default_checkpoint() / "config.json").exists() else "text"
+
+
+def build_manager(llm: str = "smollm2", recommender: str = "auto", llm_kwargs: dict | None = None,
                   config: ManagerConfig | None = None, llm_backend=None) -> DialogueManager:
     """Load data, KG, linker, recommender and LLM (lazily where they allow) and wire them up."""
     from crs.data.movies import cached_catalog
@@ -16,5 +25,5 @@ def build_manager(llm: str = "smollm2", recommender: str = "text", llm_kwargs: d
 
     catalog = cached_catalog()
     backend = llm_backend if llm_backend is not None else load_backend(llm, **(llm_kwargs or {}))
-    return DialogueManager(backend, load_recommender(recommender, catalog), cached_linker(), cached_graph(),
+    return DialogueManager(backend, load_recommender(resolve_recommender(recommender), catalog), cached_linker(), cached_graph(),
                            catalog, config)
