@@ -63,6 +63,23 @@ def cmd_eval_rec(args) -> int:
     return 0
 
 
+def cmd_eval_sat(args) -> int:
+    from simulator.sat_eval import evaluate_sat
+
+    res = evaluate_sat(args.domain, args.protocol, out=args.out, config=args.config, folds=args.folds, limit=args.limit)
+    print(json.dumps(res, indent=2))
+    return 0
+
+
+def cmd_eval_simulate(args) -> int:
+    from simulator.rollout import simulate
+
+    res = simulate(args.system, n=args.n, turns=args.turns, out=args.out, workers=args.workers, seed=args.seed,
+                   sat_dir=args.sat_model)
+    print(json.dumps(res, indent=2))
+    return 0 if res.get("leaks", 0) == 0 else 1
+
+
 def _forward(module: str, args) -> int:
     """Hand the remaining arguments to a training script's own parser (it has its own --help)."""
     import importlib
@@ -85,6 +102,46 @@ def cmd_bench_rec(args) -> int:
             print("no trained KG recommender found; benchmarking random item vectors of the same shape")
     run_bench(model=model, synthetic_items=args.synthetic_items, device=args.device, out=args.out)
     return 0
+
+
+def cmd_eval_music(args) -> int:
+    from eval.music_eval import evaluate_music
+
+    res = evaluate_music(config=args.config, out=args.out, llm=args.llm, explanations=args.explanations,
+                         skip_latency=args.no_latency)
+    print(json.dumps({k: v for k, v in res.items() if k != "scorer"}, indent=2))
+    return 0
+
+
+def cmd_music_recommend(args) -> int:
+    from crs.music.session import MusicEngine, MusicSession
+    from crs.music.video import VideoError
+
+    engine = MusicEngine.load(args.config, llm=args.llm, user_dir=args.audio_dir)
+    session = MusicSession(engine)
+    try:
+        pick = session.start(args.video)
+    except VideoError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    picks = [pick]
+    for fb in args.feedback or []:
+        picks.append(session.refine(fb))
+    if args.json:
+        print(json.dumps({"video": session.state.profile.to_dict(), "picks": [p.to_dict() for p in picks]}, indent=2))
+        return 0
+    print(f"video: {session.state.profile.summary()} "
+          f"(energy {session.state.profile.energy:.2f}, valence {session.state.profile.valence:.2f})")
+    for p in picks:
+        head = "pick" if p.turn == 1 else f"refined (\"{p.feedback}\")" if p.feedback else "refined"
+        print(f"\n{head}: {p.item.title}  {p.item.url}\n  caption: {p.item.caption}\n  why: {p.reason.text}")
+    return 0
+
+
+def cmd_music_train(args) -> int:
+    from crs.music.train import main as train_main
+
+    return train_main(["--config", args.config] + (["--force"] if args.force else []))
 
 
 def cmd_chat(args) -> int:
@@ -138,9 +195,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", help="saved model folder for trained recommenders (default: $CRS_HOME/rec/kg-default)")
     p.set_defaults(func=cmd_eval_rec)
 
+    p = ev.add_parser("sat", help="USS satisfaction estimator: 10-fold CV (UAR, kappa, Spearman, F1, action accuracy)")
+    p.add_argument("--domain", default="ReDial", choices=["SGD", "MWOZ", "ReDial", "CCPE", "ReDial-action"])
+    p.add_argument("--protocol", default="clean", choices=["sun", "clean"],
+                   help="clean: epoch chosen on the validation fold; sun: also Sun et al.'s per-metric best epoch on "
+                        "the test fold (like-for-like with the published numbers)")
+    p.add_argument("--config", default="configs/sat/default.yaml", help="model and training config (configs/sat/)")
+    p.add_argument("--folds", type=int, default=10)
+    p.add_argument("--limit", type=int, help="only the first N dialogues (smoke runs)")
+    p.add_argument("--out", help="run directory (default runs/<date>-sat-<domain>-<protocol>)")
+    p.set_defaults(func=cmd_eval_sat)
+    p = ev.add_parser("simulate", help="simulated seekers from ReDial test talk to a system (success@k, satisfaction, leaks)")
+    p.add_argument("--system", default="configs/systems/text.yaml", help="system config (configs/systems/)")
+    p.add_argument("--n", type=int, default=200, help="number of seekers")
+    p.add_argument("--turns", type=int, default=5, help="turn limit per dialogue")
+    p.add_argument("--workers", type=int, default=2, help="worker processes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sat-model", help="satisfaction model folder (default $CRS_HOME/sat/default, from `crs train sat`)")
+    p.add_argument("--out", help="run directory, resumable (default runs/<date>-simulate-<system>)")
+    p.set_defaults(func=cmd_eval_simulate)
+
+    p = ev.add_parser("music", help="video-to-music on held-out clips: turn-2 Recall@1/5/10, median rank, grounding")
+    p.add_argument("--out", help="run directory (default runs/<date>-music)")
+    p.add_argument("--config", default="default", help="configs/music/<name>.yaml or a path")
+    p.add_argument("--llm", help="LLM that writes the reasons (default: the config's, smollm2)")
+    p.add_argument("--explanations", type=int, help="how many held-out picks get an LLM reason (default: config)")
+    p.add_argument("--no-latency", action="store_true", help="skip the 30-second-video latency measurement")
+    p.set_defaults(func=cmd_eval_music)
+
     tr = sub.add_parser("train", help="training scripts").add_subparsers(dest="train_command", required=True)
     p = tr.add_parser("rec", help="train the KG recommender (resumable; see configs/rec/)", add_help=False)
     p.set_defaults(func=lambda a: _forward("crs.training.train_rec", a))
+    p = tr.add_parser("sat", help="train the USS satisfaction estimator (see configs/sat/)", add_help=False)
+    p.set_defaults(func=lambda a: _forward("simulator.sat_train", a))
 
     bench = sub.add_parser("bench", help="speed benchmarks (not tests)").add_subparsers(dest="bench_command", required=True)
     p = bench.add_parser("rec", help="ranking throughput/latency vs NumPy; FAISS vs exact top-k on 1M items")
@@ -149,6 +236,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--out", help="run directory (default runs/<date>-bench-rec)")
     p.set_defaults(func=cmd_bench_rec)
+
+    mu = sub.add_parser("music", help="video-to-music: a piece for a video, refined by feedback")
+    mu = mu.add_subparsers(dest="music_command", required=True)
+    p = mu.add_parser("recommend", help="suggest music for VIDEO (mp4, webm, mov), then refine with --feedback")
+    p.add_argument("video", help="path to a video file")
+    p.add_argument("--feedback", "-f", action="append", help='what you would prefer, e.g. "more upbeat, no vocals" '
+                   "(repeatable: one refinement each)")
+    p.add_argument("--config", default="default", help="configs/music/<name>.yaml or a path")
+    p.add_argument("--llm", help="LLM that writes the reason (default: the config's, smollm2; 'none': template)")
+    p.add_argument("--audio-dir", help="a folder of your own audio files to add to the catalogue")
+    p.add_argument("--json", action="store_true", help="print the video profile and picks as JSON")
+    p.set_defaults(func=cmd_music_recommend)
+    p = mu.add_parser("train", help="train the turn-2 fusion scorer on synthesised feedback (cached)")
+    p.add_argument("--config", default="default", help="configs/music/<name>.yaml or a path")
+    p.add_argument("--force", action="store_true", help="retrain even when a trained scorer exists")
+    p.set_defaults(func=cmd_music_train)
 
     p = sub.add_parser("chat", help="chat in the terminal (same dialogue manager as the app)")
     _add_llm_args(p)

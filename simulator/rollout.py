@@ -1,0 +1,286 @@
+"""Simulated-user rollouts: `crs eval simulate --system CONFIG --n 200 --turns 5 --out DIR`.
+
+Seekers (simulator/seeker.py) talk to a system through ``DialogueManager.respond`` (the same
+event stream the app and the CLI consume) in parallel worker processes. One JSON line per
+dialogue in ``dialogues.jsonl``; a rerun skips the dialogues already there. Everything that
+varies is seeded per dialogue (seeker templates, torch for the LLM).
+
+Per dialogue: success@1 (the target was the first card of a turn), success@10 (the target was
+among the first 10 cards of a turn), the turn of success, the target's rank in the *final*
+ranking (the recommender's scores after the last turn, with the manager's KG filters and
+bonus, excluding what the seeker mentioned or rejected but not what was already shown), the
+satisfaction the estimator predicts after each system reply, and the leak check of every
+seeker message.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+KS = (1, 10, 50)
+
+
+@dataclass
+class SystemConfig:
+    """A system under test (configs/systems/*.yaml)."""
+
+    name: str = "text"
+    recommender: str = "text"  # popularity, text, kg, auto
+    llm: str = "template"  # template: the manager's grounded fallback sentences, no LLM; or tiny, smollm2, ...
+    n_cards: int = 10  # cards shown per recommendation turn
+    entity_bonus: float = 0.75
+    max_new_tokens: int = 60
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "SystemConfig":
+        import yaml
+
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown keys {unknown}; valid keys: {sorted(known)}")
+        return cls(**data)
+
+
+def template_backend():
+    """An LLM backend that always declines, so the manager phrases every reply with its grounded
+    fallback template (titles and reasons from the recommender and the KG)."""
+    from crs.llm.base import GenerationError, LLMBackend
+
+    class TemplateBackend(LLMBackend):
+        name = "template"
+
+        def stream(self, messages, *, max_new_tokens=128, temperature=0.0, stop=None, **kw):
+            raise GenerationError("template phrasing: no LLM")
+            yield  # pragma: no cover
+
+    return TemplateBackend()
+
+
+def build_system(cfg: SystemConfig):
+    from crs.dialogue.factory import build_manager
+    from crs.dialogue.manager import ManagerConfig
+
+    mcfg = ManagerConfig(n_cards=cfg.n_cards, entity_bonus=cfg.entity_bonus, max_new_tokens=cfg.max_new_tokens)
+    backend = template_backend() if cfg.llm == "template" else None
+    return build_manager(cfg.llm, cfg.recommender, config=mcfg, llm_backend=backend)
+
+
+def full_ranking(manager, state) -> np.ndarray:
+    """All items ranked as the manager would rank them now (KG filters and bonus), not excluding
+    items already shown; items a filter removes follow the kept ones."""
+    scores = np.asarray(manager.rec.score([manager.context(state)])[0], dtype=np.float64).copy()
+    excluded = set(state.mentioned_items) | set(state.disliked_items)
+    if excluded:
+        scores[list(excluded)] = -np.inf
+    finite = np.isfinite(scores)
+    z = np.where(finite, (scores - scores[finite].mean()) / (scores[finite].std() + 1e-9), -1e9)
+    ents = manager._item_entities()
+    disliked, liked, focus = set(state.disliked_entities), set(state.liked_entities), set(state.focus)
+    tier = np.zeros(len(scores))
+    if disliked:
+        tier -= np.array([bool(e & disliked) for e in ents]) * 2
+    if focus:
+        hits = np.array([len(e & focus) for e in ents])
+        if hits.max() > 0:
+            tier -= (hits < hits.max())
+    bonus = np.array([len(e & liked) for e in ents]) * manager.config.entity_bonus if liked else 0.0
+    final = z + bonus
+    return np.lexsort((-final, -tier, ~finite))  # finite first, then tier, then score
+
+
+# ------------------------------------------------------------------ worker processes
+
+_W: dict = {}
+
+
+def _init_worker(cfg: SystemConfig, sat_dir: str | None, seed: int, threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    from crs.data.movies import cached_catalog
+    from simulator.sat_model import SatModel
+
+    _W["manager"] = build_system(cfg)
+    _W["catalog"] = cached_catalog()
+    _W["sat"] = SatModel.from_pretrained(sat_dir) if sat_dir and Path(sat_dir, "config.json").exists() else None
+    _W["seed"] = seed
+
+
+def run_dialogue(profile, manager, catalog, sat_model, turns: int, seed: int) -> dict:
+    """One seeker against one system; returns the JSON record."""
+    import torch
+
+    from crs.dialogue.events import Recommendations, TurnDone
+    from crs.dialogue.state import DialogueState
+    from simulator.leak import checker_for
+    from simulator.seeker import CONTINUE, Seeker
+
+    torch.manual_seed(seed + int(profile.dialogue_id) % 100_000 if profile.dialogue_id.isdigit() else seed)
+    checker = checker_for(profile.target, catalog)
+    seeker = Seeker(profile, catalog, seed=seed, checker=checker)
+    state = DialogueState()
+    message, status = seeker.opening(), CONTINUE
+    log, leaks, first_hit, top1_hit = [], [], None, None
+    t0 = time.time()
+    for turn in range(1, turns + 1):
+        leaks += checker.find(message)
+        cards, reply, action = [], "", ""
+        for ev in manager.respond(state, message):
+            if isinstance(ev, Recommendations):
+                cards = ev.cards
+            elif isinstance(ev, TurnDone):
+                reply, action = ev.text, ev.action
+        items = [c.item for c in cards]
+        if profile.target in items[:10] and first_hit is None:
+            first_hit = turn
+        if items[:1] == [profile.target] and top1_hit is None:
+            top1_hit = turn
+        log.append({"seeker": message, "system": reply, "action": action, "cards": items})
+        message, status = seeker.react(cards, reply)
+        if status != CONTINUE:
+            break
+    leaks += checker.find(message)  # the last reaction is scanned too
+    log.append({"seeker": message})
+    ranking = full_ranking(manager, state)
+    rank = int(np.flatnonzero(ranking == profile.target)[0]) + 1
+    rec = {
+        "dialogue_id": profile.dialogue_id, "target": profile.target, "target_title": catalog[profile.target].display,
+        "status": status if status != CONTINUE else "turn-limit", "turns": len(log) - 1,
+        "success@1": top1_hit is not None, "success@10": first_hit is not None,
+        "turn_of_success": first_hit, "final_rank": rank, **{f"recall@{k}": float(rank <= k) for k in KS},
+        "leaks": len(leaks), "leaked_names": sorted(set(leaks)), "seeker_messages": len(log),
+        "redraws": seeker.redraws, "log": log, "seconds": round(time.time() - t0, 2),
+    }
+    if sat_model is not None:
+        rec.update(predict_satisfaction(sat_model, log))
+    return rec
+
+
+def predict_satisfaction(model, log: list[dict]) -> dict:
+    """Expected rating (1-5) for each user turn after a system reply, read from the context
+    before it (the model judges the system's replies, not the seeker's templated answer)."""
+    from crs.embeddings import encode
+
+    roles, texts = [], []
+    for t in log:
+        roles.append(0)
+        texts.append(t["seeker"])
+        if "system" in t:
+            roles.append(1)
+            texts.append(t["system"] or "...")
+    out = model.predict_dialogue(encode(texts, batch_size=32), np.array(roles))
+    user_pos = [i for i, r in enumerate(roles) if r == 0][1:]
+    per_turn = [round(float(out["expected"][i]), 4) for i in user_pos]
+    return {"sat_per_turn": per_turn, "sat_dialogue": round(float(np.mean(per_turn)), 4) if per_turn else None,
+            "sat_overall": round(out["overall_expected"], 4)}
+
+
+def _work(task) -> dict:
+    profile, turns = task
+    return run_dialogue(profile, _W["manager"], _W["catalog"], _W["sat"], turns, _W["seed"])
+
+
+# ------------------------------------------------------------------ the run
+
+
+def summarise(records: list[dict], turns: int) -> tuple[dict, dict]:
+    """Aggregate metrics and per-turn curves (success@10 by turn, mean satisfaction at turn t)."""
+    n = len(records)
+    if not n:
+        return {"dialogues": 0}, {}
+    mean = lambda xs: float(np.mean(xs)) if len(xs) else None  # noqa: E731
+    succ = [r for r in records if r["success@10"]]
+    m = {
+        "dialogues": n,
+        "success@1": mean([r["success@1"] for r in records]),
+        "success@10": mean([r["success@10"] for r in records]),
+        "turns_to_success": mean([r["turn_of_success"] for r in succ]),
+        "give_up_rate": mean([r["status"] == "give-up" for r in records]),
+        **{f"recall@{k}": mean([r[f"recall@{k}"] for r in records]) for k in KS},
+        "leaks": int(sum(r["leaks"] for r in records)),
+        "seeker_messages_checked": int(sum(r["seeker_messages"] for r in records)),
+        "dialogues_checked_for_leaks": n,
+    }
+    sat = [r for r in records if r.get("sat_per_turn")]
+    if sat:
+        m["sat_per_dialogue"] = mean([r["sat_dialogue"] for r in sat])
+        m["sat_overall"] = mean([r["sat_overall"] for r in sat])
+        m["sat_success"] = mean([r["sat_dialogue"] for r in sat if r["success@10"]])
+        m["sat_failure"] = mean([r["sat_dialogue"] for r in sat if not r["success@10"]])
+    curves = {"turn": list(range(1, turns + 1)),
+              "success@10 by turn": [mean([bool(r["turn_of_success"]) and r["turn_of_success"] <= t for r in records])
+                                     for t in range(1, turns + 1)]}
+    if sat:
+        curves["satisfaction at turn"] = [mean([r["sat_per_turn"][t - 1] for r in sat if len(r["sat_per_turn"]) >= t])
+                                          for t in range(1, turns + 1)]
+    return m, curves
+
+
+def simulate(system: str | Path, n: int = 200, turns: int = 5, out: str | None = None, workers: int = 2,
+             seed: int = 0, sat_dir: str | None = None, threads: int = 1, log=print) -> dict:
+    """Run (or resume) the rollouts and write dialogues.jsonl, results.json/.md and a plot."""
+    from crs.data.movies import cached_catalog
+    from crs.data.redial import load_redial
+    from eval.report import line_plot, markdown_table, write_results
+    from eval.rundir import JsonlLog, make_run_dir, run_metadata
+    from kg.graph import cached_graph
+    from simulator.sat_train import default_model_dir
+    from simulator.seeker import build_profiles
+
+    cfg = SystemConfig.from_yaml(system)
+    run_dir = make_run_dir(out, name=f"simulate-{cfg.name}")
+    sat_dir = str(sat_dir or default_model_dir())
+    if not Path(sat_dir, "config.json").exists():
+        log(f"no satisfaction model at {sat_dir}: run `crs train sat` first; rollouts run without satisfaction")
+    profiles = build_profiles(load_redial("test"), cached_catalog(), cached_graph(), n, seed)
+    jl = JsonlLog(run_dir / "dialogues.jsonl")
+    done = jl.done_keys("dialogue_id")
+    todo = [p for p in profiles if p.dialogue_id not in done]
+    log(f"{len(profiles)} seekers, {len(done)} already done, {len(todo)} to run on {workers} worker(s) -> {run_dir}")
+    t0 = time.time()
+    if todo:
+        if workers <= 1:
+            _init_worker(cfg, sat_dir, seed, threads)
+            results = map(_work, [(p, turns) for p in todo])
+            pool = None
+        else:
+            pool = mp.get_context("spawn").Pool(workers, _init_worker, (cfg, sat_dir, seed, threads))
+            results = pool.imap_unordered(_work, [(p, turns) for p in todo])
+        try:
+            for i, rec in enumerate(results, 1):
+                jl.append(rec)
+                if i % 20 == 0 or i == len(todo):
+                    log(f"  {i}/{len(todo)} dialogues ({time.time() - t0:.0f}s)")
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+    wall = time.time() - t0
+    ids = {p.dialogue_id for p in profiles}
+    records = [r for r in jl.records() if r["dialogue_id"] in ids]
+    metrics, curves = summarise(records, turns)
+    metrics.update({"system": cfg.name, "turns_limit": turns, "seconds_this_invocation": round(wall, 1),
+                    "dialogues_run_this_invocation": len(todo), "workers": workers})
+    meta = run_metadata(seed, {"system": asdict(cfg), "n": n, "turns": turns, "workers": workers, "sat_model": sat_dir})
+    write_results(run_dir, metrics, meta, f"Simulated seekers vs {cfg.name} ({len(records)} dialogues, {turns} turns)",
+                  [{"turn": t, **{k: v[i] for k, v in curves.items() if k != "turn"}} for i, t in enumerate(curves.get("turn", []))],
+                  digits=3)
+    if curves:
+        line_plot(run_dir / "by_turn.png", curves["turn"], {k: v for k, v in curves.items() if k != "turn"
+                                                             and k != "satisfaction at turn"},
+                  title=f"{cfg.name}: success by turn", xlabel="turn", ylabel="success@10 (cumulative)")
+        if "satisfaction at turn" in curves:
+            line_plot(run_dir / "satisfaction_by_turn.png", curves["turn"], {"predicted satisfaction (1-5)": curves["satisfaction at turn"]},
+                      title=f"{cfg.name}: predicted satisfaction by turn", xlabel="turn", ylabel="expected rating")
+    with open(run_dir / "results.md", "a", encoding="utf-8") as f:
+        f.write("\n## Example dialogue\n\n" + (markdown_table([{"seeker": t["seeker"], "system": t.get("system", "")}
+                                                              for t in records[0]["log"]]) if records else "") + "\n")
+    log(f"done in {wall:.0f}s: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
+    return {"run_dir": str(run_dir), **metrics}
