@@ -43,7 +43,8 @@ def evaluate_recommender(model: str, split: str = "test", protocol: str = "crsla
     metrics["turns"] = len(samples)
     metrics["dialogues"] = len({s.dialogue for s in samples})
     run_dir = make_run_dir(out, f"rec-{model}-{protocol}")
-    config = {"model": model, "split": split, "protocol": protocol, "n_items": len(catalog), "limit": limit,
-              "checkpoint": str(getattr(rec, "path", checkpoint) or "")}
+    config = {"model": model, "split": split, "protocol": protocol, "n_items": len(catalog), "limit": limit}
+    if getattr(rec, "path", None):  # trained models: which checkpoint produced the numbers
+        config["checkpoint"] = str(rec.path)
     write_results(run_dir, metrics, run_metadata(seed, config), f"ReDial recommendation: {model} ({protocol}, {split})")
     return {"run_dir": str(run_dir), **metrics}

@@ -20,7 +20,8 @@ def relation_adjacency(heads: torch.Tensor, rels: torch.Tensor, tails: torch.Ten
     rows = rels * n_nodes + tails
     deg = torch.zeros(n_rels * n_nodes).index_add_(0, rows, torch.ones_like(rows, dtype=torch.float))
     vals = 1.0 / deg[rows]
-    return torch.sparse_coo_tensor(torch.stack([rows, heads]), vals, (n_rels * n_nodes, n_nodes)).coalesce()
+    return torch.sparse_coo_tensor(torch.stack([rows, heads]), vals, (n_rels * n_nodes, n_nodes),
+                                   check_invariants=False).coalesce()
 
 
 class RGCNLayer(nn.Module):
