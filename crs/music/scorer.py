@@ -1,0 +1,219 @@
+"""Turn-1 matching and the trained turn-2 fusion scorer (video + previous piece + feedback text).
+
+Turn 1 (not trained): cosine between the video's text profile and each caption, plus agreement
+between the attributes that suit the video (energy, valence, mood tags) and the clip's.
+
+Turn 2: :class:`FusionScorer` scores every catalogue item from hand-made, interpretable features
+(feedback, video and previous-piece similarities; wanted / unwanted tag matches; energy fit and
+direction) and a learned projection of the three query vectors into caption space. Weights are
+separate for queries with and without feedback text (text dropout trains the second set).
+It round-trips like a PEFT adapter: ``save_pretrained(dir)`` writes ``config.json`` and
+``model.safetensors``; ``FusionScorer.from_pretrained(dir)`` reads them back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from crs.music.attributes import TAG_INDEX, energy_direction, parse_text
+from crs.music.catalogue import MusicCatalogue, tag_matrix
+
+FEATURES = ("feedback_sim", "video_sim", "prev_sim", "fused_sim", "wanted_tags", "unwanted_tags", "energy_fit",
+            "valence_fit", "energy_direction", "prev_tags", "video_tags")
+HARD_NEGATION_PENALTY = 1e4
+
+
+@dataclass
+class FusionConfig:
+    """Fusion scorer shape and training settings (configs/music/*.yaml, ``fusion:`` block)."""
+
+    dim: int = 384  # text-vector size (all-MiniLM-L6-v2)
+    proj_rank: int = 64  # rank of the learned query projection (0: hand features only)
+    hard_negation: bool = True  # items with an unwanted tag ("no vocals", "not jazz") go to the bottom
+    seed: int = 13
+    split_seed: int = 13  # the clip split (train / valid / test held out)
+    per_target: int = 3  # synthesised turn-2 queries per training clip
+    text_dropout: float = 0.2  # share of training queries with the feedback text removed
+    video_noise: float = 0.15  # noise on the stand-in video's energy / valence
+    epochs: int = 12
+    batch_size: int = 256
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    catalogue_limit: int | None = None  # only the first N clips (tests)
+
+    def __post_init__(self):
+        if not 0 <= self.text_dropout < 1:
+            raise ValueError(f"text_dropout must be in [0, 1), got {self.text_dropout}")
+        if self.proj_rank < 0 or self.dim <= 0 or self.epochs < 0 or self.per_target < 1:
+            raise ValueError("proj_rank >= 0, dim > 0, epochs >= 0 and per_target >= 1 are required")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FusionConfig":
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown fusion config keys {unknown}")
+        return cls(**data)
+
+
+@dataclass
+class Queries:
+    """A batch of turn-2 queries as arrays (see :func:`build_queries`)."""
+
+    feedback: np.ndarray  # [B, dim], zero rows where there is no text
+    video: np.ndarray  # [B, dim]
+    prev: np.ndarray  # [B] catalogue index of the previous piece
+    has_text: np.ndarray  # [B] 0/1
+    wanted: np.ndarray  # [B, T]
+    unwanted: np.ndarray  # [B, T]
+    video_tags: np.ndarray  # [B, T]
+    energy: np.ndarray  # [B] video energy
+    valence: np.ndarray  # [B]
+    direction: np.ndarray  # [B] -1 / 0 / +1 from the feedback
+    extra: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.prev)
+
+    def slice(self, idx) -> "Queries":
+        return Queries(**{f.name: getattr(self, f.name)[idx] for f in fields(self) if f.name != "extra"})
+
+
+def build_queries(feedback_texts: list[str], feedback_emb: np.ndarray, video_emb: np.ndarray, prev: list[int],
+                  energy: list[float], valence: list[float]) -> Queries:
+    """Parse feedback (wanted / unwanted tags, energy direction) and stack everything into arrays."""
+    from crs.music.video import music_tags_for
+
+    parsed = [parse_text(t) if t.strip() else (set(), set()) for t in feedback_texts]
+    has_text = np.array([1.0 if t.strip() else 0.0 for t in feedback_texts], dtype=np.float32)
+    fb = np.asarray(feedback_emb, dtype=np.float32) * has_text[:, None]
+    return Queries(
+        feedback=fb, video=np.asarray(video_emb, dtype=np.float32), prev=np.asarray(prev, dtype=np.int64),
+        has_text=has_text, wanted=tag_matrix([p for p, _ in parsed]), unwanted=tag_matrix([n for _, n in parsed]),
+        video_tags=tag_matrix([music_tags_for(e, v) for e, v in zip(energy, valence)]),
+        energy=np.asarray(energy, dtype=np.float32), valence=np.asarray(valence, dtype=np.float32),
+        direction=np.array([energy_direction(p, n) for p, n in parsed], dtype=np.float32))
+
+
+class FusionScorer(nn.Module):
+    """Scores [B, n] for a batch of queries against the whole catalogue."""
+
+    def __init__(self, config: FusionConfig | None = None):
+        super().__init__()
+        self.config = config or FusionConfig()
+        k = len(FEATURES)
+        init = torch.tensor([1.0, 0.5, 0.5, 0.0, 1.0, -1.0, 0.5, 0.25, 0.5, 0.5, 0.25])
+        self.w_text = nn.Parameter(init.clone())
+        self.w_notext = nn.Parameter(init.clone() * torch.tensor([0.0] + [1.0] * (k - 1)))
+        self.scale = nn.Parameter(torch.tensor(10.0))
+        d, r = self.config.dim, self.config.proj_rank
+        self.down = nn.Linear(3 * d, r, bias=False) if r else None
+        self.up = nn.Linear(r, d, bias=False) if r else None
+        self.mix = nn.Parameter(torch.tensor([1.0, 0.5, 0.5]))  # feedback, video, previous piece
+        if r:
+            nn.init.normal_(self.down.weight, std=0.02)
+            nn.init.zeros_(self.up.weight)
+
+    # ------------------------------------------------------------------ scoring
+    def features(self, q: dict[str, torch.Tensor], cat: dict[str, torch.Tensor]) -> torch.Tensor:
+        """[B, n, len(FEATURES)] feature tensor."""
+        C = cat["emb"]
+        prev_emb = C[q["prev"]]
+        fused = self.mix[0] * q["feedback"] + self.mix[1] * q["video"] + self.mix[2] * prev_emb
+        if self.down is not None:
+            fused = fused + self.up(self.down(torch.cat([q["feedback"], q["video"], prev_emb], -1)))
+        fused = nn.functional.normalize(fused, dim=-1)
+        tags = cat["tags"]
+        prev_tags = tags[q["prev"]]
+
+        def frac(m):  # share of the query's tags that each item has
+            return (m @ tags.T) / m.sum(-1, keepdim=True).clamp(min=1.0)
+
+        ce, cv = cat["energy"][None, :], cat["valence"][None, :]
+        feats = [q["feedback"] @ C.T, q["video"] @ C.T, prev_emb @ C.T, fused @ C.T, frac(q["wanted"]),
+                 (q["unwanted"] @ tags.T).clamp(max=1.0), -(q["energy"][:, None] - ce).abs(),
+                 -(q["valence"][:, None] - cv).abs(), q["direction"][:, None] * (ce - cat["energy"][q["prev"]][:, None]),
+                 frac(prev_tags), frac(q["video_tags"])]
+        return torch.stack(feats, -1)
+
+    def forward(self, q: dict[str, torch.Tensor], cat: dict[str, torch.Tensor]) -> torch.Tensor:
+        f = self.features(q, cat)
+        w = q["has_text"][:, None] * self.w_text + (1 - q["has_text"][:, None]) * self.w_notext
+        return self.scale * (f * w[:, None, :]).sum(-1)
+
+    @torch.no_grad()
+    def score(self, queries: Queries, cat_t: dict[str, torch.Tensor], batch_size: int = 256) -> np.ndarray:
+        """Scores [B, n] (previous piece and, with hard negation, unwanted items pushed to the bottom)."""
+        self.eval()
+        out = []
+        for s in range(0, len(queries), batch_size):
+            qb = queries_to_torch(queries.slice(slice(s, s + batch_size)))
+            sc = self(qb, cat_t)
+            if self.config.hard_negation:
+                sc = sc - HARD_NEGATION_PENALTY * ((qb["unwanted"] @ cat_t["tags"].T) > 0).float()
+            sc[torch.arange(len(sc)), qb["prev"]] = -float("inf")
+            out.append(sc.numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(cat_t["emb"])), dtype=np.float32)
+
+    # ------------------------------------------------------------------ persistence
+    def save_pretrained(self, path: str | Path, extra: dict | None = None) -> Path:
+        """Write config.json (+ training record) and model.safetensors into ``path``."""
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        record = {"config": asdict(self.config), "features": list(FEATURES), **(extra or {})}
+        save_file({k: v.detach().contiguous() for k, v in self.state_dict().items()}, str(path / "model.safetensors"))
+        (path / "config.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path) -> "FusionScorer":
+        from safetensors.torch import load_file
+
+        path = Path(path)
+        record = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        model = cls(FusionConfig.from_dict(record["config"]))
+        model.load_state_dict(load_file(str(path / "model.safetensors")))
+        model.record = record
+        return model.eval()
+
+    def weights_table(self) -> list[dict]:
+        """The learned weight of each hand feature, with and without feedback text (for the docs)."""
+        return [{"feature": n, "with text": float(a), "video only": float(b)}
+                for n, a, b in zip(FEATURES, self.w_text.detach(), self.w_notext.detach())]
+
+
+def catalogue_to_torch(cat: MusicCatalogue, idx: np.ndarray | None = None) -> dict[str, torch.Tensor]:
+    sel = slice(None) if idx is None else idx
+    return {"emb": torch.from_numpy(np.ascontiguousarray(cat.embeddings[sel])),
+            "tags": torch.from_numpy(np.ascontiguousarray(cat.tags[sel])),
+            "energy": torch.from_numpy(np.ascontiguousarray(cat.energy[sel])),
+            "valence": torch.from_numpy(np.ascontiguousarray(cat.valence[sel]))}
+
+
+def queries_to_torch(q: Queries) -> dict[str, torch.Tensor]:
+    return {f.name: torch.from_numpy(np.ascontiguousarray(getattr(q, f.name))) for f in fields(q) if f.name != "extra"}
+
+
+# ---------------------------------------------------------------------------------------- turn 1
+def turn1_scores(profile_emb: np.ndarray, energy: float, valence: float, suggested: set[str], cat: MusicCatalogue,
+                 attribute_weight: float = 0.3) -> np.ndarray:
+    """Description similarity plus attribute agreement (energy, valence and suggested mood/tempo tags)."""
+    sim = cat.embeddings @ profile_emb
+    idx = [TAG_INDEX[t] for t in suggested if t in TAG_INDEX]
+    tag_fit = cat.tags[:, idx].mean(1) if idx else np.zeros(len(cat), dtype=np.float32)
+    fit = 1.0 - 0.5 * (np.abs(cat.energy - energy) + np.abs(cat.valence - valence))
+    return sim + attribute_weight * (0.5 * fit + 0.5 * tag_fit)
+
+
+def text_only_scores(feedback_emb: np.ndarray, cat: MusicCatalogue, prev: np.ndarray) -> np.ndarray:
+    """The baseline: MiniLM cosine between the feedback text and each caption (previous piece excluded)."""
+    s = feedback_emb @ cat.embeddings.T
+    s[np.arange(len(s)), prev] = -np.inf
+    return s
