@@ -80,6 +80,15 @@ def cmd_eval_simulate(args) -> int:
     return 0 if res.get("leaks", 0) == 0 else 1
 
 
+def cmd_eval_conv(args) -> int:
+    from eval.conv_eval import evaluate_conversation
+
+    res = evaluate_conversation(out=args.out, adapter=args.adapter, ablations=args.ablation, stage1=args.stage1,
+                                limit=args.limit, gen_limit=args.gen_limit, seed=args.seed, boe_weight=args.boe_weight)
+    print(json.dumps(res, indent=2))
+    return 0
+
+
 def _forward(module: str, args) -> int:
     """Hand the remaining arguments to a training script's own parser (it has its own --help)."""
     import importlib
@@ -117,7 +126,7 @@ def cmd_music_recommend(args) -> int:
     from crs.music.session import MusicEngine, MusicSession
     from crs.music.video import VideoError
 
-    engine = MusicEngine.load(args.config, llm=args.llm, user_dir=args.audio_dir)
+    engine = MusicEngine.shared(args.config, llm=args.llm, user_dir=args.audio_dir)
     session = MusicSession(engine)
     try:
         pick = session.start(args.video)
@@ -148,7 +157,9 @@ def cmd_chat(args) -> int:
     from apps.terminal import chat_loop
     from crs.dialogue.factory import build_manager
 
-    manager = build_manager(args.llm, args.recommender, _llm_kwargs(args))
+    from crs.dialogue.manager import ManagerConfig
+
+    manager = build_manager(args.llm, args.recommender, _llm_kwargs(args), ManagerConfig(adapter=args.adapter))
     return chat_loop(manager, messages=args.message)
 
 
@@ -162,7 +173,7 @@ def cmd_app(args) -> int:
 def cmd_prepare(args) -> int:
     from apps.prepare import prepare
 
-    prepare(llm=not args.skip_llm)
+    prepare(llm=not args.skip_llm, train_rec=not args.skip_train)
     return 0
 
 
@@ -206,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run directory (default runs/<date>-sat-<domain>-<protocol>)")
     p.set_defaults(func=cmd_eval_sat)
     p = ev.add_parser("simulate", help="simulated seekers from ReDial test talk to a system (success@k, satisfaction, leaks)")
-    p.add_argument("--system", default="configs/systems/text.yaml", help="system config (configs/systems/)")
+    p.add_argument("--system", default="configs/systems/default.yaml", help="system config (configs/systems/)")
     p.add_argument("--n", type=int, default=200, help="number of seekers")
     p.add_argument("--turns", type=int, default=5, help="turn limit per dialogue")
     p.add_argument("--workers", type=int, default=2, help="worker processes")
@@ -223,9 +234,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-latency", action="store_true", help="skip the 30-second-video latency measurement")
     p.set_defaults(func=cmd_eval_music)
 
+    p = ev.add_parser("conv", help="ILM adapter on ReDial test: perplexity vs baselines, Distinct/BLEU/item ratio, retrieval")
+    p.add_argument("--out", help="run directory (default runs/<date>-conv)")
+    p.add_argument("--adapter", help="stage-2 adapter folder (default $CRS_HOME/ilm/cpu-stage2)")
+    p.add_argument("--ablation", action="append", help="another stage-2 adapter to compare (repeatable), e.g. BOE off")
+    p.add_argument("--stage1", help="stage-1 adapter for the retrieval evaluation (default $CRS_HOME/ilm/cpu-stage1)")
+    p.add_argument("--limit", type=int, default=200, help="fixed random subset of test recommender turns (perplexity)")
+    p.add_argument("--gen-limit", type=int, default=20, help="of those, how many replies are generated")
+    p.add_argument("--boe-weight", type=float, default=0.1, help="BOE-guided decoding weight (KECRS: 0.1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_eval_conv)
+
     tr = sub.add_parser("train", help="training scripts").add_subparsers(dest="train_command", required=True)
     p = tr.add_parser("rec", help="train the KG recommender (resumable; see configs/rec/)", add_help=False)
     p.set_defaults(func=lambda a: _forward("crs.training.train_rec", a))
+    p = tr.add_parser("ilm", help="train the item-language adapter, --stage 1 or 2 (resumable; see configs/ilm/)",
+                      add_help=False)
+    p.set_defaults(func=lambda a: _forward("crs.training.train_ilm", a))
     p = tr.add_parser("sat", help="train the USS satisfaction estimator (see configs/sat/)", add_help=False)
     p.set_defaults(func=lambda a: _forward("simulator.sat_train", a))
 
@@ -256,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="chat in the terminal (same dialogue manager as the app)")
     _add_llm_args(p)
     p.add_argument("--message", "-m", action="append", help="send this message and exit (repeatable)")
+    p.add_argument("--adapter", default="auto",
+                   help="item-language adapter: auto ($CRS_HOME/ilm/cpu-stage2 if trained), none, or a folder")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("app", help="launch the Gradio app")
@@ -266,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("prepare", help="check data and build cached artefacts (model conversion, embeddings)")
     p.add_argument("--skip-llm", action="store_true", help="do not convert the default LLM")
+    p.add_argument("--skip-train", action="store_true",
+                   help="do not train the default KG recommender (the app then uses the text recommender)")
     p.set_defaults(func=cmd_prepare)
     return parser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 
-def prepare(llm: bool = True, embeddings: bool = True) -> None:
+def prepare(llm: bool = True, embeddings: bool = True, train_rec: bool = True) -> None:
     """Idempotent: every step is cached in $CRS_HOME, so a second run takes seconds."""
     from crs.data.check import check_all, format_reports
     from crs.paths import cache_dir
@@ -30,4 +30,18 @@ def prepare(llm: bool = True, embeddings: bool = True) -> None:
         print("[prepare] movie text embeddings (first run: several minutes on 2 CPU cores)…")
         cached_embeddings("movies", [m.text() for m in cached_catalog().movies])
         print(f"[prepare] embeddings ready ({time.time() - t:.1f}s)")
+    if train_rec:
+        from crs.paths import REPO_ROOT
+        from crs.recommenders.kg import default_checkpoint
+
+        if not (default_checkpoint() / "config.json").exists():
+            from crs.training.train_rec import main as train_main
+
+            t = time.time()
+            print("[prepare] training the default KG recommender (first run only; about 20-40 minutes on 2 CPU "
+                  "cores, resumable: rerun to continue). Skip with `crs prepare --skip-train`.")
+            train_main(["--config", str(REPO_ROOT / "configs" / "rec" / "default.yaml")])
+            print(f"[prepare] KG recommender trained ({time.time() - t:.1f}s)")
+        else:
+            print(f"[prepare] KG recommender ready at {default_checkpoint()}")
     print(f"[prepare] done in {time.time() - t0:.1f}s")
