@@ -46,7 +46,7 @@ def default_engine_factory(config: str = "default", llm: str | None = None) -> C
     def build():
         from crs.music.session import MusicEngine
 
-        return MusicEngine.load(config, llm=llm)
+        return MusicEngine.shared(config, llm=llm)
 
     return build
 

@@ -34,7 +34,7 @@ def rank_summary(ranks: np.ndarray) -> dict:
 
 def turn2_table(config, cat, scorer, seed_offset: int = 2) -> tuple[list[dict], list, dict]:
     from crs.music.feedback import make_examples, split_clips
-    from crs.music.scorer import FusionScorer, catalogue_to_torch, text_only_scores
+    from crs.music.scorer import HARD_NEGATION_PENALTY, FusionScorer, catalogue_to_torch, text_only_scores
     from crs.music.train import examples_to_queries, ranks_of
 
     fc = config.fusion
@@ -51,8 +51,11 @@ def turn2_table(config, cat, scorer, seed_offset: int = 2) -> tuple[list[dict], 
     no_text.wanted = np.zeros_like(q.wanted)
     no_text.unwanted = np.zeros_like(q.unwanted)
     no_text.direction = np.zeros_like(q.direction)
+    text = text_only_scores(q.feedback, cat, q.prev)
+    banned = (q.unwanted @ cat.tags.T) > 0  # the same negation filter the fused scorer applies
     methods = {
-        "text only (MiniLM cosine of the feedback)": text_only_scores(q.feedback, cat, q.prev),
+        "text only (MiniLM cosine of the feedback)": text,
+        "text only + negation filter": text - HARD_NEGATION_PENALTY * banned,
         "fusion, hand-set weights (untrained)": untrained.score(q, cat_t),
         "fusion, trained": scorer.score(q, cat_t),
         "fusion, trained, feedback removed (video + previous piece)": scorer.score(no_text, cat_t),
@@ -63,6 +66,16 @@ def turn2_table(config, cat, scorer, seed_offset: int = 2) -> tuple[list[dict], 
         ranks[name] = r
         rows.append({"method": name, **rank_summary(r)})
     return rows, examples, ranks
+
+
+def paired_bootstrap(a: np.ndarray, b: np.ndarray, k: int = 10, n: int = 2000, seed: int = 0) -> dict:
+    """95% bootstrap interval of Recall@k(a) - Recall@k(b) over the same queries (resampled together)."""
+    rng = np.random.default_rng(seed)
+    ha, hb = (a <= k).astype(float), (b <= k).astype(float)
+    idx = rng.integers(0, len(a), size=(n, len(a)))
+    diffs = ha[idx].mean(1) - hb[idx].mean(1)
+    return {"k": k, "diff": float(ha.mean() - hb.mean()), "ci95": [float(np.quantile(diffs, 0.025)),
+                                                                  float(np.quantile(diffs, 0.975))]}
 
 
 def human_aspects_table(cat, split_seed: int) -> list[dict]:
@@ -140,16 +153,17 @@ def latency(engine, seconds: float = 30.0) -> dict:
 def evaluate_music(config: str = "default", out: str | None = None, llm: str | None = None,
                    explanations: int | None = None, skip_latency: bool = False) -> dict:
     """Run all parts and write results.json / results.md (and samples) into the run directory."""
-    from crs.music.config import load_config
     from crs.music.session import MusicEngine
     from eval.report import markdown_table, write_results
     from eval.rundir import make_run_dir, run_metadata
 
-    cfg = load_config(config)
-    engine = MusicEngine.load(cfg, llm=llm)
+    engine = MusicEngine.shared(config, llm=llm)
+    cfg = engine.config
     cat, scorer = engine.catalogue, engine.scorer
     run = make_run_dir(out, name="music")
-    rows, examples, _ = turn2_table(cfg, cat, scorer)
+    rows, examples, ranks = turn2_table(cfg, cat, scorer)
+    fused_vs_text = paired_bootstrap(ranks["fusion, trained"], ranks["text only (MiniLM cosine of the feedback)"],
+                                     seed=cfg.fusion.seed)
     human = human_aspects_table(cat, cfg.fusion.split_seed)
     n_expl = cfg.eval_explanations if explanations is None else explanations
     ground = grounding_rates(cfg, cat, scorer, examples, engine.llm, n_expl)
@@ -163,6 +177,7 @@ def evaluate_music(config: str = "default", out: str | None = None, llm: str | N
             f.write(json.dumps(s, ensure_ascii=False) + "\n")
     metrics = {"turn2_synthesised_feedback": {r["method"]: {k: v for k, v in r.items() if k != "method"} for r in rows},
                "human_aspects_to_caption": {r["method"]: {k: v for k, v in r.items() if k != "method"} for r in human},
+               "fused_minus_text_only_recall@10": fused_vs_text,
                "explanations": ground, "latency": lat, "pool_size": len(cat),
                "scorer": {"path": str(cfg.scorer_dir), "training": {k: v for k, v in scorer.record.items()
                                                                    if k not in ("config", "features", "history")},

@@ -69,7 +69,7 @@ def test_synth_feedback_only_asks_for_what_the_target_has():
 def tiny_engine(real_data):
     from crs.music.session import MusicEngine
 
-    return MusicEngine.load("tiny", llm="tiny", progress=False)
+    return MusicEngine.shared("tiny", llm="tiny")
 
 
 def test_training_never_sees_test_clips(tiny_engine):

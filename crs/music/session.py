@@ -12,6 +12,7 @@ is shared and read-only.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,8 @@ from crs.music.scorer import FusionScorer, build_queries, catalogue_to_torch, tu
 from crs.music.video import VideoProfile, analyze_video
 
 log = logging.getLogger(__name__)
+_SHARED: dict[tuple, "MusicEngine"] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 @dataclass
@@ -86,6 +89,15 @@ class MusicEngine:
 
             backend = load_backend(name)
         return cls(cfg, cat, scorer, backend)
+
+    @classmethod
+    def shared(cls, config: str = "default", llm: str | None = None, user_dir: str | None = None) -> "MusicEngine":
+        """One engine per (config name, LLM, audio folder) in this process; engines hold no per-user state."""
+        key = (str(config), llm, str(user_dir) if user_dir else None)
+        with _SHARED_LOCK:
+            if key not in _SHARED:
+                _SHARED[key] = cls.load(config, llm=llm, user_dir=user_dir)
+            return _SHARED[key]
 
     # ------------------------------------------------------------------ steps
     def analyze(self, path: str) -> VideoProfile:

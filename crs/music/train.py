@@ -122,9 +122,7 @@ def load_or_train(config: MusicConfig, cat: MusicCatalogue, force: bool = False,
     """The trained scorer from $CRS_HOME/music/fusion-<name>/, training (about a minute) when absent."""
     path = config.scorer_dir
     if not force and (path / "model.safetensors").exists():
-        model = FusionScorer.from_pretrained(path)
-        if model.record.get("catalogue_size") == len(cat) or len(cat) > model.record.get("catalogue_size", 0):
-            return model
+        return FusionScorer.from_pretrained(path)
     if progress:
         print(f"training the fusion scorer ({config.name}) on synthesised feedback; saved to {path}", flush=True)
     model, record = train_fusion(config, cat, progress=progress)
