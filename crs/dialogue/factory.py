@@ -16,7 +16,11 @@ def resolve_recommender(name: str) -> str:
 
 def build_manager(llm: str = "smollm2", recommender: str = "auto", llm_kwargs: dict | None = None,
                   config: ManagerConfig | None = None, llm_backend=None) -> DialogueManager:
-    """Load data, KG, linker, recommender and LLM (lazily where they allow) and wire them up."""
+    """Load data, KG, linker, recommender and LLM (lazily where they allow) and wire them up.
+
+    With `config.adapter` ("auto" by default) and a trained item-language adapter that fits the LLM,
+    recommendation turns use soft item tokens and BOE-guided decoding.
+    """
     from crs.data.movies import cached_catalog
     from crs.llm import load_backend
     from crs.recommenders import load_recommender
@@ -25,5 +29,12 @@ def build_manager(llm: str = "smollm2", recommender: str = "auto", llm_kwargs: d
 
     catalog = cached_catalog()
     backend = llm_backend if llm_backend is not None else load_backend(llm, **(llm_kwargs or {}))
-    return DialogueManager(backend, load_recommender(resolve_recommender(recommender), catalog), cached_linker(), cached_graph(),
-                           catalog, config)
+    config = config or ManagerConfig()
+    rec = load_recommender(resolve_recommender(recommender), catalog)
+    ilm = None
+    from crs.ilm.dialogue import load_dialogue_ilm, resolve_adapter
+
+    path = resolve_adapter(config.adapter)
+    if path is not None:
+        ilm = load_dialogue_ilm(path, backend, catalog, rec, config.boe_weight)
+    return DialogueManager(backend, rec, cached_linker(), cached_graph(), catalog, config, ilm)

@@ -33,15 +33,18 @@ class ManagerConfig:
     entity_bonus: float = 0.75  # in standard deviations, per liked person/genre/keyword linked
     max_new_tokens: int = 80
     temperature: float = 0.0
+    adapter: str | None = "auto"  # item-language adapter: "auto" ($CRS_HOME/ilm/cpu-stage2 if trained), "none", or a folder
+    boe_weight: float = 0.1  # BOE-guided decoding weight when the adapter is used (KECRS: 0.1)
 
 
 class DialogueManager:
     """One manager serves many sessions; all per-user data lives in DialogueState."""
 
     def __init__(self, llm: LLMBackend, recommender: Recommender, linker: EntityLinker, graph,
-                 catalog: Catalog, config: ManagerConfig | None = None):
+                 catalog: Catalog, config: ManagerConfig | None = None, ilm=None):
         self.llm, self.rec, self.linker, self.graph, self.catalog = llm, recommender, linker, graph, catalog
         self.config = config or ManagerConfig()
+        self.ilm = ilm  # crs.ilm.dialogue.DialogueILM: soft item tokens + BOE-guided decoding for recommendations
 
     # ------------------------------------------------------------------ public
     def respond(self, state: DialogueState, message: str) -> Iterator[Event]:
@@ -175,8 +178,12 @@ class DialogueManager:
         check = GroundingCheck(self.linker, allowed_items, allowed_text, credits)
         produced = False
         try:
-            stream = self.llm.stream(msgs, max_new_tokens=self.config.max_new_tokens,
-                                     temperature=self.config.temperature)
+            if self.ilm is not None and cards:
+                stream = self.ilm.stream(state.history, [c.item for c in cards], self.context(state),
+                                         self.config.max_new_tokens, self.config.temperature)
+            else:
+                stream = self.llm.stream(msgs, max_new_tokens=self.config.max_new_tokens,
+                                         temperature=self.config.temperature)
             for piece in check.stream(stream):
                 produced = True
                 yield piece
