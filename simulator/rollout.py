@@ -95,6 +95,17 @@ def full_ranking(manager, state) -> np.ndarray:
     return np.lexsort((-final, -tier, ~finite))  # finite first, then tier, then score
 
 
+def recommender_rank(manager, state, target: int) -> int:
+    """The target's rank by the recommender's own scores on the final context (no KG filters or
+    bonus), excluding only what the seeker mentioned: what the recommender alone contributes."""
+    from eval.metrics import target_rank
+
+    scores = np.asarray(manager.rec.score([manager.context(state)])[0], dtype=np.float64).copy()
+    if state.mentioned_items:
+        scores[list(state.mentioned_items)] = -np.inf
+    return target_rank(scores, target)
+
+
 # ------------------------------------------------------------------ worker processes
 
 _W: dict = {}
@@ -150,11 +161,13 @@ def run_dialogue(profile, manager, catalog, sat_model, turns: int, seed: int) ->
     log.append({"seeker": message})
     ranking = full_ranking(manager, state)
     rank = int(np.flatnonzero(ranking == profile.target)[0]) + 1
+    rec_rank = recommender_rank(manager, state, profile.target)
     rec = {
         "dialogue_id": profile.dialogue_id, "target": profile.target, "target_title": catalog[profile.target].display,
         "status": status if status != CONTINUE else "turn-limit", "turns": len(log) - 1,
         "success@1": top1_hit is not None, "success@10": first_hit is not None,
         "turn_of_success": first_hit, "final_rank": rank, **{f"recall@{k}": float(rank <= k) for k in KS},
+        "recommender_rank": rec_rank, **{f"rec_only_recall@{k}": float(rec_rank <= k) for k in KS},
         "leaks": len(leaks), "leaked_names": sorted(set(leaks)), "seeker_messages": len(log),
         "redraws": seeker.redraws, "log": log, "seconds": round(time.time() - t0, 2),
     }
@@ -204,6 +217,8 @@ def summarise(records: list[dict], turns: int) -> tuple[dict, dict]:
         "turns_to_success": mean([r["turn_of_success"] for r in succ]),
         "give_up_rate": mean([r["status"] == "give-up" for r in records]),
         **{f"recall@{k}": mean([r[f"recall@{k}"] for r in records]) for k in KS},
+        **{f"rec_only_recall@{k}": mean([r[f"rec_only_recall@{k}"] for r in records if f"rec_only_recall@{k}" in r])
+           for k in KS},
         "leaks": int(sum(r["leaks"] for r in records)),
         "seeker_messages_checked": int(sum(r["seeker_messages"] for r in records)),
         "dialogues_checked_for_leaks": n,
@@ -234,7 +249,13 @@ def simulate(system: str | Path, n: int = 200, turns: int = 5, out: str | None =
     from simulator.sat_train import default_model_dir
     from simulator.seeker import build_profiles
 
+    from dataclasses import replace
+
+    from crs.dialogue.factory import resolve_recommender
+
     cfg = SystemConfig.from_yaml(system)
+    # Resolve "auto" once, so every worker runs the same recommender even if a checkpoint appears mid-run.
+    cfg = replace(cfg, recommender=resolve_recommender(cfg.recommender))
     run_dir = make_run_dir(out, name=f"simulate-{cfg.name}")
     sat_dir = str(sat_dir or default_model_dir())
     if not Path(sat_dir, "config.json").exists():
@@ -266,7 +287,7 @@ def simulate(system: str | Path, n: int = 200, turns: int = 5, out: str | None =
     ids = {p.dialogue_id for p in profiles}
     records = [r for r in jl.records() if r["dialogue_id"] in ids]
     metrics, curves = summarise(records, turns)
-    metrics.update({"system": cfg.name, "turns_limit": turns, "seconds_this_invocation": round(wall, 1),
+    metrics.update({"system": cfg.name, "recommender": cfg.recommender, "llm": cfg.llm, "turns_limit": turns, "seconds_this_invocation": round(wall, 1),
                     "dialogues_run_this_invocation": len(todo), "workers": workers})
     meta = run_metadata(seed, {"system": asdict(cfg), "n": n, "turns": turns, "workers": workers, "sat_model": sat_dir})
     write_results(run_dir, metrics, meta, f"Simulated seekers vs {cfg.name} ({len(records)} dialogues, {turns} turns)",

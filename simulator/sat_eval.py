@@ -106,8 +106,11 @@ def _cv_runs(ds, model_kwargs: dict, train_cfg: TrainConfig, folds: int, log=pri
     from crs.paths import cache_dir
 
     cfg = SatConfig(n_actions=len(ds.actions), actions=tuple(ds.actions), **model_kwargs)
+    train_key = asdict(train_cfg)
+    if train_key.get("class_weight_power") == 1.0:  # added later; the default keeps earlier cache keys valid
+        train_key.pop("class_weight_power")
     key = json.dumps({"domain": ds.domain, "n": len(ds.dialogues), "agg": ds.aggregation, "model": cfg.to_dict(),
-                      "train": asdict(train_cfg), "folds": folds, "v": 1}, sort_keys=True)
+                      "train": train_key, "folds": folds, "v": 1}, sort_keys=True)
     path = cache_dir("sat", "cv") / f"{ds.domain}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
     if path.exists():
         return json.loads(path.read_text())["folds"]

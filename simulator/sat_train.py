@@ -24,11 +24,12 @@ SAT_KEYS = ("sat5", "sat3", "action")
 
 @dataclass
 class TrainConfig:
-    epochs: int = 15
-    batch_size: int = 32
+    epochs: int = 10
+    batch_size: int = 48
     lr: float = 2e-3
     weight_decay: float = 1e-4
     class_weights: bool = True  # inverse-frequency weights for the satisfaction classes (UAR counts every class)
+    class_weight_power: float = 1.0  # weights ** power: 1 = inverse frequency, 0.5 = its square root (kinder to kappa)
     loss_sat5: float = 1.0
     loss_sat3: float = 0.5
     loss_action: float = 0.5
@@ -45,12 +46,23 @@ class TrainConfig:
         return cls(**data)
 
 
-def _class_weights(dialogues, key: str, n: int) -> torch.Tensor:
+def _class_weights(dialogues, key: str, n: int, power: float = 1.0) -> torch.Tensor:
     y = np.concatenate([getattr(d, key) for d in dialogues])
     y = y[y >= 0]
     counts = np.bincount(y, minlength=n).astype(np.float64)
     w = np.where(counts > 0, counts.sum() / (n * np.maximum(counts, 1)), 0.0)
-    return torch.tensor(w, dtype=torch.float32)
+    return torch.tensor(w ** power, dtype=torch.float32)
+
+
+def _length_batches(dialogues, batch_size: int, rng) -> list[np.ndarray]:
+    """Shuffled batches of dialogues of similar length (less padding for the GRU to step through)."""
+    order = rng.permutation(len(dialogues))
+    chunk = batch_size * 8  # sort within shuffled chunks: similar lengths, still random batches
+    batches = []
+    for i in range(0, len(order), chunk):
+        part = sorted(order[i:i + chunk], key=lambda j: len(dialogues[j].roles))
+        batches += [np.array(part[k:k + batch_size]) for k in range(0, len(part), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def predictions(model: SatModel, dialogues, batch_size: int = 64) -> dict[str, dict[str, np.ndarray]]:
@@ -85,8 +97,8 @@ def train_model(train, valid, model_cfg: SatConfig, cfg: TrainConfig, score_fn, 
     model = SatModel(model_cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     losses = {
-        "sat5": nn.CrossEntropyLoss(weight=_class_weights(train, "sat5", 5) if cfg.class_weights else None, ignore_index=-1),
-        "sat3": nn.CrossEntropyLoss(weight=_class_weights(train, "sat3", 3) if cfg.class_weights else None, ignore_index=-1),
+        "sat5": nn.CrossEntropyLoss(weight=_class_weights(train, "sat5", 5, cfg.class_weight_power) if cfg.class_weights else None, ignore_index=-1),
+        "sat3": nn.CrossEntropyLoss(weight=_class_weights(train, "sat3", 3, cfg.class_weight_power) if cfg.class_weights else None, ignore_index=-1),
         "action": nn.CrossEntropyLoss(ignore_index=-1),
         "overall": nn.CrossEntropyLoss(ignore_index=-1),
     }
@@ -94,10 +106,9 @@ def train_model(train, valid, model_cfg: SatConfig, cfg: TrainConfig, score_fn, 
     best, best_epoch, best_state, scores = -np.inf, -1, None, []
     for epoch in range(cfg.epochs):
         model.train()
-        order = rng.permutation(len(train))
         total, t0 = 0.0, time.time()
-        for i in range(0, len(order), cfg.batch_size):
-            b = pad_batch([train[j] for j in order[i:i + cfg.batch_size]])
+        for idx in _length_batches(train, cfg.batch_size, rng):
+            b = pad_batch([train[j] for j in idx])
             out = model(b["emb"], b["roles"], b["lengths"])
             loss = torch.zeros(())
             for k, w in weights.items():

@@ -105,8 +105,11 @@ def _decade(year: int) -> str:
 class Seeker:
     """Talks for one profile; ``opening()`` first, then ``react(cards, reply)`` after each system turn."""
 
-    def __init__(self, profile: SeekerProfile, catalog, seed: int = 0, checker: LeakChecker | None = None):
-        self.p, self.catalog = profile, catalog
+    def __init__(self, profile: SeekerProfile, catalog, seed: int = 0, checker: LeakChecker | None = None,
+                 paraphrase=None):
+        """``paraphrase(text) -> text`` (e.g. an LLM) rewords each message; a rewording that names the
+        target (or is empty) is dropped and the template text is sent instead."""
+        self.p, self.catalog, self.paraphrase = profile, catalog, paraphrase
         self.rng = random.Random(f"{seed}-{profile.dialogue_id}")
         self.checker = checker or checker_for(profile.target, catalog)
         self.no_cards = 0
@@ -153,6 +156,11 @@ class Seeker:
         """The first candidate that names none of the target's names (the leak filter)."""
         for text in candidates:
             if text and not self.checker.leaks(text):
+                if self.paraphrase is not None:
+                    reworded = (self.paraphrase(text) or "").strip()
+                    if reworded and not self.checker.leaks(reworded):
+                        return reworded
+                    self.redraws += 1
                 return text
             self.redraws += 1
         return fallback if not self.checker.leaks(fallback) else "Hmm, what else?"

@@ -52,6 +52,7 @@ def test_one_dialogue_through_the_event_interface(manager, catalog, profiles, sa
     assert 1 <= rec["turns"] <= 3 and len(rec["log"]) == rec["turns"] + 1
     assert rec["success@1"] <= rec["success@10"]
     assert rec["recall@1"] <= rec["recall@10"] <= rec["recall@50"] and rec["final_rank"] >= 1
+    assert rec["rec_only_recall@1"] <= rec["rec_only_recall@50"] and rec["recommender_rank"] >= 1
     assert len(rec["sat_per_turn"]) == rec["turns"] and all(1 <= s <= 5 for s in rec["sat_per_turn"])
     again = run_dialogue(profiles[0], manager, catalog, sat_model, turns=3, seed=0)
     assert [t["seeker"] for t in again["log"]] == [t["seeker"] for t in rec["log"]]  # seeded per dialogue

@@ -124,3 +124,14 @@ def test_fixed_phrases_link_to_no_movie_or_person(linker):
     for text in GREETINGS + ASKS + ACCEPTS + MORE + PREFIXES + GIVE_UPS:
         found = [(m.type, m.name) for m in linker.link(text).mentions if m.type in ("movie", "person", "genre")]
         assert found == [], (text, found)
+
+
+def test_a_paraphraser_that_leaks_is_filtered(profiles, catalog):
+    p = profiles[0]
+    title = catalog[p.target].title
+    leaky = Seeker(p, catalog, seed=0, paraphrase=lambda text: f"{text} Maybe {title}?")
+    plain = Seeker(p, catalog, seed=0)
+    first = plain.opening()
+    assert leaky.opening() == first and leaky.redraws == 1
+    kind = Seeker(p, catalog, seed=0, paraphrase=lambda text: text.upper())
+    assert kind.opening() == first.upper()
