@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -115,7 +116,7 @@ def grounding_rates(config, cat, scorer, examples, llm, n: int) -> dict:
     samples = []
     for ex, p in zip(sub, picks):
         item = cat.items[int(p)]
-        summary = ex.video_text.split(". ")[0].replace("Music for ", "")
+        summary = re.sub(r"\ba (?=[aeiou])", "an ", ex.video_text.split(". ")[0].replace("Music for ", ""))
         e = explain(item, summary, ex.feedback, llm, config.explain_max_new_tokens)
         named, bad = grounding(e.llm_text, item, summary) if e.llm_text else ([], [])
         llm_named += len(named)

@@ -81,7 +81,7 @@ def check_file(path: str | os.PathLike, config: VideoConfig) -> Path:
         raise VideoError(f"The file {p.name} is empty (0 bytes): please upload a video.")
     if size > config.max_mb * 1024 * 1024:
         raise VideoError(f"The file {p.name} is {size / 1024 / 1024:.1f} MB; the limit is {config.max_mb:g} MB "
-                         "(music.max_video_mb in the config). Please upload a shorter or smaller video.")
+                         "(video.max_mb in configs/music/). Please upload a shorter or smaller video.")
     return p
 
 
