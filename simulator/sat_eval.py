@@ -5,7 +5,7 @@ trains on the rest) and predict a user turn's satisfaction from the dialogue *be
 turn, as Sun et al. (SIGIR 2021) did. They differ in how the epoch is chosen:
 
 * ``sun``: reproduces the published selection for a like-for-like comparison: for every
-  metric separately, its best epoch on the *test* fold (optimistic; it is how the published
+  metric separately, its best epoch on the *test* folds (optimistic; it is how the published
   numbers were obtained). The validation-selected numbers of the same runs are reported too.
 * ``clean``: one epoch per fold, chosen on the validation fold only (UAR + kappa); the test
   fold is scored once.
@@ -13,8 +13,11 @@ turn, as Sun et al. (SIGIR 2021) did. They differ in how the epoch is chosen:
 Metrics (eval/metrics.py): UAR, Cohen's kappa, Spearman's rho (scipy, tie-aware; a constant
 prediction gets 0, not .75), dissatisfaction F1 (ratings < 3 as the positive class, the full
 denominator), macro-F1 and accuracy on 5 classes; UAR / kappa / macro-F1 on 3 classes;
-user-action accuracy where the domain has actions. Means over the 10 folds. Baselines per
-fold: the training fold's majority class, and the constant rating 3.
+user-action accuracy where the domain has actions. All computed on the pooled test predictions
+of the 10 folds (every dialogue is tested exactly once, so all five classes are present and a
+constant prediction gets UAR .200, as in Sun et al.'s table); the means of per-fold metrics
+are in fold_mean.json. Baselines per fold: the training fold's majority class, and the
+constant rating 3.
 """
 
 from __future__ import annotations
@@ -69,26 +72,41 @@ def fold_metrics(p: dict) -> dict[str, float]:
     return m
 
 
-def baseline_metrics(train, test) -> dict[str, dict[str, float]]:
-    """Majority class of the training fold and the constant rating 3, scored on the test fold."""
-    def labels(ds, k):
-        y = np.concatenate([getattr(d, k) for d in ds])
-        return y[y >= 0]
+def baseline_predictions(train, test_pred: dict) -> dict[str, dict]:
+    """Predictions of the training fold's majority class and of the constant rating 3 on the test labels."""
+    def majority(k):
+        y = np.concatenate([getattr(d, k) for d in train])
+        y = y[y >= 0]
+        return int(np.bincount(y).argmax()) if y.size else 0
 
+    consts = {"majority": (majority("sat5"), majority("sat3")), "constant 3": (2, 1)}
     out = {}
-    y5, ya = labels(train, "sat5"), labels(train, "action")
-    t5, ta = labels(test, "sat5"), labels(test, "action")
-    consts = {}
-    if y5.size:
-        consts = {"majority": int(np.bincount(y5).argmax()), "constant 3": 2}
-    for name, c in consts.items():
-        m = sat_metrics(t5, np.full_like(t5, c))
-        if ta.size and ya.size:
-            m["action_acc"] = accuracy(ta, np.full_like(ta, np.bincount(ya).argmax()))
-        out[name] = m
-    if not y5.size and ya.size:
-        out["majority"] = {"action_acc": accuracy(ta, np.full_like(ta, np.bincount(ya).argmax()))}
+    for name, (c5, c3) in consts.items():
+        p = {k: {"true": v["true"], "pred": np.full_like(v["true"], c)} for k, v, c in
+             (("sat5", test_pred["sat5"], c5), ("sat3", test_pred["sat3"], c3), ("overall", test_pred["overall"], majority_overall(train)))}
+        p["action"] = {"true": test_pred["action"]["true"], "pred": np.full_like(test_pred["action"]["true"], majority("action"))}
+        out[name] = p
+    if not test_pred["sat5"]["true"].size:  # ReDial-action: only the action baseline means anything
+        out = {"majority": out["majority"]}
     return out
+
+
+def majority_overall(train) -> int:
+    y = np.array([d.overall5 for d in train])
+    y = y[y >= 0]
+    return int(np.bincount(y).argmax()) if y.size else 0
+
+
+def _lists(p: dict) -> dict:
+    return {k: v["pred"].tolist() for k, v in p.items()}
+
+
+def _arrays(true: dict, pred: dict) -> dict:
+    return {k: {"true": np.asarray(true[k], dtype=int), "pred": np.asarray(pred[k], dtype=int)} for k in true}
+
+
+def _pool(parts: list[dict]) -> dict:
+    return {k: {kk: np.concatenate([p[k][kk] for p in parts]) for kk in ("true", "pred")} for k in parts[0]}
 
 
 def _mean(rows: list[dict]) -> dict[str, float]:
@@ -97,8 +115,9 @@ def _mean(rows: list[dict]) -> dict[str, float]:
 
 
 def _cv_runs(ds, model_kwargs: dict, train_cfg: TrainConfig, folds: int, log=print) -> list[dict]:
-    """Train every fold once; keep the validation-selected test metrics *and* each epoch's test
-    metrics (only the sun protocol reads the latter). Cached in $CRS_HOME/sat/cv keyed by all inputs."""
+    """Train every fold once; keep the test labels, the validation-selected model's test predictions,
+    every epoch's test predictions (only the sun protocol reads those) and the baselines' predictions.
+    Cached in $CRS_HOME/sat/cv keyed by all inputs."""
     import hashlib
     import json
     from dataclasses import asdict
@@ -107,10 +126,10 @@ def _cv_runs(ds, model_kwargs: dict, train_cfg: TrainConfig, folds: int, log=pri
 
     cfg = SatConfig(n_actions=len(ds.actions), actions=tuple(ds.actions), **model_kwargs)
     train_key = asdict(train_cfg)
-    if train_key.get("class_weight_power") == 1.0:  # added later; the default keeps earlier cache keys valid
+    if train_key.get("class_weight_power") == 1.0:  # added later; the default keeps cache keys stable
         train_key.pop("class_weight_power")
     key = json.dumps({"domain": ds.domain, "n": len(ds.dialogues), "agg": ds.aggregation, "model": cfg.to_dict(),
-                      "train": train_key, "folds": folds, "v": 1}, sort_keys=True)
+                      "train": train_key, "folds": folds, "v": 2}, sort_keys=True)
     path = cache_dir("sat", "cv") / f"{ds.domain}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
     if path.exists():
         return json.loads(path.read_text())["folds"]
@@ -119,14 +138,15 @@ def _cv_runs(ds, model_kwargs: dict, train_cfg: TrainConfig, folds: int, log=pri
         train, valid, test = ([ds.dialogues[i] for i in idx] for idx in (tr, va, te))
         t0 = time.time()
         per_epoch: list[dict] = []
-        record = lambda e, m: per_epoch.append(fold_metrics(predictions(m, test)))  # noqa: E731
+        record = lambda e, m: per_epoch.append(_lists(predictions(m, test)))  # noqa: E731
         model, best, _ = train_model(train, valid, cfg, train_cfg, selection_score, on_epoch=record, log=None)
-        selected = fold_metrics(predictions(model, test))
-        runs.append({"best_epoch": best + 1, "selected": selected, "per_epoch_test": per_epoch,
-                     "baselines": baseline_metrics(train, test)})
+        p = predictions(model, test)
+        runs.append({"best_epoch": best + 1, "true": {k: v["true"].tolist() for k, v in p.items()},
+                     "selected": _lists(p), "per_epoch": per_epoch,
+                     "baselines": {n: _lists(bp) for n, bp in baseline_predictions(train, p).items()}})
         if log:
             log(f"fold {f + 1}/{folds}: epoch {best + 1} (chosen on validation), "
-                + ", ".join(f"{k} {v:.3f}" for k, v in selected.items()) + f" ({time.time() - t0:.0f}s)")
+                + ", ".join(f"{k} {v:.3f}" for k, v in fold_metrics(p).items()) + f" ({time.time() - t0:.0f}s)")
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"key": json.loads(key), "folds": runs}))
     tmp.replace(path)
@@ -134,15 +154,19 @@ def _cv_runs(ds, model_kwargs: dict, train_cfg: TrainConfig, folds: int, log=pri
 
 
 SELECTED = "model (epoch chosen on the validation fold)"
-SUN_SELECTED = "model (each metric at its best epoch on the test fold, as Sun et al.)"
+SUN_SELECTED = "model (each metric at its best epoch on the test folds, as Sun et al.)"
 
 
 def cross_validate(domain: str, protocol: str, model_kwargs: dict | None = None, train_cfg: TrainConfig | None = None,
                    folds: int = 10, aggregation: str = "majority", limit: int | None = None, log=print) -> dict:
-    """Run (or read cached) CV; returns {"rows": {system: mean metrics over folds}, "per_fold", "epochs", ...}.
+    """Run (or read cached) CV. Returns {"rows": {system: metrics on the pooled test predictions of all
+    folds}, "fold_mean_rows": {system: mean of per-fold metrics}, "epochs", ...}.
 
+    Pooled metrics score every dialogue once (each is in exactly one test fold), so all five rating
+    classes are present and a constant prediction gets UAR .200, as in Sun et al.'s table.
     ``clean`` rows: the validation-selected model and the baselines. ``sun`` adds, first, the
-    published selection (per-metric best epoch on the test fold) computed from the same runs."""
+    published selection, from the same runs: for each metric, the epoch whose pooled test
+    predictions score best on it."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     ds = load_dataset(domain, aggregation, limit=limit, progress=True)
@@ -151,17 +175,23 @@ def cross_validate(domain: str, protocol: str, model_kwargs: dict | None = None,
     if not kwargs["predict_before_user_turn"]:
         raise ValueError("both protocols predict from the context before the user turn")
     runs = _cv_runs(ds, kwargs, train_cfg, folds, log)
-    per_fold = []
-    for run in runs:
-        row = {}
-        if protocol == "sun":
-            row[SUN_SELECTED] = {k: max(e[k] for e in run["per_epoch_test"]) for k in run["per_epoch_test"][0]}
-        row[SELECTED] = run["selected"]
-        row.update(run["baselines"])
-        per_fold.append(row)
-    rows = {s: _mean([r[s] for r in per_fold]) for s in per_fold[0]}
-    return {"rows": rows, "per_fold": per_fold, "epochs": [r["best_epoch"] for r in runs], "n_dialogues": len(ds.dialogues),
-            "n_user_turns": int(sum((d.sat5 >= 0).sum() for d in ds.dialogues)),
+    systems: dict[str, list[dict]] = {}
+    if protocol == "sun":
+        n_epochs = min(len(r["per_epoch"]) for r in runs)
+        per_epoch = [fold_metrics(_pool([_arrays(r["true"], r["per_epoch"][e]) for r in runs])) for e in range(n_epochs)]
+        sun_row = {k: max(m[k] for m in per_epoch) for k in per_epoch[0]}
+        sun_fold_mean = _mean([{k: max(m[k] for m in ms) for k in ms[0]} for ms in
+                               ([fold_metrics(_arrays(r["true"], ep)) for ep in r["per_epoch"]] for r in runs)])
+    systems[SELECTED] = [_arrays(r["true"], r["selected"]) for r in runs]
+    for name in runs[0]["baselines"]:
+        systems[name] = [_arrays(r["true"], r["baselines"][name]) for r in runs]
+    rows = {name: fold_metrics(_pool(parts)) for name, parts in systems.items()}
+    fold_mean = {name: _mean([fold_metrics(p) for p in parts]) for name, parts in systems.items()}
+    if protocol == "sun":
+        rows = {SUN_SELECTED: sun_row, **rows}
+        fold_mean = {SUN_SELECTED: sun_fold_mean, **fold_mean}
+    return {"rows": rows, "fold_mean_rows": fold_mean, "epochs": [r["best_epoch"] for r in runs],
+            "n_dialogues": len(ds.dialogues), "n_user_turns": int(sum((d.sat5 >= 0).sum() for d in ds.dialogues)),
             "n_action_turns": int(sum((d.action >= 0).sum() for d in ds.dialogues)), "actions": ds.actions}
 
 
@@ -195,5 +225,5 @@ def evaluate_sat(domain: str, protocol: str, out: str | None = None, config: str
                                             "model": cfg["model"], "train": asdict(cfg["train"]), "limit": limit})
     meta["protocol_note"] = (__doc__ or "").split("Metrics")[0].strip().replace("\n", " ")
     write_results(run_dir, metrics, meta, f"USS satisfaction: {domain}, protocol {protocol}", table, digits=3)
-    (run_dir / "per_fold.json").write_text(__import__("json").dumps(res["per_fold"], indent=1))
+    (run_dir / "fold_mean.json").write_text(__import__("json").dumps(res["fold_mean_rows"], indent=1))
     return {"run_dir": str(run_dir), **metrics, "rows": res["rows"]}
