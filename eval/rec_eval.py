@@ -29,6 +29,15 @@ def evaluate_recommender(model: str, split: str = "test", protocol: str = "crsla
     if limit:
         samples = samples[:limit]
     rec = load_recommender(model, catalog, checkpoint=checkpoint)
+    if getattr(getattr(rec, "model", None), "config", None) is not None and rec.model.config.use_text:
+        from crs.embeddings import cached_embeddings
+        from crs.recommenders.kg import MAX_TEXT_CHARS
+
+        # Encode every context once (cached on disk) instead of once per evaluated model.
+        emb = cached_embeddings(f"ctx-{split}-{protocol}", [s.context.text[-MAX_TEXT_CHARS:] or " " for s in samples],
+                                progress)
+        for s, e in zip(samples, emb):
+            s.context.text_embedding = e
     meter = RankingMeter(ks=KS)
     for start in tqdm(range(0, len(samples), batch_size), desc=f"eval {model}/{protocol}", disable=not progress):
         batch = samples[start:start + batch_size]

@@ -16,6 +16,7 @@ class RecContext:
     disliked: list[int] = field(default_factory=list)
     mentioned: list[int] = field(default_factory=list)  # every item mentioned so far
     entities: list[tuple[int, str]] = field(default_factory=list)  # (TMDKG entity, polarity)
+    text_embedding: object = None  # optional precomputed MiniLM embedding of `text` (batch evaluation)
 
 
 class Recommender:

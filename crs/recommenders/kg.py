@@ -62,6 +62,8 @@ def make_batch(contexts: list[RecContext], config: KGRecConfig, graph: GraphInpu
             ent[b, j], pol[b, j] = int(e), POLARITY.get(p, 0) if isinstance(p, str) else int(p)
     batch = {"ent": ent, "pol": pol, "mask": ent >= 0}
     if config.use_text:
+        if text_emb is None and all(c.text_embedding is not None for c in contexts):
+            text_emb = np.stack([c.text_embedding for c in contexts])
         if text_emb is None:
             from crs.embeddings import encode
 
