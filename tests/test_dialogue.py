@@ -268,3 +268,13 @@ def test_fallback_reply_names_cards():
     text = fallback_reply("recommend", cards)
     assert text.startswith("I think you'd enjoy Alpha (2001). A drama film.") and "Beta" in text
     assert "?" in fallback_reply("ask", [])
+
+
+def test_postcheck_drops_looping_output(linker):
+    from crs.dialogue.postcheck import GroundingCheck
+
+    check = GroundingCheck(linker, allowed_items=[], allowed_text="")
+    loop = "You will like it. You will like it. You will like it."
+    assert "".join(check.stream([loop])).strip() == "You will like it."
+    soup = "The Shining, The Shape of Water The Shining, The Shape of Water The Shining, The Shape of Water"
+    assert "".join(GroundingCheck(linker, [], "the shining the shape of water").stream([soup])) == ""

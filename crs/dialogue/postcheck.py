@@ -41,6 +41,9 @@ def readable(sentence: str) -> bool:
     lower = [re.split(r"['’]", w)[0].lower() for w in words]
     if any(lower[i] == lower[i + 1] == lower[i + 2] for i in range(len(lower) - 2)):
         return False
+    trigrams = [tuple(lower[i:i + 3]) for i in range(len(lower) - 2)]
+    if trigrams and max(trigrams.count(t) for t in set(trigrams)) >= 3:
+        return False  # a looping model ("The Shining, The Shape of Water, The Shining, ...")
     if sum(bool(re.search(r"[a-z][A-Z]", w)) for w in words) > max(1, len(words) // 5):
         return False
     if len(words) >= 4 and sum(w in _FUNCTION_WORDS for w in lower) < 0.15 * len(words):
@@ -64,6 +67,7 @@ class GroundingCheck:
         self.credits = {k: {n.lower() for n in v} for k, v in (credits or {}).items()}
         self.allowed_text = allowed_text.lower()
         self.removed: list[str] = []
+        self.emitted: set[str] = set()
 
     def ok(self, sentence: str) -> bool:
         if not readable(sentence):
@@ -100,7 +104,12 @@ class GroundingCheck:
         return len(parts) > 1 and all(p in self.allowed_text for p in parts)
 
     def filter(self, sentence: str) -> str:
+        key = " ".join(sentence.lower().split())
+        if key in self.emitted:  # a model that loops repeats whole sentences
+            self.removed.append(sentence)
+            return ""
         if self.ok(sentence):
+            self.emitted.add(key)
             return sentence
         self.removed.append(sentence)
         return ""
