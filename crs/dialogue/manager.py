@@ -12,7 +12,7 @@ from crs.data.movies import Catalog
 from crs.dialogue import policy
 from crs.dialogue.events import Card, Event, Notice, Recommendations, TextDelta, TurnDone
 from crs.dialogue.postcheck import GroundingCheck
-from crs.dialogue.prompt import build_messages, fallback_reply
+from crs.dialogue.prompt import build_messages, fallback_reply, lead_sentence
 from crs.dialogue.state import DialogueState
 from crs.llm.base import GenerationError, LLMBackend
 from crs.recommenders.base import RecContext, Recommender
@@ -35,6 +35,7 @@ class ManagerConfig:
     temperature: float = 0.0
     adapter: str | None = "auto"  # item-language adapter: "auto" ($CRS_HOME/ilm/cpu-stage2 if trained), "none", or a folder
     boe_weight: float = 0.1  # BOE-guided decoding weight when the adapter is used (KECRS: 0.1)
+    max_llm_sentences: int = 2  # checked LLM sentences after the grounded lead sentence
 
 
 class DialogueManager:
@@ -176,7 +177,13 @@ class DialogueManager:
                    "written": {n for i in allowed_items for n in self.catalog[i].writers},
                    "starring": {n for c in cards for n in c.stars}}
         check = GroundingCheck(self.linker, allowed_items, allowed_text, credits)
-        produced = False
+        produced = 0
+        if cards and action in ("recommend", "explain"):
+            # A small LLM rarely names the right movie first: the reply opens with the top card and
+            # its KG reason, and the LLM adds at most `max_llm_sentences` checked sentences.
+            lead = lead_sentence(cards[0])
+            check.emitted.add(" ".join(lead.lower().split()))
+            yield lead + " "
         try:
             if self.ilm is not None and cards:
                 stream = self.ilm.stream(state.history, [c.item for c in cards], self.context(state),
@@ -185,9 +192,11 @@ class DialogueManager:
                 stream = self.llm.stream(msgs, max_new_tokens=self.config.max_new_tokens,
                                          temperature=self.config.temperature)
             for piece in check.stream(stream):
-                produced = True
+                produced += 1
                 yield piece
+                if produced >= self.config.max_llm_sentences:
+                    break
         except GenerationError:
             pass  # the fallback below still gives a correct, grounded reply
         if not produced:
-            yield fallback_reply(action, cards)
+            yield fallback_reply(action, cards, lead_given=bool(cards and action in ("recommend", "explain")))

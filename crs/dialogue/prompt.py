@@ -49,13 +49,17 @@ def build_messages(action: str, state: DialogueState, cards: list[Card], prefere
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": context + known + task}]
 
 
-def fallback_reply(action: str, cards: list[Card]) -> str:
+def lead_sentence(card: Card) -> str:
+    """The grounded opening of a recommendation: the top card and its KG reason."""
+    return f"I think you'd enjoy {card.display}. {card.reason}."
+
+
+def fallback_reply(action: str, cards: list[Card], lead_given: bool = False) -> str:
     """A plain, correct sentence for when the LLM's text did not survive the post-check."""
     if action in ("recommend", "explain") and cards:
-        first = cards[0]
         others = ", ".join(c.display for c in cards[1:])
-        more = f" You could also try {others}." if others else ""
-        return f"I think you'd enjoy {first.display}. {first.reason}.{more}"
+        more = f"You could also try {others}." if others else ""
+        return more if lead_given else f"{lead_sentence(cards[0])} {more}".strip()
     if action == "ask":
         return "What's a movie you loved recently, or a genre or actor you enjoy?"
     return "Happy to help! What kind of movie are you in the mood for?"
