@@ -15,7 +15,8 @@ _PROPER = re.compile(r"\b([A-Z][a-z'’]+(?:\s+(?:[A-Z][a-z'’.]*|of|the|and|&)
 _STARTS_SENTENCE = re.compile(r"(?:^|[.!?:]\s+|[\"“(]\s*)$")
 _QUOTED = re.compile(r"[\"“*_]([^\"”*_]{3,60})[\"”*_]")
 _YEAR = re.compile(r"\((?:19|20)\d\d\)")
-_ECHO = re.compile(r"\b(User|CineBot|Assistant|System|Facts|What we know)\s*:|\bthe user\b", re.I)
+_ECHO = re.compile(r"\b(User|CineBot|Assistant|System|Facts|What we know)\s*:|\bthe user\b|"
+                   r"\b(as an ai|language model|i'?m (not capable|unable|sorry for the confusion)|i cannot)\b", re.I)
 _CLAIM = re.compile(r"\b(directed|written|starring|stars|starred)\s+(?:by\s+)?([A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)")
 _INITIALS = re.compile(r"\b((?:[A-Z]\.\s?){1,3}[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?)")  # "J.D. Sloane"
 _WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -73,7 +74,10 @@ class GroundingCheck:
         if not readable(sentence):
             return False  # token soup from a broken or tiny model is not a reply
         if _ECHO.search(sentence):
-            return False  # the model echoing its prompt
+            return False  # the model echoing its prompt or disclaiming its job
+        plain = [w for w in _WORDS.findall(sentence) if w.islower() and w not in ("the", "a", "an", "and", "of")]
+        if not plain:
+            return False  # a bare list of titles is not a sentence
         for verb, name in _CLAIM.findall(sentence):
             role = "directed" if verb == "directed" else "written" if verb == "written" else "starring"
             if self.credits and name.strip().lower() not in self.credits.get(role, set()):
