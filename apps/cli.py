@@ -173,7 +173,7 @@ def cmd_app(args) -> int:
 def cmd_prepare(args) -> int:
     from apps.prepare import prepare
 
-    prepare(llm=not args.skip_llm, train_rec=not args.skip_train)
+    prepare(llm=not args.skip_llm, train_rec=not args.skip_train, music=not args.skip_music)
     return 0
 
 
@@ -295,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-llm", action="store_true", help="do not convert the default LLM")
     p.add_argument("--skip-train", action="store_true",
                    help="do not train the default KG recommender (the app then uses the text recommender)")
+    p.add_argument("--skip-music", action="store_true",
+                   help="do not train the video-to-music scorer (the first video in the app then trains it)")
     p.set_defaults(func=cmd_prepare)
     return parser
 

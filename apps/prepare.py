@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 
-def prepare(llm: bool = True, embeddings: bool = True, train_rec: bool = True) -> None:
+def prepare(llm: bool = True, embeddings: bool = True, train_rec: bool = True, music: bool = True) -> None:
     """Idempotent: every step is cached in $CRS_HOME, so a second run takes seconds."""
     from crs.data.check import check_all, format_reports
     from crs.paths import cache_dir
@@ -44,4 +44,17 @@ def prepare(llm: bool = True, embeddings: bool = True, train_rec: bool = True) -
             print(f"[prepare] KG recommender trained ({time.time() - t:.1f}s)")
         else:
             print(f"[prepare] KG recommender ready at {default_checkpoint()}")
+    if music:
+        from crs.music.config import load_config as music_config
+        from crs.music.train import main as music_train
+
+        if (music_config("default").scorer_dir / "model.safetensors").exists():
+            print(f"[prepare] music scorer ready at {music_config('default').scorer_dir}")
+            music = False
+    if music:
+        t = time.time()
+        print("[prepare] video-to-music scorer (first run only: caption embeddings and training, about 30 "
+              "minutes on 2 CPU cores; cached). Skip with `crs prepare --skip-music`.")
+        music_train(["--config", "default"])
+        print(f"[prepare] music scorer ready ({time.time() - t:.1f}s)")
     print(f"[prepare] done in {time.time() - t0:.1f}s")
