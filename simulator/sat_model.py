@@ -13,12 +13,13 @@ state before it (turns ``1..t-1``); False also reads the user's own utterance.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+from crs.config_utils import strict_from_dict
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -48,11 +49,7 @@ class SatConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "SatConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown SatConfig keys {unknown}; valid keys: {sorted(known)}")
-        return cls(**data)
+        return strict_from_dict(cls, data)
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import copy
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from simulator.sat_model import SatConfig, SatModel, pad_batch
+from crs.config_utils import strict_from_dict
 
 SAT_KEYS = ("sat5", "sat3", "action")
 
@@ -39,11 +40,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown train keys {unknown}; valid keys: {sorted(known)}")
-        return cls(**data)
+        return strict_from_dict(cls, data)
 
 
 def _class_weights(dialogues, key: str, n: int, power: float = 1.0) -> torch.Tensor:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
+from crs.config_utils import strict_from_dict
 
 ITEM_PLACEHOLDER = "<item>"
 USER_PLACEHOLDER = "<user>"
@@ -45,8 +46,4 @@ class ILMConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ILMConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown ILMConfig fields: {sorted(unknown)}")
-        return cls(**d)
+        return strict_from_dict(cls, d)

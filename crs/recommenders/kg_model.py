@@ -7,13 +7,14 @@ Saved like a peft adapter: `config.json` + `model.safetensors` via save_pretrain
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from kg.rgcn import RGCNEncoder
+from crs.config_utils import strict_from_dict
 
 CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
 
@@ -42,11 +43,7 @@ class KGRecConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "KGRecConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown KGRecConfig fields: {sorted(unknown)}")
-        return cls(**d)
+        return strict_from_dict(cls, d)
 
 
 class KGRecModel(nn.Module):
