@@ -19,6 +19,8 @@ def _add_llm_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model-dir", help="Hugging Face model folder (with --llm hf)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (with --llm openai)")
     p.add_argument("--model", dest="llm_model", help="model name at the endpoint (with --llm openai)")
+    p.add_argument("--adapter", default="auto",
+                   help="item-language adapter: auto ($CRS_HOME/ilm/cpu-stage2 if trained), none, or a folder")
     p.add_argument("--recommender", default="auto",
                    help="recommender: auto (the trained kg model if present, else text), kg, text, popularity")
 
@@ -166,7 +168,8 @@ def cmd_chat(args) -> int:
 def cmd_app(args) -> int:
     from apps.gradio_app import launch
 
-    launch(host=args.host, port=args.port, llm=args.llm, recommender=args.recommender, llm_kwargs=_llm_kwargs(args))
+    launch(host=args.host, port=args.port, llm=args.llm, recommender=args.recommender, llm_kwargs=_llm_kwargs(args),
+           adapter=args.adapter)
     return 0
 
 
@@ -281,8 +284,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="chat in the terminal (same dialogue manager as the app)")
     _add_llm_args(p)
     p.add_argument("--message", "-m", action="append", help="send this message and exit (repeatable)")
-    p.add_argument("--adapter", default="auto",
-                   help="item-language adapter: auto ($CRS_HOME/ilm/cpu-stage2 if trained), none, or a folder")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("app", help="launch the Gradio app")

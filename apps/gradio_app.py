@@ -243,11 +243,12 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_lim
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, llm: str = "smollm2", recommender: str = "auto",
-           llm_kwargs: dict | None = None, **launch_kwargs) -> None:
+           llm_kwargs: dict | None = None, adapter: str = "auto", **launch_kwargs) -> None:
     """Build the manager before serving (so the first reply is fast), then serve until interrupted."""
     from crs.dialogue.factory import build_manager
+    from crs.dialogue.manager import ManagerConfig
 
-    demo = build_app(lambda: build_manager(llm, recommender, llm_kwargs))
+    demo = build_app(lambda: build_manager(llm, recommender, llm_kwargs, ManagerConfig(adapter=adapter)))
     print(f"loading… (LLM {llm!r}, recommender {recommender!r}, knowledge graph and entity linker)", flush=True)
     t0 = time.perf_counter()
     demo.crs_manager.get()
