@@ -38,7 +38,7 @@ def prepare(llm: bool = True, embeddings: bool = True, train_rec: bool = True, m
             from crs.training.train_rec import main as train_main
 
             t = time.time()
-            print("[prepare] training the default KG recommender (first run only; about 20-40 minutes on 2 CPU "
+            print("[prepare] training the default KG recommender (first run only; about 45 minutes on 2 CPU "
                   "cores, resumable: rerun to continue). Skip with `crs prepare --skip-train`.")
             train_main(["--config", str(REPO_ROOT / "configs" / "rec" / "default.yaml")])
             print(f"[prepare] KG recommender trained ({time.time() - t:.1f}s)")

@@ -153,12 +153,17 @@ def bar_plot(
         ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 5 else 0, ha="right" if len(labels) > 5 else "center")
         ax.set_title(title)
         ax.set_ylabel(ylabel)
-        fig.tight_layout()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
+        return _save(fig, path)
     finally:
         plt.close(fig)
+
+
+def _save(fig, path: str | os.PathLike) -> Path:
+    """Write a figure as PNG, creating the folder."""
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
     return path
 
 
@@ -188,10 +193,6 @@ def line_plot(
         if series:
             ax.legend()
         ax.grid(alpha=0.3)
-        fig.tight_layout()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
+        return _save(fig, path)
     finally:
         plt.close(fig)
-    return path

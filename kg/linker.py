@@ -70,8 +70,6 @@ def _cue(tokens: list[str], k: int) -> str | None:
         window = tokens[max(0, k - 3):k]
         negated = any(x in NEGATIONS or x.endswith("n't") for x in window)
         return "disliked" if negated else "liked"
-    if w in NEGATIONS and two not in ("no more",):
-        return None
     return None
 
 

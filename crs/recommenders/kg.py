@@ -71,7 +71,8 @@ def make_batch(contexts: list[RecContext], config: KGRecConfig, graph: GraphInpu
     if config.use_movielens and graph.cf is not None:
         cf = torch.zeros((len(contexts), config.cf_dim))
         for b, c in enumerate(contexts):
-            items = [i for i in c.mentioned if i not in set(c.disliked)]
+            disliked = set(c.disliked)
+            items = [i for i in c.mentioned if i not in disliked]
             if items:
                 cf[b] = graph.cf[items].mean(0).cpu()
         batch["cf"] = cf

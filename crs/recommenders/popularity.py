@@ -20,7 +20,7 @@ class PopularityRecommender(Recommender):
                     item = catalog.item_of(rid)
                     if item is not None:
                         counts[item] += 1
-        # A tiny title-order tie-break keeps rankings deterministic across runs.
+        # A tiny item-order tie-break keeps rankings deterministic across runs.
         self.scores = (np.log1p(counts) - np.arange(len(catalog)) * 1e-9).astype(np.float32)
 
     def score(self, contexts: list[RecContext]) -> np.ndarray:

@@ -89,13 +89,12 @@ def train(cfg: dict, output: Path, limit: int | None = None, max_steps: int | No
     from accelerate import Accelerator
 
     from crs.data.movies import cached_catalog
+    from crs.data.tmdkg import cached_tmdkg
 
     tc = cfg["train"]
     acc = Accelerator(mixed_precision=tc["mixed_precision"])
     seed_everything(cfg["seed"])
     catalog = cached_catalog()
-    from crs.data.tmdkg import cached_tmdkg
-
     kg = cached_tmdkg()
     mcfg = KGRecConfig.from_dict({**cfg["model"], "n_entities": kg.n_entities, "n_relations": len(kg.relations),
                                   "n_items": len(catalog)})
