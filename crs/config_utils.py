@@ -16,3 +16,32 @@ def strict_from_dict(cls: type[T], data: dict) -> T:
     if unknown:
         raise ValueError(f"unknown {cls.__name__} fields {unknown}; valid fields: {sorted(known)}")
     return cls(**data)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_yaml(path, _seen: tuple = ()) -> dict:
+    """Read a YAML config; `base: other.yaml` (relative to this file) inherits that config and
+    overrides it key by key, so an ablation states only what it changes (its name defaults to its file's)."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(path).resolve()
+    if not path.exists():
+        raise FileNotFoundError(f"config not found: {path}")
+    if path in _seen:
+        raise ValueError(f"{path}: circular `base:` chain")
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{path}: a config must be a YAML mapping")
+    base = cfg.pop("base", None)
+    if not base:
+        return cfg
+    cfg.setdefault("name", path.stem)  # a derived config never writes over its base's output
+    return _merge(load_yaml(path.parent / base, _seen + (path,)), cfg)

@@ -21,17 +21,6 @@ from tqdm.auto import tqdm
 from crs.paths import cache_dir
 
 
-def _features(catalog, kg, source: str):
-    from crs.ilm import data as D
-
-    if source == "svd":
-        return D.graph_svd_features(catalog, kg), None
-    from crs.recommenders.kg import KGRecommender
-
-    rec = KGRecommender(catalog, source, device="cpu")
-    return D.load_item_features(catalog, rec), rec
-
-
 def _users(examples, feats, rec, name):
     from crs.ilm import data as D
 
@@ -56,7 +45,7 @@ def evaluate_conversation(out: str | None = None, adapter: str | None = None, ab
                           boe_weight: float = 0.1, max_new_tokens: int = 40, progress: bool = True) -> dict:
     from crs.data.movies import cached_catalog
     from crs.data.tmdkg import cached_tmdkg
-    from crs.ilm.data import conv_examples, conv_messages
+    from crs.ilm.data import adapter_features, conv_examples, conv_messages
     from crs.ilm.model import ItemLanguageAdapter, is_adapter
     from crs.ilm.runtime import ILMRuntime
     from crs.training.train_ilm import load_llm
@@ -76,7 +65,7 @@ def evaluate_conversation(out: str | None = None, adapter: str | None = None, ab
     catalog, kg = cached_catalog(), cached_tmdkg()
     titles = [m.display for m in catalog.movies]
     main = ItemLanguageAdapter.from_pretrained(adapter)
-    feats, rec = _features(catalog, kg, main.config.item_vectors)
+    feats, rec = adapter_features(adapter, catalog)
     llm, tok = load_llm("smollm2" if main.config.llm != "tiny" else "tiny")
     examples = conv_examples("test", catalog, limit, seed)
     users = _users(examples, feats, rec, f"test-{limit}-{seed}")

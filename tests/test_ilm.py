@@ -50,6 +50,24 @@ def test_config_validates_and_round_trips(tmp_path, tiny):
         ItemLanguageAdapter.from_pretrained(tmp_path / "missing")
 
 
+def test_adapter_keeps_the_item_vectors_it_was_trained_on(tmp_path, tiny):
+    from crs.ilm.data import adapter_features
+
+    ad = ItemLanguageAdapter(small_config(tiny[1], item_vectors=str(tmp_path / "retrained-or-deleted-recommender")))
+    ad.save_pretrained(tmp_path / "a")
+    feats = random_item_features(10, 12, kg_dim=8, cf_dim=4, text_dim=6)
+    feats.save(tmp_path / "a")
+    back, rec = adapter_features(tmp_path / "a", catalog=list(range(10)))
+    assert rec is None  # the recommender is gone: u falls back to the entity mean, items are unchanged
+    for k in ("kg", "cf", "text", "entities", "item_entities"):
+        assert torch.equal(getattr(back, k), getattr(feats, k))
+    with pytest.raises(ValueError, match="items"):
+        adapter_features(tmp_path / "a", catalog=list(range(11)))
+    (tmp_path / "a" / "item_features.safetensors").unlink()
+    with pytest.raises(FileNotFoundError, match="no longer"):
+        adapter_features(tmp_path / "a", catalog=list(range(10)))
+
+
 def test_soft_tokens_replace_the_placeholder(tiny):
     llm, tok = tiny
     assert split_placeholders("a <item> b<user>") == ["a ", "<item>", " b", "<user>"]

@@ -126,6 +126,19 @@ def test_resume_continues_from_the_checkpoint(small_cfg, tmp_path):
     assert second["stopped_at_step"] == 4 and len(second["losses"]) == 2
 
 
+def test_finished_training_fits_the_fusion_on_valid(small_cfg, tmp_path):
+    from crs.recommenders.fusion import FusionConfig
+
+    small_cfg["train"].update(epochs=1)
+    res = train(small_cfg, tmp_path / "out", limit=15, progress=False)
+    fusion = FusionConfig.from_pretrained(tmp_path / "out")
+    assert fusion is not None and res["fusion"]["copy_weight"] == fusion.copy_weight
+    assert set(fusion.valid) == {"model", "copy only", "co-mention only", "fused"}
+    # Fitted on valid: the fused validation score is never below the model's own.
+    mean = lambda m: np.mean(list(m.values()))  # noqa: E731
+    assert mean(fusion.valid["fused"]) >= mean(fusion.valid["model"])
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cpu_and_cuda_give_the_same_ranking():

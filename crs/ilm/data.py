@@ -22,6 +22,8 @@ HELD_OUT_SEED, HELD_OUT_FRACTION = 13, 0.1
 CONTEXT_CHARS = 360
 CONV_SYSTEM = "You are a friendly movie recommender chatting with a user. Recommend the given movies."
 ITEM_MODES = ("soft", "title+soft", "titles", "none")
+FEATURES_NAME = "item_features.safetensors"
+FEATURE_KEYS = ("kg", "cf", "text", "entities", "item_entities")
 
 
 # ---------------------------------------------------------------------- item vectors
@@ -41,6 +43,20 @@ class ItemFeatures:
 
     def to(self, device) -> "ItemFeatures":
         return ItemFeatures(*(x.to(device) for x in (self.kg, self.cf, self.text, self.entities, self.item_entities)))
+
+    def save(self, folder: str | Path) -> None:
+        """Write `item_features.safetensors` into an adapter folder: the adapter then reads exactly the
+        vectors it was trained on, even after the KG recommender is retrained."""
+        from safetensors.torch import save_file
+
+        save_file({k: getattr(self, k).detach().cpu().contiguous() for k in FEATURE_KEYS},
+                  str(Path(folder) / FEATURES_NAME))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "ItemFeatures":
+        from safetensors.torch import load_file
+
+        return cls(**load_file(str(Path(folder) / FEATURES_NAME)))
 
 
 def random_item_features(n_items: int, n_entities: int, kg_dim=128, cf_dim=64, text_dim=384, seed=0) -> ItemFeatures:
@@ -70,6 +86,43 @@ def load_item_features(catalog, recommender) -> ItemFeatures:
     feats = dict(kg=ents[item_entities], cf=cf.float(), text=text.float(), entities=ents, item_entities=item_entities)
     torch.save(feats, path)
     return ItemFeatures(**feats)
+
+
+def adapter_features(path: str | Path, catalog, recommender=None):
+    """(item features, KG recommender or None) for a saved adapter.
+
+    The vectors come from the adapter folder when it has them (adapters trained since they are stored
+    there); older adapters rebuild them from their recorded source. The recommender, when its checkpoint
+    still exists, gives the user vector u; without it u falls back to the mean of the context's entities.
+    """
+    import json
+
+    from crs.ilm.model import CONFIG_NAME
+
+    path = Path(path).expanduser()
+    src = json.loads((path / CONFIG_NAME).read_text()).get("item_vectors", "svd")
+    rec = None
+    if src != "svd":
+        if recommender is not None and Path(getattr(recommender, "path", "")) == Path(src):
+            rec = recommender
+        elif (Path(src) / "config.json").exists():
+            from crs.recommenders.kg import KGRecommender
+
+            rec = KGRecommender(catalog, src, device="cpu")
+    if (path / FEATURES_NAME).exists():
+        feats = ItemFeatures.load(path)
+        if feats.kg.shape[0] != len(catalog):
+            raise ValueError(f"{path / FEATURES_NAME} has {feats.kg.shape[0]} items, the catalogue {len(catalog)}")
+    elif src == "svd":
+        from crs.data.tmdkg import cached_tmdkg
+
+        feats = graph_svd_features(catalog, cached_tmdkg())
+    elif rec is not None:
+        feats = load_item_features(catalog, rec)
+    else:
+        raise FileNotFoundError(f"adapter {path} reads items through the KG recommender {src}, which no longer "
+                                f"exists, and has no {FEATURES_NAME}: retrain it or restore that checkpoint")
+    return feats, rec
 
 
 # ---------------------------------------------------------------------- phase 1

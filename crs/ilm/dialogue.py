@@ -53,7 +53,7 @@ class DialogueILM:
 
 def load_dialogue_ilm(path: Path, backend, catalog, recommender=None, boe_weight: float = 0.1) -> DialogueILM | None:
     """The adapter for an HFBackend whose model it fits; None (with a log line) otherwise."""
-    from crs.ilm.data import graph_svd_features, load_item_features
+    from crs.ilm.data import adapter_features
     from crs.ilm.model import ItemLanguageAdapter
     from crs.ilm.runtime import ILMRuntime
 
@@ -65,15 +65,5 @@ def load_dialogue_ilm(path: Path, backend, catalog, recommender=None, boe_weight
     if hidden != ad.config.llm_hidden:
         log.info("adapter %s skipped: trained for hidden size %d, the LLM has %d", path, ad.config.llm_hidden, hidden)
         return None
-    from crs.data.tmdkg import cached_tmdkg
-
-    src = ad.config.item_vectors
-    rec = None
-    if src == "svd":
-        feats = graph_svd_features(catalog, cached_tmdkg())
-    else:
-        from crs.recommenders.kg import KGRecommender
-
-        rec = recommender if getattr(recommender, "path", None) == Path(src) else KGRecommender(catalog, src)
-        feats = load_item_features(catalog, rec)
+    feats, rec = adapter_features(path, catalog, recommender)
     return DialogueILM(ILMRuntime(ad, backend.model, backend.tokenizer, feats, adapter_path=path), catalog, rec, boe_weight)

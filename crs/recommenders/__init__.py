@@ -23,7 +23,13 @@ def _kg(catalog, checkpoint=None):
     return KGRecommender(catalog, checkpoint)
 
 
-REGISTRY = {"popularity": _popularity, "text": _text, "kg": _kg}
+def _kg_base(catalog, checkpoint=None):
+    from crs.recommenders.kg import KGRecommender
+
+    return KGRecommender(catalog, checkpoint, fusion=False)  # the R-GCN model alone (ablation)
+
+
+REGISTRY = {"popularity": _popularity, "text": _text, "kg": _kg, "kg-base": _kg_base}
 
 
 def load_recommender(name: str, catalog=None, checkpoint: str | None = None) -> Recommender:

@@ -84,7 +84,9 @@ class KGRecommender(Recommender):
 
     name = "kg"
 
-    def __init__(self, catalog: Catalog, path: str | Path | None = None, device: str = "auto"):
+    def __init__(self, catalog: Catalog, path: str | Path | None = None, device: str = "auto", fusion: bool = True):
+        from crs.recommenders.fusion import FusionConfig, co_mention_matrix
+
         path = Path(path) if path else default_checkpoint()
         self.path = path
         dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
@@ -92,13 +94,18 @@ class KGRecommender(Recommender):
         self.model = KGRecModel.from_pretrained(path).to(dev).eval()
         self.graph = GraphInputs(catalog, self.model.config, dev)
         self.device = dev
+        # Validation-fitted fusion (fusion.json), when training wrote one; fusion=False: the model alone.
+        self.fusion = FusionConfig.from_pretrained(path) if fusion else None
+        self.cooc = co_mention_matrix(catalog) if self.fusion is not None and self.fusion.cooc_weight else None
 
     @torch.no_grad()
     def score(self, contexts: list[RecContext]) -> np.ndarray:
+        from crs.recommenders.fusion import apply_fusion
+
         batch = make_batch(contexts, self.model.config, self.graph)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             scores = self.model(batch, self.graph.as_dict())
-        return scores.float().cpu().numpy()
+        return apply_fusion(scores.float().cpu().numpy(), contexts, self.fusion, self.cooc)
 
     @torch.no_grad()
     def item_matrix(self) -> torch.Tensor:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 from tqdm.auto import tqdm
 
 from crs.ilm import losses as L
@@ -28,6 +27,7 @@ from crs.ilm.config import ILMConfig
 from crs.ilm.data import ItemFeatures, conv_messages, describe_prompt
 from crs.ilm.model import ItemLanguageAdapter, attach_lora, is_adapter
 from crs.ilm.prompt import assemble, render_chat
+from crs.config_utils import load_yaml
 from crs.paths import cache_dir
 from crs.training.checkpoint import load_checkpoint, save_checkpoint, seed_everything
 
@@ -45,7 +45,7 @@ def load_config(path: str | Path, stage: int | None = None) -> dict:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"config not found: {path}")
-    cfg = yaml.safe_load(path.read_text()) or {}
+    cfg = load_yaml(path)
     unknown = set(cfg) - TOP
     if unknown:
         raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
@@ -122,7 +122,10 @@ def build_resources(cfg: dict, progress: bool = True) -> Resources:
         else:
             print(f"no trained KG recommender at {rec_path}: using TMDKG spectral (SVD) entity vectors instead")
     llm, tok = load_llm(cfg["llm"])
-    feats = D.load_item_features(catalog, rec) if rec is not None else D.graph_svd_features(catalog, kg)
+    if init is not None and (init / D.FEATURES_NAME).exists():  # exactly the vectors stage 1 trained on
+        feats = D.ItemFeatures.load(init)
+    else:
+        feats = D.load_item_features(catalog, rec) if rec is not None else D.graph_svd_features(catalog, kg)
     res = Resources(llm, tok, feats, [m.display for m in catalog.movies])
     res.item_vectors = str(rec.path) if rec is not None else "svd"
     dc = cfg["data"]
@@ -352,6 +355,7 @@ def train(cfg: dict, output: Path, res: Resources | None = None, max_steps: int 
         if stage == 2 and res.valid_examples:
             result["valid_perplexity"] = {m: valid_perplexity(adapter, res, cfg, m, acc.device) for m in ("soft", "title+soft")}
         adapter.save_pretrained(output, llm)
+        res.features.save(output)  # the adapter keeps the exact item vectors it was trained on
         (output / "training.json").write_text(json.dumps({"config": cfg, **{k: v for k, v in result.items() if k != "losses"}},
                                                          indent=2))
     if writer is not None:

@@ -3,6 +3,8 @@
 
 Resumable: a checkpoint is written every `checkpoint_every` steps and at each epoch end; rerunning
 the same command continues from it. Early stopping on the validation split (never the test split).
+Then the score fusion (copy + co-mention, crs/recommenders/fusion.py) is fitted on validation and saved as
+fusion.json; rerunning a finished config only refits it. `fusion: false` in the YAML skips it.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ import argparse
 import json
 import math
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 from tqdm.auto import tqdm
 
+from crs.config_utils import load_yaml
 from crs.paths import cache_dir
 from crs.recommenders.kg import GraphInputs, make_batch
 from crs.recommenders.kg_model import KGRecConfig, KGRecModel
@@ -32,7 +35,7 @@ def load_config(path: str | Path) -> dict:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"config not found: {path}")
-    cfg = yaml.safe_load(path.read_text()) or {}
+    cfg = load_yaml(path)
     train = {**TRAIN_DEFAULTS, **(cfg.get("train") or {})}
     unknown = set(train) - set(TRAIN_DEFAULTS)
     if unknown:
@@ -40,7 +43,7 @@ def load_config(path: str | Path) -> dict:
     if cfg.get("target", "crslab") not in ("crslab", "kecrs"):
         raise ValueError(f"{path}: target must be crslab or kecrs")
     return {"name": cfg.get("name", path.stem), "target": cfg.get("target", "crslab"), "seed": int(cfg.get("seed", 42)),
-            "model": cfg.get("model") or {}, "train": train}
+            "model": cfg.get("model") or {}, "train": train, "fusion": bool(cfg.get("fusion", True))}
 
 
 def build_samples(split: str, target: str, catalog, limit: int | None = None, progress: bool = True):
@@ -67,21 +70,40 @@ def context_text_embeddings(samples, name: str, progress: bool) -> np.ndarray:
 
 
 @torch.no_grad()
-def validate(model, graph, samples, text, config, protocol: str, batch_size: int = 256) -> dict:
-    from eval.metrics import RankingMeter
-
+def model_scores(model, graph, samples, text, config, batch_size: int = 256) -> np.ndarray:
+    """Scores [n_samples, n_items] of the model alone (eval mode), in sample order."""
+    was_training = model.training
     model.eval()
-    meter = RankingMeter(ks=(1, 10, 50))
+    out = []
     for start in range(0, len(samples), batch_size):
         chunk = samples[start:start + batch_size]
         emb = text[start:start + batch_size] if text is not None else None
-        scores = model(make_batch([s.context for s in chunk], config, graph, emb), graph.as_dict()).float().cpu().numpy()
-        for row, s in zip(scores, chunk):
-            if protocol == "new-items" and s.context.mentioned:
-                row[s.context.mentioned] = -np.inf
-            meter.add(row, s.targets)
-    model.train()
+        out.append(model(make_batch([s.context for s in chunk], config, graph, emb), graph.as_dict()).float().cpu().numpy())
+    model.train(was_training)
+    return np.concatenate(out) if out else np.zeros((0, config.n_items), dtype=np.float32)
+
+
+def validate(model, graph, samples, text, config, protocol: str) -> dict:
+    from eval.metrics import RankingMeter
+
+    meter = RankingMeter(ks=(1, 10, 50))
+    for row, s in zip(model_scores(model, graph, samples, text, config), samples):
+        if protocol == "new-items" and s.context.mentioned:
+            row[s.context.mentioned] = -np.inf
+        meter.add(row, s.targets)
     return meter.compute()
+
+
+def fit_and_save_fusion(output: Path, graph, samples, text, protocol: str, catalog, progress: bool):
+    """Fit the score fusion (crs/recommenders/fusion.py) of the best saved model on validation."""
+    from crs.recommenders.fusion import fit_fusion
+
+    model = KGRecModel.from_pretrained(output).to(graph.device)
+    fusion = fit_fusion(model_scores(model, graph, samples, text, model.config), samples, protocol, catalog, progress)
+    fusion.save_pretrained(output)
+    print(f"fusion fitted on valid: copy {fusion.copy_weight} (decay {fusion.copy_decay}), co-mention "
+          f"{fusion.cooc_weight}; valid {fusion.valid['model']} -> {fusion.valid['fused']}")
+    return fusion
 
 
 def train(cfg: dict, output: Path, limit: int | None = None, max_steps: int | None = None, progress: bool = True) -> dict:
@@ -164,10 +186,13 @@ def train(cfg: dict, output: Path, limit: int | None = None, max_steps: int | No
         p["epoch"], p["step"] = epoch + 1, 0
         if acc.is_main_process:
             save_checkpoint(ckpt_dir, raw, opt, p)
+    result = {"best_valid": p["best"], "history": p["history"]}
     if acc.is_main_process and (output / "training.json").exists():
         (output / "training.json").write_text(json.dumps({"config": cfg, "history": p["history"],
                                                           "best_valid": p["best"]}, indent=2))
-    return {"best_valid": p["best"], "history": p["history"]}
+        if cfg["fusion"]:
+            result["fusion"] = asdict(fit_and_save_fusion(output, graph, valid_s, valid_text, vprot, catalog, progress))
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

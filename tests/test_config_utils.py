@@ -1,0 +1,41 @@
+"""YAML configs with `base:` inheritance (ablations state only what they change)."""
+
+from pathlib import Path
+
+import pytest
+
+from crs.config_utils import load_yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_base_is_merged_key_by_key_and_named_after_the_file(tmp_path):
+    (tmp_path / "a.yaml").write_text("name: a\nloss: {nll: 1.0, boe: 1.5}\ntrain: {steps: 10, lr: 0.1}\n")
+    (tmp_path / "b.yaml").write_text("base: a.yaml\nloss: {boe: 0.0}\ntrain: {steps: 3}\n")
+    cfg = load_yaml(tmp_path / "b.yaml")
+    assert cfg == {"name": "b", "loss": {"nll": 1.0, "boe": 0.0}, "train": {"steps": 3, "lr": 0.1}}
+
+
+def test_circular_and_missing_bases_are_clear_errors(tmp_path):
+    (tmp_path / "x.yaml").write_text("base: y.yaml\n")
+    (tmp_path / "y.yaml").write_text("base: x.yaml\n")
+    with pytest.raises(ValueError, match="circular"):
+        load_yaml(tmp_path / "x.yaml")
+    (tmp_path / "z.yaml").write_text("base: nowhere.yaml\n")
+    with pytest.raises(FileNotFoundError):
+        load_yaml(tmp_path / "z.yaml")
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    with pytest.raises(ValueError, match="mapping"):
+        load_yaml(tmp_path / "list.yaml")
+
+
+def test_every_ilm_ablation_differs_from_the_default_only_in_steps_and_losses():
+    from crs.training.train_ilm import load_config
+
+    main = load_config(REPO / "configs" / "ilm" / "cpu-stage2.yaml")
+    for path in sorted((REPO / "configs" / "ilm").glob("cpu-stage2-abl-*.yaml")):
+        cfg = load_config(path)
+        assert cfg["name"] == path.stem and cfg["train"]["steps"] == 150
+        assert {k: v for k, v in cfg["train"].items() if k != "steps"} == \
+            {k: v for k, v in main["train"].items() if k != "steps"}
+        assert cfg["data"] == main["data"] and cfg["init_from"] == main["init_from"]
