@@ -68,6 +68,16 @@ def test_adapter_keeps_the_item_vectors_it_was_trained_on(tmp_path, tiny):
         adapter_features(tmp_path / "a", catalog=list(range(10)))
 
 
+def test_batches_depend_on_step_and_process_only():
+    from crs.training.train_ilm import batch_rng
+
+    cfg = {"seed": 42}
+    one = batch_rng(cfg, 7, (0, 1)).integers(1 << 30, size=4)
+    assert np.array_equal(one, np.random.default_rng(42 * 100_003 + 7).integers(1 << 30, size=4))
+    ranks = [tuple(batch_rng(cfg, 7, (r, 2)).integers(1 << 30, size=4)) for r in (0, 1)]
+    assert ranks[0] != ranks[1] and ranks[0] == tuple(batch_rng(cfg, 7, (0, 2)).integers(1 << 30, size=4))
+
+
 def test_soft_tokens_replace_the_placeholder(tiny):
     llm, tok = tiny
     assert split_placeholders("a <item> b<user>") == ["a ", "<item>", " b", "<user>"]

@@ -151,3 +151,22 @@ def test_cpu_and_cuda_give_the_same_ranking():
     gbatch = {k: v.to(dev) for k, v in batch.items()}
     ggraph = {k: (v.to(dev) if v is not None else None) for k, v in graph.items()}
     assert torch.equal(cpu, gpu_model(gbatch, ggraph).argsort(dim=1, descending=True).cpu())
+
+
+@pytest.mark.slow
+def test_two_process_ddp_training_runs_unchanged(tmp_path):
+    """The same script under torchrun (2 CPU processes, gloo): what `accelerate launch` does on GPUs."""
+    import os
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "ddp.yaml"
+    cfg.write_text(f"base: {REPO / 'configs' / 'rec' / 'default.yaml'}\nname: ddp\n"
+                   "model: {entity_text: false, use_text: false, use_movielens: false, dim: 32, n_bases: 2}\n"
+                   "train: {epochs: 1, batch_size: 64}\n")
+    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "CRS_HOME": str(tmp_path / "home")}
+    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m",
+                          "crs.training.train_rec", "--config", str(cfg), "--limit", "40", "--output", str(tmp_path / "m")],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "on 2 process(es)" in out.stdout and (tmp_path / "m" / "model.safetensors").exists()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,9 +170,16 @@ def resolve_init(cfg: dict) -> Path | None:
 
 
 # ---------------------------------------------------------------------- one step per stage
-def stage1_loss(adapter, res: Resources, cfg: dict, step: int, device) -> dict[str, torch.Tensor]:
+def batch_rng(cfg: dict, step: int, shard: tuple[int, int]) -> np.random.Generator:
+    """Batches depend only on (seed, step, process): a resumed run sees the same data, and each of
+    several processes (rank, world size) its own; one process draws exactly what it always did."""
+    rank, world = shard
+    return np.random.default_rng(cfg["seed"] * 100_003 + step * world + rank)
+
+
+def stage1_loss(adapter, res: Resources, cfg: dict, step: int, device, shard: tuple[int, int] = (0, 1)) -> dict[str, torch.Tensor]:
     tc, w = cfg["train"], cfg["loss"]
-    rng = np.random.default_rng(cfg["seed"] * 100_003 + step)
+    rng = batch_rng(cfg, step, shard)
     items = rng.choice(res.train_items, size=min(tc["batch_size"], len(res.train_items)), replace=False)
     kg, cf, text = res.features.take(items, device)
     q = adapter.encode_items(kg, cf, text)
@@ -212,9 +220,9 @@ def stage2_batch(adapter, res: Resources, cfg: dict, examples, users, idx, modes
     return exs, u, b
 
 
-def stage2_loss(adapter, res: Resources, cfg: dict, step: int, device) -> dict[str, torch.Tensor]:
+def stage2_loss(adapter, res: Resources, cfg: dict, step: int, device, shard: tuple[int, int] = (0, 1)) -> dict[str, torch.Tensor]:
     tc, w = cfg["train"], cfg["loss"]
-    rng = np.random.default_rng(cfg["seed"] * 100_003 + step)
+    rng = batch_rng(cfg, step, shard)
     idx = rng.choice(len(res.train_examples), size=min(tc["batch_size"], len(res.train_examples)), replace=False)
     modes = ["title+soft" if rng.random() < cfg["data"]["title_prob"] else "soft" for _ in idx]
     exs, u, b = stage2_batch(adapter, res, cfg, res.train_examples, res.train_users, idx, modes, device)
@@ -326,10 +334,13 @@ def train(cfg: dict, output: Path, res: Resources | None = None, max_steps: int 
     bar = tqdm(total=tc["steps"], initial=p["step"], desc=f"ilm stage {stage}", disable=not (progress and acc.is_main_process))
     t0, run_losses, window = time.time(), [], []
     while p["step"] < end:
-        parts = step_fn(adapter, res, cfg, p["step"], acc.device)
+        parts = step_fn(adapter, res, cfg, p["step"], acc.device, (acc.process_index, acc.num_processes))
         loss = sum(weights[k] * v for k, v in parts.items())
         opt.zero_grad()
         acc.backward(loss)
+        if acc.num_processes > 1:  # the step functions call the adapter itself, not the DDP wrapper
+            for q in params:
+                q.grad = acc.reduce(q.grad if q.grad is not None else torch.zeros_like(q), reduction="mean")
         opt.step()
         p["step"] += 1
         vals = {k: round(float(v.detach()), 4) for k, v in parts.items()}
@@ -373,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.config, args.stage)
     output = Path(args.output) if args.output else cache_dir("ilm") / cfg["name"]
     res = train(cfg, output, max_steps=args.max_steps)
+    if int(os.environ.get("RANK", 0)):  # several processes: only the first reports
+        return 0
     print(json.dumps({k: v for k, v in res.items() if k not in ("losses", "history")}, indent=2))
     print(f"adapter saved to {output}" if (output / "adapter_config.json").exists() else
           f"stopped at step {res['steps']}; rerun the same command to resume")

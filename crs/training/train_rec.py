@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -131,6 +132,8 @@ def train(cfg: dict, output: Path, limit: int | None = None, max_steps: int | No
     ckpt_dir = output.with_name(output.name + ".checkpoint")
     progress_state = load_checkpoint(ckpt_dir, model, opt) or {"epoch": 0, "step": 0, "global_step": 0,
                                                               "best": -1.0, "bad_epochs": 0, "history": []}
+    acc.print(f"training {cfg['name']} on {acc.num_processes} process(es), device {acc.device}: "
+              f"{len(rows)} training rows, {len(valid_s)} validation turns")
     if progress_state["global_step"]:
         acc.print(f"resuming from {ckpt_dir}: epoch {progress_state['epoch']}, step {progress_state['step']}")
     model, opt = acc.prepare(model, opt)
@@ -144,7 +147,8 @@ def train(cfg: dict, output: Path, limit: int | None = None, max_steps: int | No
         # The permutation depends only on (seed, epoch): a resumed run sees the same batches.
         perm = np.random.default_rng(cfg["seed"] + epoch).permutation(len(rows))
         batches = [perm[b * tc["batch_size"]:(b + 1) * tc["batch_size"]] for b in range(n_batches)]
-        batches = batches[acc.process_index::acc.num_processes]
+        # Every process must run the same number of steps (DDP all-reduces each one): drop the remainder.
+        batches = batches[:len(batches) - len(batches) % acc.num_processes][acc.process_index::acc.num_processes]
         bar = tqdm(total=len(batches), initial=p["step"], desc=f"epoch {epoch + 1}/{tc['epochs']}",
                    disable=not (progress and acc.is_main_process))
         losses = []
@@ -205,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.config)
     output = Path(args.output) if args.output else cache_dir("rec") / cfg["name"]
     res = train(cfg, output, args.limit, args.max_steps)
+    if int(os.environ.get("RANK", 0)):  # several processes: only the first reports
+        return 0
     print(json.dumps({k: v for k, v in res.items() if k != "losses"}, indent=2))
     print(f"model saved to {output}")
     return 0
