@@ -60,7 +60,7 @@ def cmd_eval_rec(args) -> int:
 
     res = evaluate_recommender(args.model, split=args.split, protocol=args.protocol, out=args.out,
                                batch_size=args.batch_size, limit=args.limit, seed=args.seed,
-                               checkpoint=args.checkpoint)
+                               checkpoint=args.checkpoint, fit_fusion=args.fit_fusion)
     print(json.dumps(res, indent=2))
     return 0
 
@@ -207,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N recommender turns (smoke runs)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", help="saved model folder for trained recommenders (default: $CRS_HOME/rec/kg-default)")
+    p.add_argument("--fit-fusion", action="store_true",
+                   help="fit the copy + co-mention fusion for this model on valid first (baselines; kg has its own)")
     p.set_defaults(func=cmd_eval_rec)
 
     p = ev.add_parser("sat", help="USS satisfaction estimator: 10-fold CV (UAR, kappa, Spearman, F1, action accuracy)")

@@ -16,19 +16,17 @@ from eval.rundir import make_run_dir, run_metadata
 KS = (1, 10, 50)
 
 
-def evaluate_recommender(model: str, split: str = "test", protocol: str = "crslab", out=None,
-                         batch_size: int = 64, limit: int | None = None, seed: int = 0, progress: bool = True,
-                         checkpoint: str | None = None) -> dict:
-    """Evaluate one registered recommender and write results.json / results.md into the run dir."""
-    catalog = cached_catalog()
-    dialogues = load_redial(split)
+def _samples(split: str, protocol: str, catalog, limit: int | None, progress: bool):
     from crs.recommenders.kg_features import link_turns
 
+    dialogues = load_redial(split)
     # Linked entities and stances per turn (cached): what entity-based recommenders read.
     samples = rec_samples(dialogues, catalog, protocol, link_turns(dialogues, f"redial-{split}", progress))
-    if limit:
-        samples = samples[:limit]
-    rec = load_recommender(model, catalog, checkpoint=checkpoint)
+    return samples[:limit] if limit else samples
+
+
+def _scores(rec, samples, split: str, protocol: str, batch_size: int, progress: bool, label: str) -> np.ndarray:
+    """Scores [n_samples, n_items] of a recommender, in sample order."""
     if getattr(getattr(rec, "model", None), "config", None) is not None and rec.model.config.use_text:
         from crs.embeddings import cached_embeddings
         from crs.recommenders.kg import MAX_TEXT_CHARS
@@ -38,22 +36,50 @@ def evaluate_recommender(model: str, split: str = "test", protocol: str = "crsla
                                 progress)
         for s, e in zip(samples, emb):
             s.context.text_embedding = e
+    out = [np.asarray(rec.score([s.context for s in samples[i:i + batch_size]]), dtype=np.float32)
+           for i in tqdm(range(0, len(samples), batch_size), desc=label, disable=not progress)]
+    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def evaluate_recommender(model: str, split: str = "test", protocol: str = "crslab", out=None,
+                         batch_size: int = 64, limit: int | None = None, seed: int = 0, progress: bool = True,
+                         checkpoint: str | None = None, fit_fusion: bool = False) -> dict:
+    """Evaluate one registered recommender and write results.json / results.md into the run dir.
+
+    fit_fusion: first fit the copy + co-mention score fusion (crs/recommenders/fusion.py) for this
+    model on the validation split, then evaluate the fused scores (a baseline for what `kg` adds).
+    """
+    catalog = cached_catalog()
+    samples = _samples(split, protocol, catalog, limit, progress)
+    rec = load_recommender(model, catalog, checkpoint=checkpoint)
+    config = {"model": model, "split": split, "protocol": protocol, "n_items": len(catalog), "limit": limit}
+    scores = _scores(rec, samples, split, protocol, batch_size, progress, f"eval {model}/{protocol}")
+    if fit_fusion:
+        from crs.recommenders import fusion as F
+
+        if getattr(rec, "fusion", None) is not None:
+            raise ValueError(f"{model} already applies its own fitted fusion; evaluate kg-base with --fit-fusion instead")
+        if split == "valid":
+            raise ValueError("--fit-fusion fits on the validation split, so it cannot also be evaluated there")
+        valid = _samples("valid", protocol, catalog, None, progress)
+        fusion = F.fit_fusion(_scores(rec, valid, "valid", protocol, batch_size, progress, f"{model}/valid"),
+                              valid, protocol, catalog, progress)
+        scores = F.apply_fusion(scores, [s.context for s in samples], fusion, F.co_mention_matrix(catalog))
+        config["fusion"] = {"copy_weight": fusion.copy_weight, "copy_decay": fusion.copy_decay,
+                            "cooc_weight": fusion.cooc_weight, "valid": fusion.valid}
     meter = RankingMeter(ks=KS)
-    for start in tqdm(range(0, len(samples), batch_size), desc=f"eval {model}/{protocol}", disable=not progress):
-        batch = samples[start:start + batch_size]
-        scores = np.asarray(rec.score([s.context for s in batch]), dtype=np.float64)
-        for row, s in zip(scores, batch):
-            if protocol == "new-items" and s.context.mentioned:
-                # New items cannot be ones already mentioned: ranking them is free information.
-                row = row.copy()
-                row[s.context.mentioned] = -np.inf
-            meter.add(row, s.targets)
+    for row, s in zip(scores, samples):
+        if protocol == "new-items" and s.context.mentioned:
+            # New items cannot be ones already mentioned: ranking them is free information.
+            row = row.copy()
+            row[s.context.mentioned] = -np.inf
+        meter.add(row, s.targets)
     metrics = meter.compute()
     metrics["turns"] = len(samples)
     metrics["dialogues"] = len({s.dialogue for s in samples})
-    run_dir = make_run_dir(out, f"rec-{model}-{protocol}")
-    config = {"model": model, "split": split, "protocol": protocol, "n_items": len(catalog), "limit": limit}
+    name = f"{model}+fusion" if fit_fusion else model
+    run_dir = make_run_dir(out, f"rec-{name}-{protocol}")
     if getattr(rec, "path", None):  # trained models: which checkpoint produced the numbers
         config["checkpoint"] = str(rec.path)
-    write_results(run_dir, metrics, run_metadata(seed, config), f"ReDial recommendation: {model} ({protocol}, {split})")
+    write_results(run_dir, metrics, run_metadata(seed, config), f"ReDial recommendation: {name} ({protocol}, {split})")
     return {"run_dir": str(run_dir), **metrics}

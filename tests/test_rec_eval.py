@@ -136,3 +136,14 @@ def test_evaluate_recommender_new_items_on_valid_records_its_config(tmp_path):
     assert res["turns"] == 30
     meta = json.loads((tmp_path / "r" / "results.json").read_text())["meta"]
     assert meta["seed"] == 7 and meta["config"]["protocol"] == "new-items" and meta["config"]["split"] == "valid"
+
+
+def test_fit_fusion_baseline_is_fitted_on_valid_and_recorded(tmp_path):
+    plain = evaluate_recommender("popularity", limit=200, out=tmp_path / "a", progress=False)
+    fused = evaluate_recommender("popularity", limit=200, out=tmp_path / "b", progress=False, fit_fusion=True)
+    cfg = json.loads((tmp_path / "b" / "results.json").read_text())["meta"]["config"]
+    assert set(cfg["fusion"]["valid"]) == {"model", "copy only", "co-mention only", "fused"}
+    # Popularity ignores the dialogue; the copy and co-mention signals read it.
+    assert fused["recall@10"] > plain["recall@10"]
+    with pytest.raises(ValueError, match="validation"):
+        evaluate_recommender("popularity", split="valid", limit=5, out=tmp_path / "c", progress=False, fit_fusion=True)
