@@ -8,8 +8,7 @@ from tqdm.auto import tqdm
 from crs.data.movies import cached_catalog
 from crs.data.redial import load_redial
 from crs.recommenders import load_recommender
-from eval.metrics import RankingMeter
-from eval.rec_samples import rec_samples
+from eval.rec_samples import ranking_metrics, rec_samples
 from eval.report import write_results
 from eval.rundir import make_run_dir, run_metadata
 
@@ -67,14 +66,7 @@ def evaluate_recommender(model: str, split: str = "test", protocol: str = "crsla
         scores = F.apply_fusion(scores, [s.context for s in samples], fusion, F.co_mention_matrix(catalog))
         config["fusion"] = {"copy_weight": fusion.copy_weight, "copy_decay": fusion.copy_decay,
                             "cooc_weight": fusion.cooc_weight, "valid": fusion.valid}
-    meter = RankingMeter(ks=KS)
-    for row, s in zip(scores, samples):
-        if protocol == "new-items" and s.context.mentioned:
-            # New items cannot be ones already mentioned: ranking them is free information.
-            row = row.copy()
-            row[s.context.mentioned] = -np.inf
-        meter.add(row, s.targets)
-    metrics = meter.compute()
+    metrics = ranking_metrics(scores, samples, protocol, KS)
     metrics["turns"] = len(samples)
     metrics["dialogues"] = len({s.dialogue for s in samples})
     name = f"{model}+fusion" if fit_fusion else model

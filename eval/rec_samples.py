@@ -76,3 +76,21 @@ def rec_samples(dialogues: list[Dialogue], catalog: Catalog, protocol: str,
                     out.append(RecSample(d.id, i, ctx, targets))
             seen.update(items)
     return out
+
+
+def ranking_metrics(scores, samples: list[RecSample], protocol: str, ks=(1, 10, 50)) -> dict:
+    """Recall/NDCG/MRR@k of score rows [n_samples, n_items] against the samples' targets.
+
+    In the new-items protocol movies already mentioned are not ranked: ranking them is free information.
+    """
+    import numpy as np
+
+    from eval.metrics import RankingMeter
+
+    meter = RankingMeter(ks=ks)
+    for row, s in zip(scores, samples):
+        if protocol == "new-items" and s.context.mentioned:
+            row = np.array(row, copy=True)
+            row[s.context.mentioned] = -np.inf
+        meter.add(row, s.targets)
+    return meter.compute()

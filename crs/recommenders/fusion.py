@@ -103,15 +103,9 @@ def apply_fusion(scores: np.ndarray, contexts, fusion: FusionConfig | None, cooc
 
 
 def _recalls(scores: np.ndarray, samples, protocol: str) -> dict:
-    from eval.metrics import RankingMeter
+    from eval.rec_samples import ranking_metrics
 
-    meter = RankingMeter(ks=(1, 10, 50))
-    for row, s in zip(scores, samples):
-        if protocol == "new-items" and s.context.mentioned:
-            row = row.copy()
-            row[s.context.mentioned] = -np.inf
-        meter.add(row, s.targets)
-    m = meter.compute()
+    m = ranking_metrics(scores, samples, protocol)
     return {k: round(m[k], 4) for k in ("recall@1", "recall@10", "recall@50")}
 
 

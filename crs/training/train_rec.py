@@ -85,14 +85,9 @@ def model_scores(model, graph, samples, text, config, batch_size: int = 256) -> 
 
 
 def validate(model, graph, samples, text, config, protocol: str) -> dict:
-    from eval.metrics import RankingMeter
+    from eval.rec_samples import ranking_metrics
 
-    meter = RankingMeter(ks=(1, 10, 50))
-    for row, s in zip(model_scores(model, graph, samples, text, config), samples):
-        if protocol == "new-items" and s.context.mentioned:
-            row[s.context.mentioned] = -np.inf
-        meter.add(row, s.targets)
-    return meter.compute()
+    return ranking_metrics(model_scores(model, graph, samples, text, config), samples, protocol)
 
 
 def fit_and_save_fusion(output: Path, graph, samples, text, protocol: str, catalog, progress: bool):
