@@ -12,7 +12,6 @@ state before it (turns ``1..t-1``); False also reads the user's own utterance.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 from crs.config_utils import strict_from_dict
+from crs.pretrained import load_pretrained_files, save_pretrained_files
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -104,26 +104,16 @@ class SatModel(nn.Module):
     # -------------------------------------------------------------- persistence
     def save_pretrained(self, path: str | Path, extra: dict | None = None) -> Path:
         """Write config.json (plus ``extra`` metadata, e.g. training data) and model.safetensors."""
-        from safetensors.torch import save_file
-
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
         payload = {**self.config.to_dict(), **({"_meta": extra} if extra else {})}
-        (path / CONFIG_NAME).write_text(json.dumps(payload, indent=2) + "\n")
-        save_file({k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}, str(path / WEIGHTS_NAME))
-        return path
+        return save_pretrained_files(self, path, payload, CONFIG_NAME, WEIGHTS_NAME)
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str = "cpu") -> "SatModel":
-        from safetensors.torch import load_file
-
-        path = Path(path)
-        if not (path / CONFIG_NAME).exists():
-            raise FileNotFoundError(f"no satisfaction model at {path} (run `crs train sat`)")
-        data = json.loads((path / CONFIG_NAME).read_text())
+        data, state = load_pretrained_files(path, CONFIG_NAME, WEIGHTS_NAME, device,
+                                            "no satisfaction model there (run `crs train sat`)")
         data.pop("_meta", None)
         model = cls(SatConfig.from_dict(data))
-        model.load_state_dict(load_file(str(path / WEIGHTS_NAME), device=device))
+        model.load_state_dict(state)
         return model.eval()
 
     @torch.no_grad()

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from crs.recommenders.base import RecContext
 from crs.recommenders.kg_model import KGRecConfig, KGRecModel
 from crs.training.train_rec import load_config, train
 from kg.rgcn import RGCNEncoder, RGCNLayer, relation_adjacency

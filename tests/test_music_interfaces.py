@@ -5,7 +5,6 @@ app's "Video to music" tab through a real server and gradio_client. Uses configs
 from __future__ import annotations
 
 import json
-import os
 import socket
 
 import pytest

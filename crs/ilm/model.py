@@ -7,7 +7,6 @@ query outputs to K soft tokens. Saved as adapter_config.json + adapter_model.saf
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -15,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from crs.ilm.config import ILMConfig
+from crs.pretrained import load_pretrained_files, save_pretrained_files
 
 CONFIG_NAME, WEIGHTS_NAME, LORA_DIR = "adapter_config.json", "adapter_model.safetensors", "lora"
 
@@ -122,26 +122,17 @@ class ItemLanguageAdapter(nn.Module):
     # ------------------------------------------------------------------ persistence
     def save_pretrained(self, path: str | Path, llm=None) -> None:
         """Write adapter_config.json + adapter_model.safetensors (and lora/ when the LLM is a peft model)."""
-        from safetensors.torch import save_file
-
-        path = Path(path).expanduser()
-        path.mkdir(parents=True, exist_ok=True)
-        (path / CONFIG_NAME).write_text(json.dumps(self.config.to_dict(), indent=2))
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        save_file(state, str(path / WEIGHTS_NAME))
+        path = save_pretrained_files(self, path, self.config.to_dict(), CONFIG_NAME, WEIGHTS_NAME)
         if self.config.lora and llm is not None and hasattr(llm, "peft_config"):
             llm.save_pretrained(str(path / LORA_DIR))
 
     @classmethod
     def from_pretrained(cls, path: str | Path, map_location: str = "cpu") -> "ItemLanguageAdapter":
-        from safetensors.torch import load_file
-
-        path = Path(path).expanduser()
-        if not (path / CONFIG_NAME).exists():
-            raise FileNotFoundError(f"no {CONFIG_NAME} in {path}: not a saved item-language adapter "
-                                    "(train one with `crs train ilm --stage 1/2 --config configs/ilm/...`)")
-        model = cls(ILMConfig.from_dict(json.loads((path / CONFIG_NAME).read_text())))
-        model.load_state_dict(load_file(str(path / WEIGHTS_NAME), device=map_location))
+        config, state = load_pretrained_files(path, CONFIG_NAME, WEIGHTS_NAME, map_location,
+                                              "not a saved item-language adapter (train one with "
+                                              "`crs train ilm --stage 1/2 --config configs/ilm/...`)")
+        model = cls(ILMConfig.from_dict(config))
+        model.load_state_dict(state)
         return model.eval()
 
 

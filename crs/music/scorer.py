@@ -13,7 +13,6 @@ It round-trips like a PEFT adapter: ``save_pretrained(dir)`` writes ``config.jso
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from crs.pretrained import load_pretrained_files, save_pretrained_files
 from crs.music.attributes import TAG_INDEX, energy_direction, parse_text
 from crs.music.catalogue import MusicCatalogue, tag_matrix
 
@@ -163,23 +163,14 @@ class FusionScorer(nn.Module):
     # ------------------------------------------------------------------ persistence
     def save_pretrained(self, path: str | Path, extra: dict | None = None) -> Path:
         """Write config.json (+ training record) and model.safetensors into ``path``."""
-        from safetensors.torch import save_file
-
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
         record = {"config": asdict(self.config), "features": list(FEATURES), **(extra or {})}
-        save_file({k: v.detach().contiguous() for k, v in self.state_dict().items()}, str(path / "model.safetensors"))
-        (path / "config.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        return path
+        return save_pretrained_files(self, path, record)
 
     @classmethod
     def from_pretrained(cls, path: str | Path) -> "FusionScorer":
-        from safetensors.torch import load_file
-
-        path = Path(path)
-        record = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        record, state = load_pretrained_files(path, hint="no music scorer there (run `crs music train`)")
         model = cls(FusionConfig.from_dict(record["config"]))
-        model.load_state_dict(load_file(str(path / "model.safetensors")))
+        model.load_state_dict(state)
         model.record = record
         return model.eval()
 

@@ -6,7 +6,6 @@ Saved like a peft adapter: `config.json` + `model.safetensors` via save_pretrain
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from torch import nn
 
 from kg.rgcn import RGCNEncoder
 from crs.config_utils import strict_from_dict
+from crs.pretrained import load_pretrained_files, save_pretrained_files
 
 CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
 
@@ -101,22 +101,13 @@ class KGRecModel(nn.Module):
 
     # ------------------------------------------------------------------ persistence
     def save_pretrained(self, path: str | Path) -> None:
-        from safetensors.torch import save_file
-
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / CONFIG_NAME).write_text(json.dumps(asdict(self.config), indent=2))
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        save_file(state, str(path / WEIGHTS_NAME))
+        save_pretrained_files(self, path, asdict(self.config), CONFIG_NAME, WEIGHTS_NAME)
 
     @classmethod
     def from_pretrained(cls, path: str | Path, map_location: str = "cpu") -> "KGRecModel":
-        from safetensors.torch import load_file
-
-        path = Path(path)
-        if not (path / CONFIG_NAME).exists():
-            raise FileNotFoundError(f"no {CONFIG_NAME} in {path}: not a saved KG recommender "
-                                    "(train one with `crs train rec --config configs/rec/default.yaml`)")
-        model = cls(KGRecConfig.from_dict(json.loads((path / CONFIG_NAME).read_text())))
-        model.load_state_dict(load_file(str(path / WEIGHTS_NAME), device=map_location))
+        config, state = load_pretrained_files(path, CONFIG_NAME, WEIGHTS_NAME, map_location,
+                                              "not a saved KG recommender (train one with "
+                                              "`crs train rec --config configs/rec/default.yaml`)")
+        model = cls(KGRecConfig.from_dict(config))
+        model.load_state_dict(state)
         return model.eval()
