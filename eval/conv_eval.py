@@ -114,8 +114,11 @@ def evaluate_conversation(out: str | None = None, adapter: str | None = None, ab
     if is_adapter(stage1):
         metrics["retrieval_held_out"] = _retrieval(stage1, catalog, kg, feats)
     metrics["seconds"] = round(time.time() - t0, 1)
+    from crs.ilm.runtime import NO_REPEAT_NGRAM
+
     meta = run_metadata(seed, {"adapter": str(adapter), "ablations": [str(a) for a in ablations], "limit": limit,
-                               "gen_limit": gen_limit, "boe_weight": boe_weight, "max_new_tokens": max_new_tokens})
+                               "gen_limit": gen_limit, "boe_weight": boe_weight, "max_new_tokens": max_new_tokens,
+                               "decoding": f"greedy, no repeated {NO_REPEAT_NGRAM}-gram"})
     write_results(run, metrics, meta, "ILM adapter on ReDial test (fixed subset)", rows)
     import json
 

@@ -310,3 +310,18 @@ def test_runtime_streams_with_and_without_boe(tiny):
         assert isinstance(text, str)
     ppl = rt.perplexity([msgs], ["You might like M1"], [[1, 2]], u.reshape(1, -1))
     assert math.isfinite(ppl) and ppl > 1
+
+
+def test_runtime_forbids_repeated_ngrams_by_default(tiny, monkeypatch):
+    from crs.ilm.data import conv_messages
+    from crs.ilm.runtime import NO_REPEAT_NGRAM, ILMRuntime
+
+    llm, tok = tiny
+    rt = ILMRuntime(ItemLanguageAdapter(small_config(tok)), llm, tok, random_item_features(16, 12, 8, 4, 6))
+    msgs = conv_messages("User: hi", [1], [f"M{i}" for i in range(16)], "title+soft", False)
+    seen = []
+    real = llm.generate
+    monkeypatch.setattr(llm, "generate", lambda **kw: seen.append(kw.get("no_repeat_ngram_size")) or real(**kw))
+    rt.generate(msgs, [1], max_new_tokens=6)
+    rt.generate(msgs, [1], max_new_tokens=6, no_repeat_ngram=0)
+    assert seen == [NO_REPEAT_NGRAM, None]

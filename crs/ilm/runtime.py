@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,10 @@ from crs.ilm.boe_decoding import BOELogitsProcessor, HiddenTap, entity_vocab_mat
 from crs.ilm.data import ItemFeatures
 from crs.ilm.model import ItemLanguageAdapter, attach_lora
 from crs.ilm.prompt import assemble, render_chat
+
+# A 135M model decoding greedily falls into loops ("The Shining, Psycho, The Shining, ..."):
+# forbidding repeated token 4-grams stops them without touching the first mention of a title.
+NO_REPEAT_NGRAM = 4
 
 
 class ILMRuntime:
@@ -78,8 +83,10 @@ class ILMRuntime:
 
     # ------------------------------------------------------------------ generation
     def stream(self, messages: list[dict], items: list[int], user: torch.Tensor | None = None,
-               boe_weight: float = 0.0, max_new_tokens: int = 64, temperature: float = 0.0) -> Iterator[str]:
-        """Stream a reply; with a user vector and boe_weight > 0, BOE-guided decoding is on."""
+               boe_weight: float = 0.0, max_new_tokens: int = 64, temperature: float = 0.0,
+               no_repeat_ngram: int = NO_REPEAT_NGRAM) -> Iterator[str]:
+        """Stream a reply; with a user vector and boe_weight > 0, BOE-guided decoding is on.
+        `no_repeat_ngram`: never repeat a token n-gram of this size in the reply (0: off)."""
         from transformers import LogitsProcessorList, TextIteratorStreamer
 
         with torch.no_grad():
@@ -103,11 +110,15 @@ class ILMRuntime:
             kwargs.update(temperature=None, top_p=None, top_k=None)
         if processors is not None:
             kwargs["logits_processor"] = processors
+        if no_repeat_ngram:
+            kwargs["no_repeat_ngram_size"] = no_repeat_ngram
         errors: list[BaseException] = []
 
         def run():
             try:
-                with torch.no_grad():
+                with torch.no_grad(), warnings.catch_warnings():
+                    # Applying the n-gram rule to the reply only (not the prompt) is what we want.
+                    warnings.filterwarnings("ignore", message=".*no_repeat_ngram_size.*inputs_embeds")
                     self.llm.generate(**kwargs)
             except BaseException as exc:  # re-raised below, in the caller's thread
                 errors.append(exc)
