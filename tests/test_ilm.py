@@ -169,6 +169,14 @@ def test_generation_loss_ignores_prompt_positions():
     assert L.generation_loss(logits, labels).item() < 1e-3
 
 
+def test_summed_nll_is_the_mean_loss_times_the_target_count():
+    logits = torch.randn(2, 5, 7, generator=torch.Generator().manual_seed(0))
+    labels = torch.tensor([[-100, -100, 3, 4, -100], [-100, 1, 2, 6, 0]])
+    total, count = L.summed_nll(logits, labels)
+    assert count == 6
+    assert math.isclose(total, 6 * L.generation_loss(logits, labels).item(), rel_tol=1e-5)
+
+
 # ---------------------------------------------------------------------- BOE-guided decoding
 def test_boe_logits_processor_adds_entity_name_mass(tiny):
     from crs.ilm.boe_decoding import BOELogitsProcessor, entity_vocab_matrix

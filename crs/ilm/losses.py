@@ -42,6 +42,14 @@ def generation_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
                            ignore_index=-100)
 
 
+def summed_nll(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, int]:
+    """(summed next-token NLL, number of target tokens): perplexity = exp(sum / count) over many batches."""
+    lab = labels[:, 1:]
+    total = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), lab.reshape(-1),
+                            ignore_index=-100, reduction="sum")
+    return float(total), int((lab != -100).sum())
+
+
 # ---------------------------------------------------------------------- Bag-of-Entity
 def boe_neighbourhoods(triples: np.ndarray, relations: dict[int, str], heads: Iterable[int],
                        boe_relations: tuple[str, ...] = BOE_RELATIONS) -> dict[int, list[int]]:

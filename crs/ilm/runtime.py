@@ -13,6 +13,7 @@ import torch
 
 from crs.ilm.boe_decoding import BOELogitsProcessor, HiddenTap, entity_vocab_matrix
 from crs.ilm.data import ItemFeatures
+from crs.ilm.losses import summed_nll
 from crs.ilm.model import ItemLanguageAdapter, attach_lora
 from crs.ilm.prompt import assemble, render_chat
 
@@ -69,12 +70,8 @@ class ILMRuntime:
             toks = [self.item_tokens(it) for it in items[s:s + batch_size]]
             ut = self.adapter.user_token(users[s:s + batch_size].to(self.device)) if users is not None else None
             b = assemble(self.llm, self.tokenizer, prompts, replies[s:s + batch_size], toks, ut, max_target_tokens)
-            logits = self.llm(inputs_embeds=b.inputs_embeds, attention_mask=b.attention_mask).logits
-            lp = torch.log_softmax(logits[:, :-1].float(), -1)
-            lab = b.labels[:, 1:]
-            m = lab != -100
-            total += -lp.gather(-1, lab.clamp(min=0).unsqueeze(-1)).squeeze(-1)[m].sum().item()
-            count += int(m.sum())
+            t, n = summed_nll(self.llm(inputs_embeds=b.inputs_embeds, attention_mask=b.attention_mask).logits, b.labels)
+            total, count = total + t, count + n
         return total, count
 
     def perplexity(self, *args, **kwargs) -> float:

@@ -271,12 +271,8 @@ def valid_perplexity(adapter, res: Resources, cfg: dict, mode: str, device) -> f
     for s in range(0, len(exs), 8):
         idx = list(range(s, min(s + 8, len(exs))))
         _, _, b = stage2_batch(adapter, res, cfg, exs, res.valid_users, idx, [mode] * len(idx), device)
-        logits = res.llm(inputs_embeds=b.inputs_embeds, attention_mask=b.attention_mask).logits
-        lp = torch.log_softmax(logits[:, :-1].float(), -1)
-        lab = b.labels[:, 1:]
-        m = lab != -100
-        total += -lp.gather(-1, lab.clamp(min=0).unsqueeze(-1)).squeeze(-1)[m].sum().item()
-        count += int(m.sum())
+        t, n = L.summed_nll(res.llm(inputs_embeds=b.inputs_embeds, attention_mask=b.attention_mask).logits, b.labels)
+        total, count = total + t, count + n
     adapter.train()
     return float(np.exp(total / max(count, 1)))
 
