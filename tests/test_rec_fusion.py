@@ -46,7 +46,7 @@ def test_fusion_round_trip_and_missing_file(tmp_path):
     cfg = FusionConfig(2.0, 0.8, 4.0, valid={"model": {"recall@10": 0.1}})
     cfg.save_pretrained(tmp_path)
     assert FusionConfig.from_pretrained(tmp_path) == cfg
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="bogus"):
         FusionConfig.from_dict({"copy_weight": 1.0, "bogus": 2})
 
 

@@ -85,7 +85,8 @@ def co_mention_bonus(contexts, cooc) -> np.ndarray:
     """[B, n_items]: the co-mention similarity to the movies of the context (disliked ones left out)."""
     out = np.zeros((len(contexts), cooc.shape[0]), dtype=np.float32)
     for b, c in enumerate(contexts):
-        items = [i for i in c.mentioned if i not in set(c.disliked)]
+        disliked = set(c.disliked)
+        items = [i for i in c.mentioned if i not in disliked]
         if items:
             out[b] = np.asarray(cooc[items].sum(0)).ravel()
     return out
