@@ -278,6 +278,14 @@ def valid_perplexity(adapter, res: Resources, cfg: dict, mode: str, device) -> f
 
 
 # ---------------------------------------------------------------------- the loop
+def average_gradients(acc, params: list) -> None:
+    """Mean of every parameter's gradient over the processes, in one all-reduce of a flat buffer."""
+    grads = [q.grad if q.grad is not None else torch.zeros_like(q) for q in params]
+    flat = acc.reduce(torch.cat([g.reshape(-1) for g in grads]), reduction="mean")
+    for q, chunk in zip(params, flat.split([g.numel() for g in grads])):
+        q.grad = chunk.view_as(q).clone()
+
+
 def _tensorboard(enabled: bool, logdir: Path):
     if not enabled:
         return None
@@ -335,8 +343,7 @@ def train(cfg: dict, output: Path, res: Resources | None = None, max_steps: int 
         opt.zero_grad()
         acc.backward(loss)
         if acc.num_processes > 1:  # the step functions call the adapter itself, not the DDP wrapper
-            for q in params:
-                q.grad = acc.reduce(q.grad if q.grad is not None else torch.zeros_like(q), reduction="mean")
+            average_gradients(acc, params)
         opt.step()
         p["step"] += 1
         vals = {k: round(float(v.detach()), 4) for k, v in parts.items()}
