@@ -247,6 +247,18 @@ def test_grounding_stream_rechunks_and_drops_only_bad_sentences(check):
     assert "".join(chk.stream(["It stars Dr. ", "Marcus Whitfield. Great choice!"])).strip() == "Great choice!"
 
 
+
+def test_grounding_drops_cut_off_endings_and_soft_token_debris(check):
+    chk = check()
+    # The token limit cut the second sentence: only the finished one is shown.
+    assert "".join(chk.stream(["It stars Jack Nicholson. It is a story ", "about a"])).strip() == "It stars Jack Nicholson."
+    assert chk.removed == ["It is a story about a"]
+    chk = check()
+    for debris in ("It is the history of The Shining L drama.", "It stars Jack Nicholson (4).", "history movie."):
+        assert not chk.ok(debris), debris
+    assert chk.ok("I think A is a fine grade for it.") and chk.ok("You might enjoy The Shining (1980).")
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -52,6 +52,12 @@ def readable(sentence: str) -> bool:
     return True
 
 
+# Debris of a small model decoding soft item tokens: a stray capital ("Liar Liar L drama") or a
+# bracketed number that is not a year ("(4)").
+_TERMINATED = re.compile(r"[.!?…][\"”’')]*$")
+_DEBRIS = re.compile(r"(?<![\w.])(?![AI]\b)[A-Z](?![\w.'’])|\((?!(?:19|20)\d\d\))\d+\)")
+
+
 class GroundingCheck:
     """Keeps a sentence only if it is readable text and every movie and proper name in it was supplied.
 
@@ -76,8 +82,10 @@ class GroundingCheck:
         if _ECHO.search(sentence):
             return False  # the model echoing its prompt or disclaiming its job
         plain = [w for w in _WORDS.findall(sentence) if w.islower() and w not in ("the", "a", "an", "and", "of")]
-        if not plain:
-            return False  # a bare list of titles is not a sentence
+        if not sentence[:1].isupper() and not sentence[:1].isdigit() and sentence[:1] not in "\"“'‘":
+            return False  # a sentence starts with a capital: lower-case starts are fragments ("history movie")
+        if not plain or _DEBRIS.search(sentence):
+            return False  # a bare list of titles, or debris like "Liar Liar L drama (4)", is not a sentence
         for verb, name in _CLAIM.findall(sentence):
             role = "directed" if verb == "directed" else "written" if verb == "written" else "starring"
             if self.credits and name.strip().lower() not in self.credits.get(role, set()):
@@ -129,7 +137,11 @@ class GroundingCheck:
                 if kept:
                     yield kept + " "
             buf = parts[-1]
-        if buf.strip():
+        # Text left when the stream ends without a full stop was cut off by the token limit (or is a
+        # fragment like "Blorgon Quest 3: The drama (1987)"): a half sentence is not shown.
+        if buf.strip() and _TERMINATED.search(buf.strip()):
             kept = self.filter(buf.strip())
             if kept:
                 yield kept
+        elif buf.strip():
+            self.removed.append(buf.strip())
