@@ -44,8 +44,17 @@ class Mention:
 
 
 @dataclass
+class Ambiguity:
+    """A typed title that fits several catalogue movies equally well ("Heat": 1995 or The Heat, 2013)."""
+
+    text: str  # the words as the user typed them
+    items: list[int]  # candidate catalogue items, most likely first
+
+
+@dataclass
 class LinkResult:
     mentions: list[Mention] = field(default_factory=list)
+    ambiguous: list[Ambiguity] = field(default_factory=list)
 
     def of_type(self, *types: str) -> list[Mention]:
         return [m for m in self.mentions if m.type in types]

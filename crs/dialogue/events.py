@@ -51,8 +51,11 @@ class Notice:
 
 @dataclass
 class TurnDone:
-    action: str  # ask, recommend, explain, chit-chat, error
+    action: str  # ask, recommend, explain, more, chit-chat, clarify, foreign, error
     text: str  # the full reply as shown
+    # What the post-check did with the LLM's sentences this turn (for measuring reply quality).
+    llm_kept: list[str] = field(default_factory=list)
+    llm_dropped: list[str] = field(default_factory=list)
 
 
 Event = TextDelta | Recommendations | Notice | TurnDone

@@ -9,16 +9,19 @@ from typing import Iterator
 import numpy as np
 
 from crs.data.movies import Catalog
-from crs.dialogue import policy
+from crs.dialogue import acts, policy
 from crs.dialogue.events import Card, Event, Notice, Recommendations, TextDelta, TurnDone
+from crs.dialogue.explanation import explanation_text
+from crs.dialogue.language import detect_non_english
 from crs.dialogue.postcheck import GroundingCheck
 from crs.dialogue.prompt import build_messages, fallback_reply, lead_sentence
+from crs.dialogue.references import answer_pending, clarification, referenced_card
 from crs.dialogue.state import DialogueState
 from crs.llm.base import GenerationError, LLMBackend
 from crs.recommenders.base import RecContext, Recommender
 from kg.explain import reason
 from kg.graph import neighbours
-from kg.linker import EntityLinker, normalise
+from kg.linker import EntityLinker, normalise, polarity_of
 
 MAX_MESSAGE_CHARS = 2000
 # Quotes, not apostrophes: "don't ... can't" is no title.
@@ -65,24 +68,82 @@ class DialogueManager:
             yield Notice(f"I couldn't find {unknown!r} in my catalogue of {len(self.catalog):,} movies.", "warning")
             # Words of an unknown title ("Quest") must not become preferences.
             link = self.linker.link(message.replace(unknown, " "))
-        state.update(link)
-        action = policy.decide(state, message, link)
+        language = detect_non_english(message, ignore=_name_words(link))
+        if language:
+            yield Notice(f"Sorry, I only understand English, and this looks like {language}. "
+                         + ("I'll go by the titles and names I recognised." if link.mentions
+                            else "Could you say it in English?"), "warning")
+        link = answer_pending(state, message, link, self.catalog, self.graph)
+        if language and not link.mentions:
+            action = policy.FOREIGN
+        elif link.ambiguous:
+            action = policy.CLARIFY
+            amb = link.ambiguous[0]
+            state.pending = {"text": amb.text, "items": amb.items, "polarity": polarity_of(message)}
+        else:
+            action = policy.decide(state, message, link)
+        if action != policy.EXPLAIN:  # "how is it like Heat?" names a movie to compare, not a new taste
+            state.update(link)
         state.history.append(("user", message))
         cards: list[Card] = []
+        text, record = "", {"kept": [], "dropped": []}
         if action == policy.RECOMMEND:
+            if state.last_cards and acts.rejects(message):
+                self._turn_down(state, message, link)
+            if not state.focus and acts.asks_more(message):
+                state.focus = list(state.last_focus)  # "more" keeps "something with Jack Nicholson"
             cards = self.recommend(state)
             if not cards:
                 action = policy.ASK
-        elif action == policy.EXPLAIN:
-            cards = state.last_cards
         if cards:
             yield Recommendations(cards)
-        text = ""
-        for delta in self._phrase(action, state, cards, message):
-            text += delta
-            yield TextDelta(delta)
+        if action in (policy.RECOMMEND, policy.ASK):
+            for delta in self._phrase(action, state, cards, message, record):
+                text += delta
+                yield TextDelta(delta)
+        else:
+            text = self._direct_reply(action, state, message, link)
+            yield TextDelta(text)
         state.history.append(("assistant", text))
-        yield TurnDone(action, text)
+        yield TurnDone(action, text, record["kept"], record["dropped"])
+
+    def _direct_reply(self, action: str, state: DialogueState, message: str, link) -> str:
+        """Replies built from the KG and fixed phrases, no LLM: explanations, questions back, small talk."""
+        if action == policy.EXPLAIN:
+            return self.explain(state, message, link)
+        if action == policy.CLARIFY:
+            return clarification(self.catalog, state.pending["items"])
+        if action == policy.FOREIGN:
+            return "I can only chat in English for now. Tell me a movie you loved, a genre or an actor."
+        kind = acts.social(message)
+        if kind:
+            return acts.social_reply(kind, len(state.history))
+        return ("Great! Ask me for more whenever you like, or tell me what you'd change."
+                if state.last_cards else "Happy to help! What kind of movie are you in the mood for?")
+
+    def explain(self, state: DialogueState, message: str, link) -> str:
+        """Why the last recommendation (or the one named) fits, through KG paths; no new picks."""
+        card = referenced_card(state, message, link)
+        if card is None:
+            return "You turned those down. Shall I suggest something else?"
+        compare = [m.entity for m in link.of_type("movie") if m.item != card.item]
+        liked = ([self.catalog[i].entity for i in reversed(state.liked_items)]
+                 + list(reversed(state.liked_entities)))
+        about = bool(re.search(r"about", message, re.I))
+        return explanation_text(self.graph, card, self.catalog[card.item].entity, compare or liked, with_plot=about)
+
+    def _turn_down(self, state: DialogueState, message: str, link) -> None:
+        """"seen it" / "not that one" / "I didn't like it": that card is never suggested again."""
+        card = referenced_card(state, message, link)
+        if card is None:
+            return
+        disliked = polarity_of(message) == "disliked"
+        target, other = (state.disliked_items, state.rejected_items) if disliked else (state.rejected_items,
+                                                                                      state.disliked_items)
+        if card.item in state.liked_items:
+            state.liked_items.remove(card.item)
+        if card.item not in target and card.item not in other:
+            target.append(card.item)
 
     def recommend(self, state: DialogueState) -> list[Card]:
         """Top cards: recommender scores, then KG constraints (what was asked for, what is unwanted)."""
@@ -109,7 +170,7 @@ class DialogueManager:
         order = items[np.argsort(-final, kind="stable")][: self.config.n_cards]
         cards = [self.card(int(i), state) for i in order]
         state.recommended.extend(c.item for c in cards)
-        state.last_cards = cards
+        state.last_cards, state.last_focus = cards, list(focus)
         return cards
 
     def _item_entities(self) -> list[set[int]]:
@@ -169,19 +230,23 @@ class DialogueManager:
         rest = [t for k, t in enumerate(tokens) if k >= 2 and k not in covered]
         return bool(mentions) and all(_YEAR_TOKEN.match(t) or t in ("the", "a", "an") for t in rest)
 
-    def _phrase(self, action: str, state: DialogueState, cards: list[Card], message: str) -> Iterator[str]:
+    def _phrase(self, action: str, state: DialogueState, cards: list[Card], message: str,
+                record: dict | None = None) -> Iterator[str]:
+        """The reply text; `record` receives the LLM sentences the post-check kept and dropped."""
+        record = record if record is not None else {"kept": [], "dropped": []}
         msgs = build_messages(action, state, cards, self.preferences(state))
         allowed_text = " ".join(m["content"] for m in msgs) + " " + " ".join(t for _, t in state.history)
         allowed_items = {c.item for c in cards} | set(state.mentioned_items)
         credits = {"directed": {n for c in cards for n in c.directors},
                    "written": {n for i in allowed_items for n in self.catalog[i].writers},
                    "starring": {n for c in cards for n in c.stars}}
-        check = GroundingCheck(self.linker, allowed_items, allowed_text, credits)
+        check = GroundingCheck(self.linker, allowed_items, allowed_text, credits,
+                               facts=[*cards, *(self.catalog[i] for i in [c.item for c in cards] + state.mentioned_items)])
         produced = 0
         if cards and action in ("recommend", "explain"):
             # A small LLM rarely names the right movie first: the reply opens with the top card and
             # its KG reason, and the LLM adds at most `max_llm_sentences` checked sentences.
-            lead = lead_sentence(cards[0])
+            lead = lead_sentence(cards[0], variant=len(state.history))
             check.emitted.add(" ".join(lead.lower().split()))
             yield lead + " "
         try:
@@ -193,10 +258,21 @@ class DialogueManager:
                                          temperature=self.config.temperature)
             for piece in check.stream(stream):
                 produced += 1
+                record["kept"].append(piece.strip())
                 yield piece
                 if produced >= self.config.max_llm_sentences:
                     break
         except GenerationError:
             pass  # the fallback below still gives a correct, grounded reply
+        record["dropped"].extend(check.removed)
         if not produced:
-            yield fallback_reply(action, cards, lead_given=bool(cards and action in ("recommend", "explain")))
+            yield fallback_reply(action, cards, lead_given=bool(cards and action in ("recommend", "explain")),
+                                 variant=len(state.history))
+
+
+def _name_words(link) -> set[str]:
+    """Words of the names the linker found: a French title is no sign of a French message."""
+    words = set()
+    for m in link.mentions:
+        words.update(w.strip(".,:;!?()\"'").lower() for w in m.name.split())
+    return words

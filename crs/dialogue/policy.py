@@ -1,27 +1,30 @@
-"""Decide the next dialogue act: ask, recommend, explain or chit-chat."""
+"""Decide the next dialogue act: ask, recommend, explain, chit-chat (clarify and foreign are the manager's)."""
 
 from __future__ import annotations
 
 import re
 
+from crs.dialogue import acts
 from crs.dialogue.state import DialogueState
 from kg.linker import LinkResult
 
-ASK, RECOMMEND, EXPLAIN, CHITCHAT = "ask", "recommend", "explain", "chit-chat"
+ASK, RECOMMEND, EXPLAIN, CHITCHAT, CLARIFY, FOREIGN = "ask", "recommend", "explain", "chit-chat", "clarify", "foreign"
 _REQUEST = re.compile(r"\b(recommend|suggest|suggestion|what (else|should|can|could)|any (ideas|good|other)|"
                       r"looking for|in the mood|something|anything|another|more|other|watch|give me|show me|"
                       r"options?|similar|like)\b", re.I)
-_EXPLAIN = re.compile(r"\b(why|explain|tell me (more )?about|what is .+ about|more about|who (is|was) in)\b", re.I)
-_GREETING = re.compile(r"^\s*(hi|hello|hey|good (morning|evening|afternoon)|thanks?|thank you|bye|ok(ay)?|cool)\b", re.I)
+_ACK = re.compile(r"^\W*(ok(ay)?|cool|nice|great|awesome|perfect|sounds good|sure|alright|got it|fine|"
+                  r"wow|interesting|lol|haha)\W*$", re.I)
 
 
 def decide(state: DialogueState, message: str, link: LinkResult) -> str:
     """A small, transparent rule policy; the LLM only phrases what this decides."""
-    if _EXPLAIN.search(message) and state.recommended:
-        return EXPLAIN
+    if acts.asks_why(message) and state.last_cards:
+        return EXPLAIN  # explain the last recommendation; never new picks
+    if state.last_cards and (acts.asks_more(message) or acts.rejects(message)):
+        return RECOMMEND  # new items, never the ones shown or turned down
+    if not link.mentions and (acts.social(message) or _ACK.match(message)):
+        return CHITCHAT
     informative = bool(link.mentions)
     if _REQUEST.search(message) or informative:
         return RECOMMEND if (state.has_preferences or _REQUEST.search(message)) else ASK
-    if _GREETING.match(message):
-        return CHITCHAT
     return ASK if not state.has_preferences else RECOMMEND

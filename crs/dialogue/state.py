@@ -27,6 +27,9 @@ class DialogueState:
     recommended: list[int] = field(default_factory=list)
     last_cards: list = field(default_factory=list)
     focus: list[int] = field(default_factory=list)  # entities the latest message asked for
+    last_focus: list[int] = field(default_factory=list)  # the focus of the last recommendation ("more" keeps it)
+    rejected_items: list[int] = field(default_factory=list)  # turned down ("seen it"), not a dislike of its kind
+    pending: dict | None = None  # a clarifying question awaiting its answer: {"text", "items", "polarity"}
 
     def update(self, link: LinkResult) -> None:
         """Fold one user message's linked mentions into the state (latest stance wins)."""
@@ -53,7 +56,10 @@ class DialogueState:
         return bool(self.liked_items or self.liked_entities or self.disliked_entities or self.disliked_items)
 
     def excluded(self) -> set[int]:
-        return set(self.mentioned_items) | set(self.recommended) | set(self.disliked_items)
+        return set(self.mentioned_items) | set(self.recommended) | set(self.disliked_items) | set(self.rejected_items)
+
+    def turned_down(self, item: int) -> bool:
+        return item in self.disliked_items or item in self.rejected_items
 
 
 def _add(xs: list, x) -> None:

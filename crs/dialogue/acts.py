@@ -1,0 +1,98 @@
+"""What a message asks for beyond its entities: explain, more, reject, greet, thank, answer a question.
+
+Small, readable patterns; the policy (crs/dialogue/policy.py) turns them into one dialogue act.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WHY = re.compile(
+    r"\b(why(?! not\b)|how come|tell me (a bit |a little )?more about|more about (it|that|this)|how (is|was|does|do) (it|that|this|they|those|these|\w+)\b.{0,40}\b(like|similar|related|compare)|"
+    r"how'?s (it|that|this) (like|similar)|what makes (it|that|this|them)|explain|what do they have in common|"
+    r"in what way|what'?s the (connection|link|reason)|what do (it|they) have to do with)\b", re.I)
+_MORE = re.compile(
+    r"\b(more|anything else|something else|what else|others?|another|next|different ones?|new ones?|"
+    r"other (options|ones|suggestions|movies|films|picks|ideas))\b", re.I)
+_REJECT = re.compile(
+    r"\b((already )?(seen|watched) (it|that|this|them|those)( already)?|already (seen|watched)|"
+    r"not (that|this) one|not (for|into) me|no thanks|nah|nope|not interested|pass on|"
+    r"(do|did|does)n'?t (really )?(like|want|fancy|care for) (it|that|this|them|those)|"
+    r"(hate|hated|dislike|disliked) (it|that|this|them|those)|not (a fan of|my (kind|type|cup)) (it|that|this))\b",
+    re.I)
+_GREETING = re.compile(r"^\W*(hi+|hello+|hey+|hiya|howdy|yo|greetings|good (morning|evening|afternoon|day))\b", re.I)
+_THANKS = re.compile(r"\b(thanks?|thank you|thx|ty|cheers|appreciate (it|that)|much appreciated)\b", re.I)
+_BYE = re.compile(r"\b(bye|goodbye|see (you|ya)|good night|gotta go|that'?s all|that is all)\b", re.I)
+_HOW_ARE_YOU = re.compile(r"\bhow (are|r) (you|u)\b|\bhow'?s it going\b", re.I)
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+             "fifth": 4, "5th": 4, "last": -1, "top": 0}
+_ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|top)\b(?! time)|#\s*([1-9])\b"
+                      r"|\b(?:number|no\.?)\s*([1-9])\b", re.I)
+_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+_WORDS = re.compile(r"[a-z']+")
+
+
+def asks_why(message: str) -> bool:
+    """"why that one?", "how is it like Heat?", "what makes it similar?"."""
+    return _WHY.search(message) is not None
+
+
+def asks_more(message: str) -> bool:
+    return _MORE.search(message) is not None
+
+
+def rejects(message: str) -> bool:
+    """The user turns down what was just suggested ("seen it", "not that one", "nah")."""
+    return _REJECT.search(message) is not None
+
+
+def social(message: str) -> str | None:
+    """'greeting', 'thanks', 'bye' or 'how-are-you' for a short social message, else None.
+
+    Only short messages count: "hi, I loved Heat" is a preference with a greeting in front.
+    """
+    words = _WORDS.findall(message.lower())
+    if len(words) > 8:
+        return None
+    if _BYE.search(message):
+        return "bye"
+    if _THANKS.search(message):
+        return "thanks"
+    if _HOW_ARE_YOU.search(message):
+        return "how-are-you"
+    if _GREETING.search(message):
+        return "greeting"
+    return None
+
+
+def ordinal(message: str) -> int | None:
+    """A position the message points at ("the second one", "#2", "the last one"), 0-based; -1 is last."""
+    m = _ORDINAL.search(message)
+    if not m:
+        return None
+    if m.group(1):
+        return _ORDINALS[m.group(1).lower()]
+    return int(m.group(2) or m.group(3)) - 1
+
+
+def years(message: str) -> list[int]:
+    return [int(y) for y in _YEAR.findall(message)]
+
+
+SOCIAL_REPLIES = {
+    "greeting": ("Hi! Tell me a movie you loved, or a genre or actor you're in the mood for.",
+                 "Hello! What have you enjoyed watching lately?",
+                 "Hey there! Name a film you liked and I'll find you something similar."),
+    "thanks": ("You're welcome! Enjoy the movie.",
+               "Glad to help! Tell me if you want more ideas.",
+               "Any time! Come back and tell me how you liked it."),
+    "bye": ("Bye, and enjoy your movie night!", "See you! Happy watching.", "Take care, and enjoy the film!"),
+    "how-are-you": ("I'm doing well, thanks! What kind of movie are you in the mood for?",
+                    "All good here! What would you like to watch?",
+                    "Great, thanks for asking! Any movie you loved recently?"),
+}
+
+
+def social_reply(kind: str, variant: int) -> str:
+    options = SOCIAL_REPLIES[kind]
+    return options[variant % len(options)]
