@@ -48,6 +48,13 @@ def cmd_data_check(args) -> int:
 
 
 def cmd_eval_link(args) -> int:
+    if args.movies:
+        from eval.title_bench import evaluate_titles, format_report
+
+        res = evaluate_titles(split=args.split, limit=args.limit, out=args.out, seed=args.seed)
+        print(format_report(res))
+        print(f"results: {res['run_dir']}")
+        return 0
     from eval.link_eval import evaluate_linker
 
     res = evaluate_linker(out=args.out, limit=args.limit)
@@ -191,9 +198,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_data_check)
 
     ev = sub.add_parser("eval", help="evaluation runs").add_subparsers(dest="eval_command", required=True)
-    p = ev.add_parser("link", help="entity linker against tmdkg/utterance_entities.jsonl (P/R/F1)")
-    p.add_argument("--out", help="run directory (default runs/<date>-link)")
-    p.add_argument("--limit", type=int, help="only the first N utterances")
+    p = ev.add_parser("link", help="entity linker against tmdkg/utterance_entities.jsonl (P/R/F1); "
+                      "--movies: movie-title recognition (rendered ReDial titles + adversarial set)")
+    p.add_argument("--out", help="run directory (default runs/<date>-link, with --movies runs/<date>-link-movies-<split>)")
+    p.add_argument("--limit", type=int, help="only the first N utterances (--movies: N with titles and N movie-free)")
+    p.add_argument("--movies", action="store_true",
+                   help="movie-title benchmark: ReDial @ids rendered as typed titles, movie-free messages, "
+                        "eval/data/title_adversarial.jsonl")
+    p.add_argument("--split", default="valid", choices=["train", "valid", "test"],
+                   help="ReDial split for --movies (valid: fixed seeded slice of train; test: official, report only)")
+    p.add_argument("--seed", type=int, default=0, help="rendering seed for --movies")
     p.set_defaults(func=cmd_eval_link)
     p = ev.add_parser("rec", help="ReDial recommendation: Recall/NDCG/MRR@1/10/50 over all movies")
     from crs.recommenders import REGISTRY

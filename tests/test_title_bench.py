@@ -1,0 +1,185 @@
+"""The movie-title benchmark: renderer, data sets, adversarial file, metrics on fake linkers."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import pytest
+
+from crs.data.movies import Catalog, Movie, cached_catalog
+from eval.title_bench import (
+    Prediction,
+    build_sets,
+    check_adversarial,
+    judge_case,
+    load_adversarial,
+    run_bench,
+    score_adversarial,
+    score_rendered,
+)
+from eval.title_render import (
+    MENTION,
+    RenderedUtterance,
+    TitleIndex,
+    TitleMatcher,
+    norm,
+    partial_forms,
+    render_utterance,
+    renderings,
+    typo,
+    utterance_rng,
+    verbatim,
+)
+
+
+def _cat(*titles: tuple[str, int | None]) -> Catalog:
+    return Catalog([Movie(item=i, entity=100 + i, redial_ids=[str(1000 + i)], title=t, year=y, mentions=10 - i)
+                    for i, (t, y) in enumerate(titles)])
+
+
+@pytest.fixture(scope="module")
+def small():
+    cat = _cat(("Star Wars: The Force Awakens", 2015), ("Star Wars", 1977), ("The Heat", 2013), ("Heat", 1995),
+               ("Abraham Lincoln: Vampire Hunter", 2012), ("Amélie", 2001), ("The Dark Knight", 2008),
+               ("Mission: Impossible", 1996), ("Crouching Tiger, Hidden Dragon", 2000), ("Halloween", 1978),
+               ("Halloween", 2007), ("Insidious: Chapter 3", 2015), ("Insidious", 2010))
+    return cat, TitleIndex(cat)
+
+
+def test_renderings_of_known_titles(small):
+    cat, ix = small
+    rng = random.Random(0)
+    dk = renderings(cat[6], ix, rng)
+    assert dk["title"] == "The Dark Knight" and dk["exact_year"] == "The Dark Knight (2008)"
+    assert dk["lower"] == "the dark knight" and dk["no_article"] == "Dark Knight"
+    assert "no_punct" not in dk and "partial" not in dk
+    assert renderings(cat[5], ix, rng)["no_punct"] == "Amelie"
+    assert renderings(cat[8], ix, rng)["no_punct"] == "Crouching Tiger Hidden Dragon"
+    # "The Heat" without its article is another catalogue film: no such rendering.
+    assert "no_article" not in renderings(cat[2], ix, rng)
+    # Colon prefix only when unambiguous.
+    assert partial_forms(cat[4], ix) == ["Abraham Lincoln"]
+    assert partial_forms(cat[0], ix) == ["The Force Awakens"]  # "Star Wars" is a film itself
+    assert partial_forms(cat[7], ix) == []  # one word on each side
+    assert partial_forms(cat[11], ix) == []  # "Insidious" is a film; "Chapter 3" is no name
+    assert ix.shared("halloween") and not ix.shared("the dark knight")
+
+
+def test_typo_changes_one_letter_not_the_first():
+    for seed in range(50):
+        w = typo("Knight", random.Random(seed))
+        assert w != "Knight" and w[0] == "K" and abs(len(w) - 6) <= 1
+        assert sorted(w.lower()) == sorted("knight") or len(w) != 6
+
+
+def test_rendering_is_seeded_and_reproducible(small):
+    cat, ix = small
+    raw = "I loved @1006 and @1000 but not @1002"
+    a = render_utterance(raw, cat, ix, utterance_rng(0, "d1", 3), "d1", 3)
+    b = render_utterance(raw, cat, ix, utterance_rng(0, "d1", 3), "d1", 3)
+    assert a == b and "@" not in a.text and a.gold == [6, 0, 2]
+    others = {render_utterance(raw, cat, ix, utterance_rng(s, "d1", 3)).text for s in range(20)}
+    assert len(others) > 1  # the seed matters
+    assert render_utterance("see @999999", cat, ix, random.Random(0)) is None  # not in the catalogue
+
+
+def test_matcher_and_verbatim(small):
+    cat, _ = small
+    m = TitleMatcher(cat)
+    assert m.find("i loved the dark knight!") == ["the dark knight"]
+    assert m.find("it was hot, heat everywhere") == []  # one-word titles are not filtered
+    assert norm("Amélie & Co.") == "amelie and co"
+    assert verbatim("Heat", "I loved @123 and Heat")
+    assert not verbatim("Heat", "Heat up the popcorn")  # sentence start
+    assert not verbatim("Heat", "the heat was on")  # case-sensitive
+
+
+def test_real_split_sets_are_sane():
+    pos, neg, counts = build_sets("valid", limit=40)
+    assert len(pos) == 40 and len(neg) == 40
+    assert all("@" not in n.text for n in neg)
+    assert all(not MENTION.search(p.text) and MENTION.search(p.raw) and p.gold for p in pos)
+    assert counts["positives"] == 40
+    again, _, _ = build_sets("valid", limit=40)
+    assert [p.text for p in again] == [p.text for p in pos]
+
+
+def test_adversarial_file_titles_exist():
+    cases = load_adversarial()
+    assert len(cases) >= 120
+    assert check_adversarial(cases, cached_catalog()) == []
+    displays = {m.display for m in cached_catalog().movies}
+    for c in cases:
+        assert isinstance(c["text"], str) and c["text"] and isinstance(c["expect"], list)
+        assert all(t in displays for t in c["expect"])
+    assert any(not c["expect"] for c in cases) and any(c.get("clarify") for c in cases)
+
+
+def _u(text, gold, kinds, raw=None):
+    return RenderedUtterance("d", 0, raw or text, text, gold, kinds, [text] * len(gold), [False] * len(gold))
+
+
+def test_score_rendered_known_values(small):
+    cat, _ = small
+    pos = [_u("a", [0], ["title"]), _u("b", [6, 5], ["lower", "typo"]), _u("c", [2], ["title"], raw="@1 and Heat")]
+    preds = [Prediction([0], []), Prediction([6, 4], [[5, 3]]), Prediction([3], [])]
+    negs = [type("N", (), {"text": t})() for t in ("x", "y", "z", "w")]
+    neg_preds = [Prediction([], []), Prediction([1, 2], []), Prediction([], [[9, 10]]), Prediction([], [])]
+    r = score_rendered(pos, preds, negs, neg_preds, cat)
+    assert r["gold_mentions"] == 4
+    assert r["recall"] == pytest.approx(2 / 4)
+    assert r["asked"] == pytest.approx(1 / 4) and r["recall_with_clarification"] == pytest.approx(3 / 4)
+    assert r["precision"] == pytest.approx(2 / 4)
+    # "Heat" (item 3) is typed verbatim in the raw text: excused.
+    assert r["false_verbatim"] == 1 and r["precision_excl_verbatim"] == pytest.approx(2 / 3)
+    assert r["false_links_per_100"] == pytest.approx(50.0) and r["asks_per_100"] == pytest.approx(25.0)
+    assert r["negatives_with_link"] == pytest.approx(0.25)
+    assert r["by_kind"]["title"]["recall"] == pytest.approx(0.5)
+    assert r["by_kind"]["typo"]["recall"] == 0 and r["by_kind"]["typo"]["recall_with_clarification"] == 1
+    assert r["most_missed"][0]["movie"] == "The Heat (2013)"
+
+
+def test_judge_adversarial_cases(small):
+    cat, _ = small
+    d = lambda i: cat[i].display  # noqa: E731
+    case = {"text": "Have you seen Heat?", "expect": ["Heat (1995)"], "clarify": [["Heat (1995)", "The Heat (2013)"]]}
+    assert judge_case(case, Prediction([3], []), d) == (True, True)
+    assert judge_case(case, Prediction([], [[3, 2]]), d) == (False, True)
+    assert judge_case(case, Prediction([], [[3, 9]]), d) == (False, False)  # wrong options offered
+    assert judge_case(case, Prediction([2], []), d) == (False, False)
+    empty = {"text": "anything else?", "expect": []}
+    assert judge_case(empty, Prediction([], []), d) == (True, True)
+    assert judge_case(empty, Prediction([], [[3, 2]]), d) == (False, False)  # asking is wrong here
+    res = score_adversarial([case, empty], [Prediction([3], []), Prediction([1], [])], cat)
+    assert (res["right"], res["right_or_clarified"], len(res["failures"])) == (1, 1, 1)
+
+
+@dataclass
+class _Mention:
+    type: str
+    item: int | None
+
+
+@dataclass
+class _Result:
+    mentions: list = field(default_factory=list)
+    ambiguous: list = field(default_factory=list)
+
+
+class _Oracle:
+    """Links every catalogue title it finds verbatim (2+ words): a fake linker for an end-to-end run."""
+
+    def __init__(self, catalog):
+        self.m = TitleMatcher(catalog)
+
+    def link(self, text):
+        return _Result([_Mention("movie", i) for k in self.m.find(text) for i in sorted(self.m.keys[k])[:1]])
+
+
+def test_run_bench_end_to_end_on_fake_linker():
+    cat = cached_catalog()
+    res = run_bench(_Oracle(cat), "valid", limit=30, progress=False)
+    r = res["rendered"]
+    assert 0 < r["recall"] < 1 and r["false_links_per_100"] == 0  # negatives exclude 2+-word titles by design
+    assert res["adversarial"]["cases"] >= 120 and res["seed"] == 0
