@@ -35,6 +35,7 @@ questions):
   ``precision_excl_verbatim`` leaves out of the count the non-gold predictions whose catalogue
   title appears verbatim (case-sensitive, whole words; one-word titles not at a sentence
   start) in the original ReDial text. It is an upper bound; ``precision`` a lower bound.
+- ``asks_without_gold``: clarifying questions on these messages that offer no gold movie.
 - ``false_links_per_100``: movie items linked per 100 negative messages (distinct per
   message); ``asks_per_100``: clarifying questions per 100 negatives; ``negatives_with_link``.
 - ``by_kind``: recall (and with clarification) per rendering kind, and for rendered titles
@@ -212,10 +213,11 @@ def score_rendered(positives: list[RenderedUtterance], pos_preds: list[Predictio
     missed_examples: dict[int, list[str]] = defaultdict(list)
     false: Counter = Counter()
     false_examples: dict[int, list[str]] = defaultdict(list)
-    n_pred = n_correct = n_verbatim = 0
+    n_pred = n_correct = n_verbatim = asks_wrong = 0
     for u, p in zip(positives, pos_preds):
         linked = set(p.items)
         offered = {i for a in p.asks for i in a}
+        asks_wrong += sum(1 for a in p.asks if not set(a) & set(u.gold))
         for item, k, surface, shared in zip(u.gold, u.kinds, u.surfaces, u.shared):
             total += 1
             groups = (k, "shared" if shared else "unique")
@@ -272,7 +274,7 @@ def score_rendered(positives: list[RenderedUtterance], pos_preds: list[Predictio
         "recall_with_clarification": _ratio(hits + asked, total),
         "precision": _ratio(n_correct, n_pred),
         "precision_excl_verbatim": _ratio(n_correct, n_pred - n_verbatim),
-        "predicted_movies": n_pred, "false_verbatim": n_verbatim,
+        "predicted_movies": n_pred, "false_verbatim": n_verbatim, "asks_without_gold": asks_wrong,
         "negatives": len(negatives),
         "false_links_per_100": _ratio(100 * neg_links, len(negatives)),
         "asks_per_100": _ratio(100 * neg_asks, len(negatives)),

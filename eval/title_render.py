@@ -3,6 +3,10 @@
 This module deliberately shares no code with ``kg/linker.py`` (the thing it checks): it has
 its own normalisation and its own title tables.
 
+The base is the gold catalogue item's title and year (``Movie.title``/``Movie.display``), not
+the dialogue's ``movieMentions`` string: that one is sometimes an alias of the catalogue item,
+has stray spaces or lacks the year, and the gold is the catalogue item.
+
 Rendering rules (one kind is drawn per ``@id`` occurrence with a seeded RNG per utterance;
 only the kinds that apply to the title and change it are eligible):
 

@@ -127,7 +127,7 @@ def test_score_rendered_known_values(small):
     negs = [type("N", (), {"text": t})() for t in ("x", "y", "z", "w")]
     neg_preds = [Prediction([], []), Prediction([1, 2], []), Prediction([], [[9, 10]]), Prediction([], [])]
     r = score_rendered(pos, preds, negs, neg_preds, cat)
-    assert r["gold_mentions"] == 4
+    assert r["gold_mentions"] == 4 and r["asks_without_gold"] == 0
     assert r["recall"] == pytest.approx(2 / 4)
     assert r["asked"] == pytest.approx(1 / 4) and r["recall_with_clarification"] == pytest.approx(3 / 4)
     assert r["precision"] == pytest.approx(2 / 4)
