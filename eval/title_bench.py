@@ -12,8 +12,9 @@ Two parts:
 
    **Negatives** are seeker messages with no ``@`` at all. Messages that obviously name a movie
    without ``@`` are excluded by one simple filter: the message contains the title of a
-   catalogue movie with at least two words as an exact word sequence after lower-casing and
-   dropping punctuation ("i loved the dark knight"). How many were excluded, and the titles
+   catalogue movie with at least two words besides a leading article as an exact word sequence
+   after lower-casing and dropping punctuation ("i loved the dark knight"; "thanks for the
+   help" stays: "The Help" has one word besides its article). How many were excluded, and the titles
    that excluded most, are reported. One-word titles are not filtered, so some "false links"
    on negatives are real un-``@`` mentions ("I loved Jaws"); ``false_links_verbatim`` counts
    the false links whose catalogue title appears as typed in the message.

@@ -231,13 +231,15 @@ def render_utterance(raw: str, catalog: Catalog, index: TitleIndex, rng: random.
 
 
 class TitleMatcher:
-    """Finds catalogue titles of >= `min_words` words in text by exact normalised word match."""
+    """Finds catalogue titles of >= `min_words` words (not counting a leading article) in text by
+    exact normalised word match."""
 
     def __init__(self, catalog: Catalog, min_words: int = 2):
         self.keys: dict[str, set[int]] = {}
         for m in catalog.movies:
             key = norm(m.title)
-            if len(key.split()) >= min_words:
+            # Words besides a leading article: "the help" ("thanks for the help") does not count.
+            if len(norm(ARTICLE.sub("", m.title)).split()) >= min_words:
                 self.keys.setdefault(key, set()).add(m.item)
         self.max_n = max((len(k.split()) for k in self.keys), default=0)
 

@@ -89,6 +89,7 @@ def test_matcher_and_verbatim(small):
     m = TitleMatcher(cat)
     assert m.find("i loved the dark knight!") == ["the dark knight"]
     assert m.find("it was hot, heat everywhere") == []  # one-word titles are not filtered
+    assert m.find("thanks, the heat is on") == []  # nor an article + one word
     assert norm("Amélie & Co.") == "amelie and co"
     assert verbatim("Heat", "I loved @123 and Heat")
     assert not verbatim("Heat", "Heat up the popcorn")  # sentence start
