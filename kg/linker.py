@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from crs.data.movies import Catalog, cached_catalog
 from crs.data.tmdkg import TMDKG, cached_tmdkg
 from crs.paths import data_dir
+from kg import titles as T
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _YEAR = re.compile(r"^\(?((?:19|20)\d\d)\)?$")
@@ -64,9 +67,18 @@ class LinkResult:
         return [m.entity for m in self.mentions]
 
 
+def _prepare(text: str) -> str:
+    """Accents stripped (a typed "Amelie" is "Amélie"), hyphens as spaces, '&' as 'and'; case kept."""
+    text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("-", " ").replace("&", " and "))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+_RAW_WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
+_QUOTES = re.compile(r"[\"“”]([^\"“”]{2,80})[\"“”]|(?<!\w)'([^']{2,80})'(?!\w)")
+
+
 def normalise(text: str) -> list[str]:
-    text = text.lower().replace("’", "'").replace("-", " ").replace("&", " and ")
-    return _WORD.findall(text)
+    return _WORD.findall(_prepare(text).lower())
 
 
 def _cue(tokens: list[str], k: int) -> str | None:
@@ -117,13 +129,12 @@ class EntityLinker:
             if key:
                 self.names.setdefault(key, []).append((eid, types.get(eid, "keyword")))
         self.genre_by_name = {k: v for k, vs in self.names.items() for v in vs if v[1] == "genre"}
-        self.titles: dict[str, list[int]] = {}  # normalised title -> items
-        for m in catalog.movies:
-            for t in {m.title, re.sub(r"^(the|a|an) ", "", m.title.lower())}:
-                key = " ".join(normalise(t))
-                if key:
-                    self.titles.setdefault(key, []).append(m.item)
-        self.multiword_titles = [t for t in self.titles if " " in t and len(t) >= 8]
+        self.titles = T.TitleIndex.build(catalog)
+        self.titles_by_words: dict[int, list[str]] = {}  # candidates for typo matching, by word count
+        for t, v in self.titles.forms.items():
+            if len(t) >= 5 and v[0][1] != "part":
+                self.titles_by_words.setdefault(t.count(" ") + 1, []).append(t)
+        self._kg, self._nb = kg, None
         self.people = [k for k, vs in self.names.items() if any(t == "person" for _, t in vs) and " " in k]
 
     def link(self, text: str, movies: bool = True, fuzzy: bool = True) -> LinkResult:
@@ -136,67 +147,143 @@ class EntityLinker:
                 if m is not None:
                     pol = _clause_polarity(text, match.start())
                     out.append(Mention(m.entity, "movie", m.display, (-1, -1), pol, item=m.item))
-        clean = re.sub(r"@\d+", " ", text)
-        tokens = normalise(clean)
-        raw_tokens = re.findall(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?", clean.replace("-", " ").replace("&", " and "))
+        clean = _prepare(re.sub(r"@\d+", " ", text))
+        words = list(_RAW_WORD.finditer(clean))
+        tokens = [w.group().lower() for w in words]
+        raw_tokens = [w.group() for w in words]
+        self._ctx, self._weak = _Context(clean, words), []
         taken = [False] * len(tokens)
+        titles: list[tuple[str, int, int, float]] = []  # (key, start, end, score) decided after the loop
         for n in range(min(MAX_NGRAM, len(tokens)), 0, -1):
             for i in range(len(tokens) - n + 1):
                 if any(taken[i:i + n]):
                     continue
                 gram = " ".join(tokens[i:i + n])
-                found = self._match(gram, n, i, tokens, raw_tokens, movies, fuzzy)
-                if found:
-                    for f in found:
-                        f.span = (i, i + n)
-                    out.extend(found)
+                title = self._title(gram, n, i, tokens, raw_tokens, movies, fuzzy)
+                found = [] if title else self._match(gram, n, i, tokens, raw_tokens, fuzzy)
+                if title:
+                    titles.append((title[0], i, i + n, title[1]))
+                for f in found:
+                    f.span = (i, i + n)
+                out.extend(found)
+                if title or found:
                     taken[i:i + n] = [True] * n
+        titles += self._confirmed_by_context(out, taken)
+        titles += self._listed_with_titles(titles, tokens, taken)
+        ambiguous = self._resolve_titles(titles, tokens, raw_tokens, out)
         self._assign_polarity(clean, tokens, out)
-        return LinkResult(out)
+        return LinkResult(out, ambiguous)
 
-    def _match(self, gram, n, i, tokens, raw_tokens, movies, fuzzy) -> list[Mention]:
-        if movies and gram in self.titles and self._title_ok(gram, n, i, raw_tokens):
-            return [self._movie(gram, tokens, i + n, 100.0)]
+    def _title(self, gram, n, i, tokens, raw_tokens, movies, fuzzy) -> tuple[str, float] | None:
+        """(title form, score) when these words are meant as a movie title."""
+        if not movies:
+            return None
+        ctx = self._ctx
+        key = " ".join(T._SPLIT.findall(gram))
+        if key in self.titles:
+            if ctx.initial(i, n):
+                return None  # "J.D." is a name's initials, not the film "D"
+            if self._titleish(key, n, i, tokens, raw_tokens):
+                return key, 100.0
+            self._weak.append((key, i, i + n))  # prose unless the message names its director or star
+            return None
+        if not fuzzy or len(key) < 5 or n > 6:
+            return None
+        # A typo: only a word that is not English ("Jummanji", "shinning") may be a misspelt title.
+        if not any(T.zipf(t) < 2.5 and not t.isdigit() for t in key.split(" ")):
+            return None
+        hits = process.extract(key, self.titles_by_words.get(n, []), scorer=OSA.distance, score_cutoff=1, limit=10)
+        if not hits:
+            return None
+        # Of equally close titles, the one people talk about ("the shinning" is The Shining, not The Thinning).
+        best = min(hits, key=lambda h: (h[1], -self.catalog[self.titles.items(h[0])[0]].mentions))[0]
+        return (best, 90.0) if self._titleish(best, n, i, tokens, raw_tokens, typo=True) else None
+
+    def _titleish(self, key, n, i, tokens, raw_tokens, typo: bool = False) -> bool:
+        ctx = self._ctx
+        return T.looks_like_title(key, raw_tokens[i:i + n], tokens[max(0, i - 3):i], tokens[i + n:i + n + 2],
+                                  year=ctx.year_after(i + n, tokens) is not None, quoted=ctx.quoted(i, n),
+                                  sentence_start=ctx.sentence_start(i), kind=self.titles.kind(key), typo=typo)
+
+    def _resolve_titles(self, found, tokens, raw_tokens, out: list[Mention]) -> list[Ambiguity]:
+        context = {m.entity for m in out if m.type != "movie"}
+        ambiguous = []
+        for key, i, j, score in found:
+            item, items = T.resolve(self.titles, key, self._ctx.year_after(j, tokens), context, self._neighbours)
+            if item is None:
+                ambiguous.append(Ambiguity(" ".join(raw_tokens[i:j]), items))
+                continue
+            m = self.catalog[item]
+            out.append(Mention(m.entity, "movie", m.display, (i, j), item=m.item, score=score))
+        return ambiguous
+
+    def _confirmed_by_context(self, out: list[Mention], taken: list[bool]) -> list[tuple[str, int, int, float]]:
+        """Common-word titles the message confirms: "Signs with Mel Gibson", "Big with Tom Hanks"."""
+        confirmed = []
+        for key, i, j in self._weak:
+            if any(taken[i:j]) and not all(m.type == "keyword" or m.span[1] <= i or m.span[0] >= j for m in out):
+                continue  # words already read as a person, genre or longer title
+            context = {m.entity for m in out if m.type == "person" and (m.span[1] <= i or m.span[0] >= j)}
+            if context and any(context & self._neighbours(it) for it in self.titles.items(key)):
+                out[:] = [m for m in out if m.span[1] <= i or m.span[0] >= j]
+                taken[i:j] = [True] * (j - i)
+                confirmed.append((key, i, j, 95.0))
+        return confirmed
+
+    def _listed_with_titles(self, titles, tokens, taken) -> list[tuple[str, int, int, float]]:
+        """A title in a list of titles ("Seven, inception or Sixth Sense") is a title too."""
+        spans = [(i, j) for _, i, j, _ in titles]
+        found = []
+        for key, i, j in self._weak:
+            if any(taken[i:j]) or T.zipf(key) >= T.ZIPF_CUE_BEFORE or key in T.FUNCTION_TITLES or key.isdigit():
+                continue
+            for a, b in spans:
+                if self._joined(b, i, tokens) or self._joined(j, a, tokens):
+                    taken[i:j] = [True] * (j - i)
+                    found.append((key, i, j, 90.0))
+                    break
+        return found
+
+    def _joined(self, end: int, start: int, tokens) -> bool:
+        """Whether the span ending at token `end` and the one starting at `start` are listed together:
+        a comma, "and" or "or" between them."""
+        words = self._ctx.words
+        if end == start and 0 < start < len(words):
+            return "," in self._ctx.text[words[end - 1].end():words[start].start()]
+        return end == start - 1 and 0 <= end < len(tokens) and tokens[end] in ("and", "or")
+
+    def _neighbours(self, item: int) -> set[int]:
+        """KG neighbours of a catalogue movie (built on first use: only shared titles need them)."""
+        if self._nb is None:
+            movies = {m.entity for m in self.catalog.movies}
+            nb: dict[int, set[int]] = {}
+            for h, _, t in self._kg.triples:
+                h, t = int(h), int(t)
+                if h in movies:
+                    nb.setdefault(h, set()).add(t)
+            self._nb = nb
+        return self._nb.get(self.catalog[item].entity, set())
+
+    def _match(self, gram, n, i, tokens, raw_tokens, fuzzy) -> list[Mention]:
+        """People, genres, keywords, companies (titles are `_title`'s)."""
         if gram in GENRE_SYNONYMS:
             eid, _ = self.genre_by_name.get(GENRE_SYNONYMS[gram], (None, None))
             if eid is not None:
                 return [Mention(eid, "genre", self.display[eid], (i, i + n))]
         if gram in self.names:
             return [Mention(eid, t, self.display[eid], (i, i + n)) for eid, t in self.names[gram][:1]]
-        if not fuzzy or n < 2 or len(gram) < 8:
+        if not fuzzy or n not in (2, 3) or len(gram) < 8:
             return []
-        if movies and (n >= 3 or self._capitalised(raw_tokens, i, n) or tokens[i] in ("the", "a")):
-            hit = process.extractOne(gram, self.multiword_titles, scorer=fuzz.ratio, score_cutoff=self.fuzzy_threshold)
-            # A plural ("scary movies") is a description, not a misspelt title.
-            if hit and gram.rstrip("s") != hit[0].rstrip("s"):
-                return [self._movie(hit[0], tokens, i + n, hit[1])]
-        if n in (2, 3):
-            hit = process.extractOne(gram, self.people, scorer=fuzz.ratio, score_cutoff=self.fuzzy_threshold - 2)
-            if hit:
-                eid, t = self.names[hit[0]][0]
-                return [Mention(eid, t, self.display[eid], (i, i + n), score=hit[1])]
+        hit = process.extractOne(gram, self.people, scorer=fuzz.ratio, score_cutoff=self.fuzzy_threshold - 2)
+        if hit:
+            eid, t = self.names[hit[0]][0]
+            return [Mention(eid, t, self.display[eid], (i, i + n), score=hit[1])]
         return []
-
-    def _title_ok(self, gram: str, n: int, i: int, raw_tokens: list[str]) -> bool:
-        """Short titles ('Up', 'Her', 'It') are common words: require capitals or being long."""
-        if n >= 3 or (n == 2 and len(gram) >= 8):
-            return True
-        return self._capitalised(raw_tokens, i, n) and i > 0
 
     @staticmethod
     def _capitalised(raw_tokens: list[str], i: int, n: int) -> bool:
         raw = raw_tokens[i:i + n] if len(raw_tokens) >= i + n else []
         return bool(raw) and all(w[:1].isupper() for w in raw)
-
-    def _movie(self, title_key: str, tokens: list[str], after: int, score: float) -> Mention:
-        items = self.titles[title_key]
-        year = None
-        if after < len(tokens) and _YEAR.match(tokens[after]):
-            year = int(_YEAR.match(tokens[after]).group(1))
-        # Prefer the stated year, else the most-mentioned movie of that title.
-        best = max(items, key=lambda it: (self.catalog[it].year == year, self.catalog[it].mentions))
-        m = self.catalog[best]
-        return Mention(m.entity, "movie", m.display, (0, 0), item=m.item, score=score)
 
     def _assign_polarity(self, text: str, tokens: list[str], mentions: list[Mention]) -> None:
         # Map each token position to its clause by walking the token counts of clauses and separators.
@@ -213,6 +300,35 @@ class EntityLinker:
                 if lo <= start < hi:
                     m.polarity = polarity_at(tokens[lo:hi], start - lo)
                     break
+
+
+class _Context:
+    """Where the words of one message sit: quotes, sentence starts, initials, years."""
+
+    def __init__(self, text: str, words: list):
+        self.text, self.words = text, words
+        self.quoted_chars = [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
+
+    def quoted(self, i: int, n: int) -> bool:
+        a, b = self.words[i].start(), self.words[i + n - 1].end()
+        return any(lo < a and b < hi for lo, hi in self.quoted_chars)
+
+    def sentence_start(self, i: int) -> bool:
+        before = self.text[: self.words[i].start()].rstrip(" \"“'(*_")
+        return not before or before[-1] in ".!?:;\n"
+
+    def initial(self, i: int, n: int) -> bool:
+        """A one-letter word followed by a full stop, or next to one ("J.D.", "J. D. Salinger")."""
+        if n != 1 or len(self.words[i].group()) > 1:
+            return False
+        end = self.words[i].end()
+        return self.text[end:end + 1] == "." or (self.words[i].start() > 0 and self.text[self.words[i].start() - 1] == ".")
+
+    @staticmethod
+    def year_after(j: int, tokens: list[str]) -> int | None:
+        if j < len(tokens) and _YEAR.match(tokens[j]):
+            return int(_YEAR.match(tokens[j]).group(1))
+        return None
 
 
 def _clause_polarity(text: str, offset: int) -> str:

@@ -10,7 +10,7 @@ from kg.linker import LinkResult
 KEYWORD_STOPLIST = frozenset(
     "love time hope friends friend family movie movies film films good great fun people life man woman "
     "story world night day home school show series kids husband wife daughter son actor actress watch "
-    "party hate class king".split()
+    "party hate class king spirit vein mood".split()
 )
 
 

@@ -1,0 +1,185 @@
+"""Movie titles as people type them: an index of title forms and the rules that tell a title from prose.
+
+Many titles are everyday words or phrases ("Heat", "It", "Anything Else", "The Conversation"). A
+typed form counts as a title when it is written like one (capitalised mid-sentence, quoted, or
+followed by a year), or when it is rare as ordinary English (word frequencies from `wordfreq`)
+or follows a cue such as "loved" or "have you seen". Forms shared by several movies are resolved
+by the year, by people or genres named in the same message, and by how much more often one of
+them is mentioned in ReDial; what stays undecided is returned as an ambiguity to ask about.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from crs.data.movies import Catalog
+
+ARTICLES = ("the", "a", "an")
+# Cue words right before a title make a common word a title ("I loved heat", "have you seen big").
+CUES_BEFORE = frozenset(
+    "loved love like liked enjoy enjoyed adore adored seen saw watched watch watching rewatched called "
+    "movie film favorite favourite fan hated hate disliked dislike recommend recommended than including "
+    "especially prefer preferred try tried trying out suggest suggested mentioned remember".split()
+)
+# ... and words right after one ("Heat was great", "the heat movie").
+CUES_AFTER = frozenset("was is series franchise trilogy sequel remake".split())
+# ... but "alien movies", "horror flicks" describe a kind of film.
+KIND_AFTER = frozenset("movies films flicks ones stuff genre type kind".split())
+# Never a title unless quoted or followed by a year: pronouns and particles ("I like it", "up for it").
+FUNCTION_TITLES = frozenset(
+    "it her us up go me you him them this that there here now then so yes no ok okay what why how who "
+    "when where one two three mine monday tuesday wednesday thursday friday saturday sunday january february "
+    "march april may june july august september october november december".split()
+)
+# Title words that need no capital in a capitalised title ("Gone with the Wind").
+MINOR = frozenset("the a an of and in on with to for at by from or as is vs nor but into".split())
+ZIPF_PLAIN = 4.4  # lower case, no cue: a form of several words rarer than this in English is a title
+ZIPF_PLAIN_WORD = 3.3  # ... and of one word (one rare word is often a noun: "a horror flick")
+ZIPF_CUE_AFTER = 5.0
+ZIPF_CUE_BEFORE = 5.6
+DOMINANCE = 1.5  # a shared form goes to the movie mentioned this many times more often than the next
+
+_SPLIT = re.compile(r"[a-z0-9]+")
+_NOT_A_NAME = re.compile(r"^(part|chapter|episode|volume|vol|book|the movie|movie)\b")  # "Hostel: Part II"
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7"}
+_ROMAN_END = re.compile(r"\b(ii|iii|iv|vi|vii)\b(?=\s*(?::|$))")
+
+
+def fold(text: str) -> str:
+    """Lower case, accents stripped, '&' as 'and'."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'").replace("&", " and "))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def title_keys(title: str) -> list[tuple[str, str]]:
+    """(key, kind) forms of one title: as written, without its article, hyphens/apostrophes joined,
+    and the parts around a colon. Kinds: exact, no_article, part."""
+    f = fold(title)
+    joined = re.sub(r"(?<=\w)[-'.](?=\w)", "", f)
+    numbered = _ROMAN_END.sub(lambda m: _ROMAN[m.group(1)], f)  # "Jurassic Park III" as "jurassic park 3"
+    out = []
+    for variant in dict.fromkeys((f, joined, numbered)):
+        key = " ".join(_SPLIT.findall(variant))
+        if not key:
+            continue
+        out.append((key, "exact"))
+        words = key.split(" ")
+        if words[0] in ARTICLES and len(words) > 1:
+            out.append((" ".join(words[1:]), "no_article"))
+        if ":" in variant:
+            head, _, tail = variant.partition(":")
+            for part in (head, tail):
+                pk = " ".join(_SPLIT.findall(part))
+                if (len([w for w in pk.split() if w not in ARTICLES]) >= 2 and len(pk) >= 6
+                        and not _NOT_A_NAME.match(pk)):
+                    out.append((pk, "part"))
+                    pw = pk.split(" ")
+                    if pw[0] in ARTICLES and len(pw) > 2:
+                        out.append((" ".join(pw[1:]), "part"))
+    return out
+
+
+@dataclass
+class TitleIndex:
+    """Typed form -> [(item, kind)], kinds ordered exact < no_article < part."""
+
+    forms: dict[str, list[tuple[int, str]]]
+    mentions: dict[int, int]
+    years: dict[int, int | None]
+
+    @classmethod
+    def build(cls, catalog: Catalog) -> "TitleIndex":
+        forms: dict[str, list[tuple[int, str]]] = {}
+        order = {"exact": 0, "no_article": 1, "part": 2}
+        for m in catalog.movies:
+            for key, kind in title_keys(m.title):
+                cur = forms.setdefault(key, [])
+                prev = next((k for i, k in cur if i == m.item), None)
+                if prev is None:
+                    cur.append((m.item, kind))
+                elif order[kind] < order[prev]:
+                    cur[:] = [(i, kind if i == m.item else k) for i, k in cur]
+        for key, cur in forms.items():
+            best = min(order[k] for _, k in cur)
+            top = max(catalog[i].mentions for i, k in cur if order[k] == best)
+            # "heat" is the film Heat, not The Heat: a form written out exactly beats a shortened one,
+            # unless the shortened one is far more talked about ("prestige" is The Prestige).
+            keep = [(i, k) for i, k in cur if order[k] == best or catalog[i].mentions > DOMINANCE * 2 * max(top, 1)]
+            cur[:] = sorted(keep, key=lambda ik: -catalog[ik[0]].mentions)
+        return cls(forms, {m.item: m.mentions for m in catalog.movies}, {m.item: m.year for m in catalog.movies})
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.forms
+
+    def items(self, key: str) -> list[int]:
+        return [i for i, _ in self.forms[key]]
+
+    def kind(self, key: str) -> str:
+        return self.forms[key][0][1]
+
+
+@lru_cache(maxsize=65536)
+def zipf(phrase: str) -> float:
+    """How common a phrase is as English text (Zipf scale: 7 = 'the', 3 = rare)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(phrase, "en")
+
+
+def looks_like_title(key: str, raw: list[str], before: list[str], after: list[str], *, year: bool,
+                     quoted: bool, sentence_start: bool, kind: str = "exact", typo: bool = False) -> bool:
+    """Whether the typed words `raw` (normalised `key`) are meant as a title in their context."""
+    if year or quoted:
+        return True
+    words = key.split(" ")
+    if len(key) < 2 or key.replace(" ", "").isdigit():
+        return False  # "2012?" is a year, "20" a number
+    cue_before = bool(before) and before[-1] in CUES_BEFORE
+    if len(key.replace(" ", "")) <= 2 and not cue_before:
+        return False  # "P2", "Up", "9" mean nothing alone
+    if words[-1] in FUNCTION_TITLES and len(words) == 1:
+        # "It", "Up", "Friday" are titles only when written so after a cue: "Have you seen It?"
+        return raw[0][:1].isupper() and not raw[0].isupper() and not sentence_start and cue_before
+    if after and after[0] in KIND_AFTER and not (raw[0][:1].isupper() and not sentence_start):
+        return False
+    # ALL-CAPS words are shouting ("I LOVE that"), not a title's capitals.
+    caps = [w[:1].isupper() and not (len(w) > 1 and w.isupper()) or w[:1].isdigit() for w in raw]
+    capitalised = caps[0] and all(c or w.lower() in MINOR for c, w in zip(caps, raw))
+    later_capital = any(c for c, w in zip(caps[1:], raw[1:]) if w.lower() not in MINOR)
+    if capitalised and (not sentence_start or later_capital):
+        return True  # a capital at the start of a sentence says nothing: the rules below decide
+    if (kind == "no_article" and len(words) < 2) or (kind == "part" and len(words) < 3):
+        return False  # "comedy" for The Comedy or "the sequel" for Airplane II need capitals
+    z = 0.0 if typo else zipf(key)  # a misspelt title is judged by its cues, not by its correct spelling
+    if cue_before:
+        return z < ZIPF_CUE_BEFORE
+    if after and after[0] in CUES_AFTER:
+        return z < ZIPF_CUE_AFTER
+    one_word = len(words) == 1 or (len(words) == 2 and words[0] in ARTICLES)  # "the seeker" is a noun phrase
+    return z < (ZIPF_PLAIN_WORD if one_word else ZIPF_PLAIN)
+
+
+def resolve(index: TitleIndex, key: str, year: int | None, context: set[int], neighbours) -> tuple[int | None, list[int]]:
+    """(chosen item, candidates) for a form; chosen is None when the user should be asked.
+
+    `context`: entities (people, genres...) named in the same message; `neighbours(item)` gives an
+    item's KG neighbours.
+    """
+    items = index.items(key)
+    if len(items) == 1:
+        return items[0], items
+    if year is not None:
+        dated = [i for i in items if index.years[i] == year]
+        if dated:
+            return dated[0], items
+    if context:
+        fits = [i for i in items if context & neighbours(i)]
+        if len(fits) == 1:
+            return fits[0], items
+    first, second = items[0], items[1]  # sorted by mentions
+    if index.mentions[first] >= DOMINANCE * max(index.mentions[second], 1):
+        return first, items
+    return None, items
