@@ -62,6 +62,19 @@ def cmd_eval_link(args) -> int:
     return 0
 
 
+def cmd_eval_replies(args) -> int:
+    from pathlib import Path
+
+    from eval.reply_audit import evaluate_replies
+
+    if not Path(args.transcripts).is_file():
+        print(f"error: no transcripts file at {args.transcripts}", file=sys.stderr)
+        return 2
+    res = evaluate_replies(args.transcripts, out=args.out)
+    print(json.dumps(res, indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_eval_rec(args) -> int:
     from eval.rec_eval import evaluate_recommender
 
@@ -209,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ReDial split for --movies (valid: fixed seeded slice of train; test: official, report only)")
     p.add_argument("--seed", type=int, default=0, help="rendering seed for --movies")
     p.set_defaults(func=cmd_eval_link)
+    p = ev.add_parser("replies", help="LLM sentences: share the post-check kept, share of kept ones with a factual error")
+    p.add_argument("--transcripts", required=True,
+                   help='JSONL of turns ({"kept": [...], "dropped": [...], "cards": [items]}) or a simulator dialogues.jsonl')
+    p.add_argument("--out", help="run directory (default runs/<date>-replies)")
+    p.set_defaults(func=cmd_eval_replies)
     p = ev.add_parser("rec", help="ReDial recommendation: Recall/NDCG/MRR@1/10/50 over all movies")
     from crs.recommenders import REGISTRY
 

@@ -142,18 +142,21 @@ def run_dialogue(profile, manager, catalog, sat_model, turns: int, seed: int) ->
     t0 = time.time()
     for turn in range(1, turns + 1):
         leaks += checker.find(message)
-        cards, reply, action = [], "", ""
+        cards, reply, action, kept, dropped = [], "", "", [], []
         for ev in manager.respond(state, message):
             if isinstance(ev, Recommendations):
                 cards = ev.cards
             elif isinstance(ev, TurnDone):
                 reply, action = ev.text, ev.action
+                kept, dropped = list(getattr(ev, "llm_kept", [])), list(getattr(ev, "llm_dropped", []))
         items = [c.item for c in cards]
         if profile.target in items[:10] and first_hit is None:
             first_hit = turn
         if items[:1] == [profile.target] and top1_hit is None:
             top1_hit = turn
-        log.append({"seeker": message, "system": reply, "action": action, "cards": items})
+        # The LLM sentences the post-check kept and dropped, for `crs eval replies`.
+        log.append({"seeker": message, "system": reply, "action": action, "cards": items,
+                    "llm_kept": kept, "llm_dropped": dropped})
         message, status = seeker.react(cards, reply)
         if status != CONTINUE:
             break

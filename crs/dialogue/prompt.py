@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 from crs.dialogue.events import Card
 from crs.dialogue.state import DialogueState
 
@@ -49,17 +51,48 @@ def build_messages(action: str, state: DialogueState, cards: list[Card], prefere
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": context + known + task}]
 
 
-def lead_sentence(card: Card) -> str:
-    """The grounded opening of a recommendation: the top card and its KG reason."""
-    return f"I think you'd enjoy {card.display}. {card.reason}."
+# Openings of a recommendation: each names the top card and gives its KG reason, nothing else.
+LEADS = (
+    "I think you'd enjoy {d}. {r}.",
+    "You might like {d}. {r}.",
+    "How about {d}? {r}.",
+    "{d} could be a good fit. {r}.",
+    "Try {d}. {r}.",
+    "My pick for you is {d}. {r}.",
+    "{d} is worth a look. {r}.",
+)
+MORE = ("You could also try {o}.", "Also worth a look: {o}.", "More picks: {o}.", "If that's not it, try {o}.")
+ASKS = (
+    "What's a movie you loved recently, or a genre or actor you enjoy?",
+    "Is there a movie you enjoyed lately, or a genre or actor you like?",
+    "Which movie have you enjoyed recently? A favourite genre or actor helps too.",
+)
+CHATS = (
+    "Happy to help! What kind of movie are you in the mood for?",
+    "Sure! What sort of movie do you feel like watching?",
+    "Glad to help. What kind of movie are you in the mood for tonight?",
+)
 
 
-def fallback_reply(action: str, cards: list[Card], lead_given: bool = False) -> str:
-    """A plain, correct sentence for when the LLM's text did not survive the post-check."""
+def _pick(options: tuple[str, ...], *key) -> str:
+    """A template chosen by a stable hash of `key` (reproducible across runs and processes)."""
+    return options[zlib.crc32(":".join(map(str, key)).encode()) % len(options)]
+
+
+def lead_sentence(card: Card, variant: int | None = None) -> str:
+    """The grounded opening of a recommendation: the top card and its KG reason. `variant` (e.g. the
+    turn number) picks one of several openings by a hash of it and the item; None gives the first."""
+    template = LEADS[0] if variant is None else _pick(LEADS, card.item, variant)
+    return template.format(d=card.display, r=card.reason.rstrip("."))
+
+
+def fallback_reply(action: str, cards: list[Card], lead_given: bool = False, variant: int | None = None) -> str:
+    """A plain, correct sentence for when the LLM's text did not survive the post-check; `variant`
+    varies the wording as in `lead_sentence` (None: the first wording)."""
     if action in ("recommend", "explain") and cards:
         others = ", ".join(c.display for c in cards[1:])
-        more = f"You could also try {others}." if others else ""
-        return more if lead_given else f"{lead_sentence(cards[0])} {more}".strip()
+        more = (MORE[0] if variant is None else _pick(MORE, cards[1].item, variant)).format(o=others) if others else ""
+        return more if lead_given else f"{lead_sentence(cards[0], variant)} {more}".strip()
     if action == "ask":
-        return "What's a movie you loved recently, or a genre or actor you enjoy?"
-    return "Happy to help! What kind of movie are you in the mood for?"
+        return ASKS[0] if variant is None else _pick(ASKS, action, variant)
+    return CHATS[0] if variant is None else _pick(CHATS, action, variant)

@@ -1,0 +1,108 @@
+"""The post-check's fact rules (repeated titles, years and decades, genres, people, plots, apologies)
+and the varied, grounded lead sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from crs.dialogue.events import Card
+from crs.dialogue.postcheck import GroundingCheck
+from crs.dialogue.prompt import LEADS, fallback_reply, lead_sentence
+
+
+@pytest.fixture(scope="module")
+def movies(catalog):
+    by = {m.display: m for m in catalog.movies}
+    return by["The Shining (1980)"], by["Psycho (1960)"]
+
+
+@pytest.fixture
+def check(linker, movies):
+    """A check for a turn whose cards are The Shining (top card) and Psycho, with the prompt's facts."""
+    facts = " ".join(f"- {m.display}; {', '.join(m.genres)}; directed by {', '.join(m.directors)}; "
+                     f"starring {', '.join(m.stars)}." for m in movies)
+    return GroundingCheck(linker, {m.item for m in movies}, facts + " User: I want something scary", facts=movies)
+
+
+@pytest.mark.parametrize("sentence", [
+    # (a) a title named twice
+    "The Shining (1980) and The Shining (1980) are two of the most iconic films.",
+    "The Shining is a horror film, while The Shining is a drama.",
+    # (b) years and decades against the facts
+    "Psycho (1960) is one of the most iconic films of the 1980s.",
+    "The Shining is a 1990s classic.",
+    "The Shining (1989) is a chilling ride.",
+    "Psycho (1960) and The Shining (1989) are both chilling.",  # one right year is not enough
+    "Psycho was released in 1962.",
+    "Psycho is a classic of the eighties.",
+    # (c) genres and people the facts do not give the movie
+    "Psycho (1960) is a romantic comedy.",
+    "The Shining is a western film.",
+    "Psycho (1960) is a horror film directed by Stanley Kubrick.",
+    "Jack Nicholson is brilliant in Psycho.",
+    "Psycho stars Jack Nicholson.",
+    # an invented plot
+    "Psycho is about a young German boy who is a hero.",
+    # (d) apologies and meta-talk
+    "I'm sorry for any confusion.",
+    "Sorry, I made a mistake there.",
+    "As a movie recommender, I suggest The Shining.",
+    "I hope this helps you pick a movie!",
+    "Let me know if you want more ideas.",
+    "Here are some great movies for you to watch.",
+    "I don't have any information about that movie.",
+])
+def test_drops_claims_against_the_facts(check, sentence):
+    assert not check.ok(sentence), sentence
+
+
+@pytest.mark.parametrize("sentence", [
+    "The Shining (1980) is one of the most iconic films of the 1980s.",
+    "It is a chilling horror film.",  # "it": the top card, The Shining
+    "It stars Jack Nicholson and Shelley Duvall.",
+    "Psycho (1960) is a horror film directed by Alfred Hitchcock.",
+    "Like The Shining, Psycho is a horror film.",
+    "If you love horror films, Psycho (1960) is a great pick.",
+    "Psycho was released in 1960.",
+    "Anthony Perkins is brilliant in Psycho.",
+    "Psycho is about a secretary who embezzles money and checks into a motel.",
+    "Do you like horror films from the 80s?",
+    "Great choice!",
+])
+def test_keeps_claims_the_facts_support(check, sentence):
+    assert check.ok(sentence), sentence
+
+
+def test_it_follows_the_last_movie_named(check):
+    assert check.ok("Psycho (1960) is worth a look.")
+    assert check.ok("It was directed by Alfred Hitchcock.")  # now about Psycho
+    assert not check.ok("It stars Jack Nicholson.")  # Psycho does not
+
+
+def test_old_signature_and_no_facts_still_work(linker):
+    chk = GroundingCheck(linker, [], "the shining (1980) directed by stanley kubrick")
+    assert chk.ok("It is a horror film from the 1990s.")  # nothing to check it against
+    assert not chk.ok("I'm sorry for any confusion.")
+
+
+def test_card_reason_counts_as_a_fact(linker, catalog):
+    m = next(x for x in catalog.movies if x.display == "The Shining (1980)")
+    card = Card(m.item, m.title, m.year, ["drama"], "", "Also a thriller film", m.directors, m.stars)
+    chk = GroundingCheck(linker, [m.item], "the shining (1980) drama. also a thriller film", facts=[card])
+    assert chk.ok("It is a tense thriller.") and not chk.ok("It is a comedy film.")
+
+
+def test_lead_sentences_vary_reproducibly_and_stay_grounded():
+    card = Card(7, "Alpha", 2001, ["drama"], "", "A drama film")
+    assert lead_sentence(card) == "I think you'd enjoy Alpha (2001). A drama film."  # no variant: as before
+    texts = {lead_sentence(card, variant=v) for v in range(40)}
+    assert len(texts) >= 4
+    assert all("Alpha (2001)" in t and "A drama film" in t for t in texts)
+    assert lead_sentence(card, variant=3) == lead_sentence(card, variant=3)
+    assert all(t.format(d="X", r="Y").count("X") == 1 for t in LEADS)
+    cards = [card, Card(8, "Beta", 1999, [], "", "x")]
+    for v in range(10):
+        text = fallback_reply("recommend", cards, variant=v)
+        assert text.startswith(lead_sentence(card, variant=v)) and "Beta (1999)" in text
+        assert "Beta (1999)" in fallback_reply("recommend", cards, lead_given=True, variant=v)
+        assert "?" in fallback_reply("ask", [], variant=v)
