@@ -13,6 +13,11 @@ API (for `gradio_client`; the dialogue state is per client session, like a brows
     client.predict("The Thing (1982)", api_name="/like")     -> status text
     client.predict("The Thing (1982)", api_name="/dislike")  -> status text
     client.predict(api_name="/new_conversation")             -> status text
+
+Layout: the chat on the left; on the right the cards in a box of bounded height that scrolls on its
+own, with the rating controls (dropdown, like / dislike, confirmation) right below it, so that at a
+1400x1000 browser window the controls stay on screen beside the cards (tests/test_browser.py).
+"New conversation" cancels a turn still streaming, so it cannot write the old chat and state back.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ TITLE = "Conversational movie recommender"
 NO_CARDS = "_No recommendations yet. Tell me a movie you loved, a genre or an actor._"
 MAX_SHOWN_CHARS = 2000  # a user message longer than this is shortened in the chat window (the manager reads 2,000)
 CONCURRENCY_ID = "dialogue"  # chat events from the UI and the API share one queue (one LLM)
+CARDS_MAX_HEIGHT = 400  # px; longer card lists scroll inside their box and the rating controls stay in view
 
 
 class LazyManager:
@@ -131,6 +137,9 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_lim
         shown = message if len(message) <= MAX_SHOWN_CHARS else message[:MAX_SHOWN_CHARS] + " …"
         history.append({"role": "user", "content": shown})
         history.append({"role": "assistant", "content": "…"})
+        # Show the message and empty the textbox at once, before the (possibly slow) first event:
+        # otherwise the question sits in the box for seconds with nothing in the chat.
+        yield history, gr.skip(), state, "", gr.skip()
         warned = 0
         panel = cards_markdown(state.last_cards)
         for reply, panel, notices in run_turn(manager, state, message):
@@ -141,7 +150,7 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_lim
                     gr.Info(n.message)
             warned = len(notices)
             history[-1] = {"role": "assistant", "content": reply or "…"}
-            yield history, panel, state, "", gr.skip()
+            yield history, panel, state, gr.skip(), gr.skip()  # leave what the user types meanwhile
         yield history, panel, state, "", gr.update(choices=_choices(state), value=None)
 
     def chat_api(message: str, state: DialogueState | None):
@@ -191,23 +200,25 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_lim
             with gr.Tab("Movie chat"):
                 with gr.Row():
                     with gr.Column(scale=3):
-                        chatbot = gr.Chatbot(label="Chat", height=480, feedback_options=None,
+                        chatbot = gr.Chatbot(label="Chat", height=480, feedback_options=None, elem_id="crs-chat",
                                              placeholder="Try: *I loved The Shining, what else would I like?*")
                         with gr.Row():
                             textbox = gr.Textbox(placeholder="Type a message and press Enter", show_label=False,
-                                                 scale=5, autofocus=True, lines=1)
+                                                 scale=5, autofocus=True, lines=1, elem_id="crs-message")
                             send = gr.Button("Send", variant="primary", scale=1, min_width=80)
-                        new = gr.Button("New conversation", variant="secondary")
+                        new = gr.Button("New conversation", variant="secondary", elem_id="crs-new")
                     with gr.Column(scale=2):
                         gr.Markdown("### Recommendations")
-                        cards_panel = gr.Markdown(NO_CARDS)
-                        with gr.Group():
+                        # bounded height: three cards with plots scroll inside the box, not the page
+                        cards_panel = gr.Markdown(NO_CARDS, max_height=CARDS_MAX_HEIGHT, container=True, padding=True,
+                                                  elem_id="crs-cards")
+                        with gr.Group(elem_id="crs-rate"):
                             pick = gr.Dropdown(choices=[], value=None, label="Rate a recommendation",
-                                               interactive=True, allow_custom_value=False)
+                                               interactive=True, allow_custom_value=False, elem_id="crs-pick")
                             with gr.Row():
-                                like_btn = gr.Button("👍 Like", size="sm")
-                                dislike_btn = gr.Button("👎 Dislike", size="sm")
-                            feedback_msg = gr.Markdown("")
+                                like_btn = gr.Button("👍 Like", size="sm", elem_id="crs-like")
+                                dislike_btn = gr.Button("👎 Dislike", size="sm", elem_id="crs-dislike")
+                            feedback_msg = gr.Markdown("", elem_id="crs-feedback", padding=True)
                 # API-only: the reply text and cards for `gradio_client` (not shown in the page).
                 with gr.Column(visible=False):
                     api_message = gr.Textbox(label="message")
@@ -223,11 +234,13 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_lim
             build_music_tab(music)
 
         ui_outputs = [chatbot, cards_panel, state, textbox, pick]
-        for name, trigger in (("ui_submit", textbox.submit), ("ui_send", send.click)):
-            trigger(chat_ui, [textbox, chatbot, state], ui_outputs, api_name=name, api_visibility="private",
-                    concurrency_id=CONCURRENCY_ID, concurrency_limit=concurrency_limit)
+        turns = [trigger(chat_ui, [textbox, chatbot, state], ui_outputs, api_name=name, api_visibility="private",
+                         concurrency_id=CONCURRENCY_ID, concurrency_limit=concurrency_limit)
+                 for name, trigger in (("ui_submit", textbox.submit), ("ui_send", send.click))]
+        # Cancel a turn still running (or queued): its later yields would put the old chat, the old
+        # state and an emptied textbox back over the fresh conversation.
         new.click(new_conversation, None, [chatbot, cards_panel, state, textbox, pick, feedback_msg],
-                  api_name="ui_new_conversation", api_visibility="private")
+                  api_name="ui_new_conversation", api_visibility="private", cancels=turns)
         like_btn.click(like, [pick, state], [feedback_msg, state], api_name="ui_like", api_visibility="private")
         dislike_btn.click(dislike, [pick, state], [feedback_msg, state], api_name="ui_dislike",
                           api_visibility="private")
