@@ -327,10 +327,13 @@ class ReplyAuditor:
         for i, word in enumerate(low_toks):
             hyphen_parts = word.split("-")
             label = self.genre_words.get(word) or (self.genre_words.get(hyphen_parts[0]) if len(hyphen_parts) > 1 else None)
+            skip = 1
+            if word == "science" and i + 1 < len(low_toks) and low_toks[i + 1] == "fiction":
+                label, skip = "sci-fi", 2  # "science fiction" is two tokens
             if label is None:
                 continue
-            nxt = low_toks[i + 1] if i + 1 < len(low_toks) else ""
-            nxt2 = low_toks[i + 2] if i + 2 < len(low_toks) else ""
+            nxt = low_toks[i + skip] if i + skip < len(low_toks) else ""
+            nxt2 = low_toks[i + skip + 1] if i + skip + 1 < len(low_toks) else ""
             kind_after = nxt in _KIND_WORDS or (nxt in self.genre_words and nxt2 in _KIND_WORDS) or (
                 nxt in _NOUN_GENRES and word not in _NOUN_GENRES)
             noun_claim = word in _NOUN_GENRES and any(w in _CLAIM_LEAD for w in low_toks[max(0, i - 3):i]) and nxt not in (

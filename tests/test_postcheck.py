@@ -106,3 +106,12 @@ def test_lead_sentences_vary_reproducibly_and_stay_grounded():
         assert text.startswith(lead_sentence(card, variant=v)) and "Beta (1999)" in text
         assert "Beta (1999)" in fallback_reply("recommend", cards, lead_given=True, variant=v)
         assert "?" in fallback_reply("ask", [], variant=v)
+
+
+def test_stream_drops_speaker_lines_filler_and_lead_echoes(check):
+    check.emitted.add("how about the shining (1980)? a drama and horror film.")
+    raw = ("I'm sorry for any confusion. I'm here to help you find the best movie to watch.\n"
+           "User: I'm looking for a comedy. Can you recommend something?\n"
+           "A drama and horror film. It stars Jack Nicholson.")
+    assert "".join(check.stream([raw])).strip() == "It stars Jack Nicholson."
+    assert "" not in check.removed and "Can you recommend something?" in check.removed

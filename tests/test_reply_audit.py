@@ -35,6 +35,7 @@ def kinds(rec):
     ("Psycho was released in 1962.", "year"),
     ("Psycho (1960) is a romantic comedy.", "genre"),
     ("The Shining is a western movie.", "genre"),
+    ("The Shining (1980) is a science fiction film.", "genre"),
     ("Psycho (1960) was directed by Stanley Kubrick.", "person"),
     ("Jack Nicholson is brilliant in Psycho.", "person"),
     ("The Shining was written by Joseph Stefano.", "person"),

@@ -25,7 +25,8 @@ _META = re.compile(
     r"\b(?:i'?m|i am)\s+(?:so\s+|very\s+|really\s+|truly\s+)?sorry\b|\bsorry\s+(?:for|about|if|but)\b|^sorry\b|"
     r"\bapologi[sz]e|\bmy apologies\b|\bconfusion\b|"
     r"\bas (?:a|an|your)\s+(?:\w+\s+){0,2}(?:recommender|assistant|ai|chatbot|bot|model)\b|"
-    r"\bi hope (?:this|that|it|you find)\b|\blet me know\b|\bfeel free\b|\bdon'?t hesitate\b|"
+    r"\bi hope (?:this|that|it|you find)\b|\bi'?m (?:here|ready|happy|glad) to (?:help|assist)\b|\bassist you\b|"
+    r"\bcan you recommend\b|\blet me know\b|\bfeel free\b|\bdon'?t hesitate\b|"
     r"\bhere (?:are|is) (?:some|a few|a list|my|the|what)\b|\bhere'?s (?:a list|some|a few)\b|"
     r"\bi (?:don'?t|do not) have\b|\bi (?:can'?t|cannot|am unable to|'m unable to) (?:help|provide|recommend|find|access)\b|"
     r"\b(?:the|these|those) facts\b|\b(?:do not|don'?t|never) (?:name|invent)\b|\bask the user\b|\breply (?:briefly|in)\b|"
@@ -414,7 +415,7 @@ class GroundingCheck:
 
     def filter(self, sentence: str) -> str:
         key = " ".join(sentence.lower().split())
-        if key in self.emitted:  # a model that loops repeats whole sentences
+        if any(key in e for e in self.emitted):  # a loop, or an echo of the lead ("A science fiction film.")
             self.removed.append(sentence)
             return ""
         if self.ok(sentence):
