@@ -89,4 +89,5 @@ def reason(g: nx.MultiDiGraph, liked: list[int], target: int) -> str:
 
 
 def _phrase(rel: str, name: str) -> str:
-    return PHRASES[rel].format(x=name)
+    text = PHRASES[rel].format(x=name)
+    return text.replace(" a ", " an ", 1) if rel == "genre" and name[:1].lower() in "aeiou" else text

@@ -30,7 +30,8 @@ GENRE_SYNONYMS = {
 LIKE_CUES = ("love", "loved", "like", "liked", "enjoy", "enjoyed", "favorite", "favourite", "great", "awesome",
              "amazing", "fan of", "into", "adore", "best", "good", "recommend", "fantastic", "want")
 DISLIKE_CUES = ("hate", "hated", "dislike", "disliked", "boring", "awful", "terrible", "worst", "bad", "avoid",
-                "without", "not into", "no more", "not really", "not my", "not a", "nothing", "except")
+                "without", "not into", "no more", "not really", "not my", "not a", "nothing", "except",
+                "can't stand", "cant stand", "cannot stand", "can't bear", "sick of", "tired of", "detest", "loathe")
 NEGATIONS = ("not", "never", "no", "dont", "didnt", "doesnt", "cant", "wont", "isnt", "wasnt", "nothing")
 _CLAUSE = re.compile(r"([.!?;]+|\bbut\b|\bhowever\b|\bexcept\b|\bthough\b|\bwhile\b)")
 
@@ -52,6 +53,7 @@ class Ambiguity:
 
     text: str  # the words as the user typed them
     items: list[int]  # candidate catalogue items, most likely first
+    span: tuple[int, int] = (0, 0)  # token span in the normalised text
 
 
 @dataclass
@@ -183,7 +185,7 @@ class EntityLinker:
         if key in self.titles:
             if ctx.initial(i, n):
                 return None  # "J.D." is a name's initials, not the film "D"
-            if self._titleish(key, n, i, tokens, raw_tokens):
+            if self._titleish(key, n, i, tokens, raw_tokens) and not ctx.inside_name(i, n):
                 return key, 100.0
             self._weak.append((key, i, i + n))  # prose unless the message names its director or star
             return None
@@ -211,7 +213,7 @@ class EntityLinker:
         for key, i, j, score in found:
             item, items = T.resolve(self.titles, key, self._ctx.year_after(j, tokens), context, self._neighbours)
             if item is None:
-                ambiguous.append(Ambiguity(" ".join(raw_tokens[i:j]), items))
+                ambiguous.append(Ambiguity(" ".join(raw_tokens[i:j]), items, (i, j)))
                 continue
             m = self.catalog[item]
             out.append(Mention(m.entity, "movie", m.display, (i, j), item=m.item, score=score))
@@ -310,8 +312,26 @@ class _Context:
         self.quoted_chars = [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
 
     def quoted(self, i: int, n: int) -> bool:
+        """The words are all that is inside a pair of quotes ("Quest" in "Blorgon Quest 3" is not)."""
         a, b = self.words[i].start(), self.words[i + n - 1].end()
-        return any(lo < a and b < hi for lo, hi in self.quoted_chars)
+        return any(lo < a and b < hi and not self.text[lo + 1:a].strip() and not self.text[b:hi - 1].strip(" .,!?")
+                   for lo, hi in self.quoted_chars)
+
+    def inside_name(self, i: int, n: int) -> bool:
+        """Capitalised words run on either side ("Blorgon Quest 3" holds the title Quest but is not it)."""
+        def capital(k: int) -> bool:
+            w = self.words[k].group()
+            return (w[:1].isupper() or w.isdigit()) and w.split("'")[0] != "I"  # "Jumanji I loved" is two words
+
+        def glued(a: int, b: int) -> bool:  # only spaces between word a and word b
+            return not self.text[self.words[a].end():self.words[b].start()].strip()
+
+        if not capital(i) or self.quoted(i, n):
+            return False
+        before = i > 0 and capital(i - 1) and glued(i - 1, i) and not self.sentence_start(i - 1)
+        after = i + n < len(self.words) and capital(i + n) and glued(i + n - 1, i + n) \
+            and not _YEAR.match(self.words[i + n].group())
+        return before or after
 
     def sentence_start(self, i: int) -> bool:
         before = self.text[: self.words[i].start()].rstrip(" \"“'(*_")

@@ -80,10 +80,12 @@ class DialogueManager:
             action = policy.CLARIFY
             amb = link.ambiguous[0]
             state.pending = {"text": amb.text, "items": amb.items, "polarity": polarity_of(message)}
+            state.update(link)  # the other names in the message still count
+        elif policy.decide(state, message, link) == policy.EXPLAIN:
+            action = policy.EXPLAIN  # "how is it like Heat?" names a movie to compare, not a new taste
         else:
+            state.update(link)  # first, so that "I loved Alien" is a preference this very turn
             action = policy.decide(state, message, link)
-        if action != policy.EXPLAIN:  # "how is it like Heat?" names a movie to compare, not a new taste
-            state.update(link)
         state.history.append(("user", message))
         cards: list[Card] = []
         text, record = "", {"kept": [], "dropped": []}
@@ -126,10 +128,11 @@ class DialogueManager:
         card = referenced_card(state, message, link)
         if card is None:
             return "You turned those down. Shall I suggest something else?"
+        state.topic = card.item
         compare = [m.entity for m in link.of_type("movie") if m.item != card.item]
         liked = ([self.catalog[i].entity for i in reversed(state.liked_items)]
                  + list(reversed(state.liked_entities)))
-        about = bool(re.search(r"about", message, re.I))
+        about = bool(re.search(r"\babout\b", message, re.I))
         return explanation_text(self.graph, card, self.catalog[card.item].entity, compare or liked, with_plot=about)
 
     def _turn_down(self, state: DialogueState, message: str, link) -> None:
@@ -170,7 +173,7 @@ class DialogueManager:
         order = items[np.argsort(-final, kind="stable")][: self.config.n_cards]
         cards = [self.card(int(i), state) for i in order]
         state.recommended.extend(c.item for c in cards)
-        state.last_cards, state.last_focus = cards, list(focus)
+        state.last_cards, state.last_focus, state.topic = cards, list(focus), None
         return cards
 
     def _item_entities(self) -> list[set[int]]:
@@ -211,10 +214,18 @@ class DialogueManager:
     # ------------------------------------------------------------------ helpers
     def _unknown_titles(self, message: str, link) -> str | None:
         """A quoted or 'I loved X' title that linked to nothing is reported, not silently ignored."""
+        found = [m.span for m in link.of_type("movie") if m.span[0] >= 0] + [a.span for a in link.ambiguous]
         for rx in (_QUOTED, _LOVED_UNKNOWN):
-            for cand in rx.findall(message):
-                cand = cand.strip(" .,!?")
-                if len(cand) >= 3 and not self._names_known_entity(cand):
+            for match in rx.finditer(message):
+                cand = match.group(1).strip(" .,!?")
+                if len(cand) < 3:
+                    continue
+                # Part of a title the linker found ("Crouching Tiger" of "Crouching Tiger, Hidden Dragon").
+                start = len(normalise(re.sub(r"@\d+", " ", message[:match.start(1)])))
+                end = start + len(normalise(cand))
+                if any(a < end and start < b for a, b in found):
+                    continue
+                if not self._names_known_entity(cand):
                     return cand
         return None
 

@@ -24,6 +24,9 @@ def referenced_card(state: DialogueState, message: str, link: LinkResult, skip_t
     pos = acts.ordinal(message)
     if pos is not None and cards and -len(cards) <= pos < len(cards):
         return cards[pos]
+    topic = by_item.get(state.topic) if state.topic is not None else None
+    if topic is not None and not state.turned_down(topic.item):
+        return topic
     for c in cards:
         if not (skip_turned_down and state.turned_down(c.item)):
             return c

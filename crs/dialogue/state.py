@@ -29,6 +29,7 @@ class DialogueState:
     focus: list[int] = field(default_factory=list)  # entities the latest message asked for
     last_focus: list[int] = field(default_factory=list)  # the focus of the last recommendation ("more" keeps it)
     rejected_items: list[int] = field(default_factory=list)  # turned down ("seen it"), not a dislike of its kind
+    topic: int | None = None  # the card last explained: "tell me more about it" means that one
     pending: dict | None = None  # a clarifying question awaiting its answer: {"text", "items", "polarity"}
 
     def update(self, link: LinkResult) -> None:
