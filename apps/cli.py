@@ -62,6 +62,21 @@ def cmd_eval_link(args) -> int:
     return 0
 
 
+def cmd_eval_scripted(args) -> int:
+    from pathlib import Path
+
+    from crs.dialogue.factory import build_manager
+    from crs.dialogue.manager import ManagerConfig
+    from eval.scripted import run_scripted
+
+    manager = build_manager(args.llm, args.recommender, _llm_kwargs(args), ManagerConfig(adapter=args.adapter))
+    out = Path(args.out)
+    n = run_scripted(manager, out / "transcripts.jsonl")
+    print(f"{n} turns written to {out / 'transcripts.jsonl'}; audit them with "
+          f"`crs eval replies --transcripts {out / 'transcripts.jsonl'}`")
+    return 0
+
+
 def cmd_eval_replies(args) -> int:
     from pathlib import Path
 
@@ -222,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ReDial split for --movies (valid: fixed seeded slice of train; test: official, report only)")
     p.add_argument("--seed", type=int, default=0, help="rendering seed for --movies")
     p.set_defaults(func=cmd_eval_link)
+    p = ev.add_parser("scripted", help="replay eval/data/scripted_conversations.yaml with an LLM; write transcripts")
+    p.add_argument("--out", required=True, help="run directory (transcripts.jsonl; resumable)")
+    _add_llm_args(p)
+    p.set_defaults(func=cmd_eval_scripted)
     p = ev.add_parser("replies", help="LLM sentences: share the post-check kept, share of kept ones with a factual error")
     p.add_argument("--transcripts", required=True,
                    help='JSONL of turns ({"kept": [...], "dropped": [...], "cards": [items]}) or a simulator dialogues.jsonl')

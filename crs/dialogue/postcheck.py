@@ -89,6 +89,7 @@ GENRE_WORDS = {
 }
 _GENRE_ALT = "|".join(sorted((re.escape(w) for w in GENRE_WORDS), key=len, reverse=True))
 _GENRE_WORD = re.compile(rf"(?<![\w-])(?:{_GENRE_ALT})(?![\w-])", re.I)
+_GENRE_PART = re.compile(rf"(?<!\w)(?:{_GENRE_ALT})(?!\w)", re.I)
 _KIND = r"(?:films?|movies?|flicks?|classics?|masterpieces?|pictures?|stor(?:y|ies)|tales?|genre|fare|elements?|epics?|hits?)"
 # "a horror film", "a crime thriller", "horror-comedy classic": a genre word naming what a film is.
 _GENRE_CLAIM = re.compile(
@@ -326,7 +327,8 @@ class GroundingCheck:
         for m in _GENRE_CLAIM.finditer(sentence):
             if question or _USER_SIDE.search(sentence[:m.start()]):
                 continue  # "Do you like horror films?", "if you love horror films": not about a movie
-            claimed = [GENRE_WORDS[w.lower()] for w in _GENRE_WORD.findall(m.group(0))]
+            # Every genre of a compound claims its own ("comedy-drama" says drama too).
+            claimed = [GENRE_WORDS[w.lower()] for w in _GENRE_PART.findall(m.group(0))]
             for t in self._targets(sentence, titles, m.start()):
                 if t is None:
                     return False
