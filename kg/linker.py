@@ -138,6 +138,8 @@ class EntityLinker:
                 self.titles_by_words.setdefault(t.count(" ") + 1, []).append(t)
         self._kg, self._nb = kg, None
         self.people = [k for k, vs in self.names.items() if any(t == "person" for _, t in vs) and " " in k]
+        # "the Hitchcock one" is the director: a title that is someone's surname needs a cue ("I loved Hitchcock").
+        self.titles.surnames = frozenset(k.rsplit(" ", 1)[1] for k in self.people)
 
     def link(self, text: str, movies: bool = True, fuzzy: bool = True) -> LinkResult:
         """All mentions in `text`, longest match first, non-overlapping."""
@@ -192,9 +194,11 @@ class EntityLinker:
         if not fuzzy or len(key) < 5 or n > 6:
             return None
         # A typo: only a word that is not English ("Jummanji", "shinning") may be a misspelt title.
-        if not any(T.zipf(t) < 2.5 and not t.isdigit() for t in key.split(" ")):
+        # In a long title one slip may make another English word ("The Silence of the Labs").
+        if n < 4 and not any(T.zipf(t) < 2.5 and not t.isdigit() for t in key.split(" ")):
             return None
-        hits = process.extract(key, self.titles_by_words.get(n, []), scorer=OSA.distance, score_cutoff=1, limit=10)
+        hits = process.extract(key, self.titles_by_words.get(key.count(" ") + 1, []), scorer=OSA.distance,
+                               score_cutoff=1, limit=10)
         if not hits:
             return None
         # Of equally close titles, the one people talk about ("the shinning" is The Shining, not The Thinning).
@@ -203,15 +207,19 @@ class EntityLinker:
 
     def _titleish(self, key, n, i, tokens, raw_tokens, typo: bool = False) -> bool:
         ctx = self._ctx
-        return T.looks_like_title(key, raw_tokens[i:i + n], tokens[max(0, i - 3):i], tokens[i + n:i + n + 2],
+        return T.looks_like_title(key, raw_tokens[i:i + n], tokens[max(0, i - 3):i], tokens[i + n:i + n + 6],
                                   year=ctx.year_after(i + n, tokens) is not None, quoted=ctx.quoted(i, n),
-                                  sentence_start=ctx.sentence_start(i), kind=self.titles.kind(key), typo=typo)
+                                  sentence_start=ctx.sentence_start(i), kind=self.titles.kind(key), typo=typo,
+                                  surnames=self.titles.surnames)
 
     def _resolve_titles(self, found, tokens, raw_tokens, out: list[Mention]) -> list[Ambiguity]:
         context = {m.entity for m in out if m.type != "movie"}
         ambiguous = []
         for key, i, j, score in found:
-            item, items = T.resolve(self.titles, key, self._ctx.year_after(j, tokens), context, self._neighbours)
+            year = self._ctx.year_after(j, tokens) or self._ctx.year_before(i, tokens)
+            item, items = T.resolve(self.titles, key, year, context, self._neighbours)
+            if item is None and not items:
+                continue  # "Halloween 2018": a year none of them has is a film not in the catalogue
             if item is None:
                 ambiguous.append(Ambiguity(" ".join(raw_tokens[i:j]), items, (i, j)))
                 continue
@@ -225,8 +233,9 @@ class EntityLinker:
         for key, i, j in self._weak:
             if any(taken[i:j]) and not all(m.type == "keyword" or m.span[1] <= i or m.span[0] >= j for m in out):
                 continue  # words already read as a person, genre or longer title
-            context = {m.entity for m in out if m.type == "person" and (m.span[1] <= i or m.span[0] >= j)}
-            if context and any(context & self._neighbours(it) for it in self.titles.items(key)):
+            people = [m for m in out if m.type == "person" and (m.span[1] <= i or m.span[0] >= j)]
+            context, names = {m.entity for m in people}, {m.name.lower() for m in people}
+            if people and any(context & self._neighbours(it) or names & self._credits(it) for it in self.titles.items(key)):
                 out[:] = [m for m in out if m.span[1] <= i or m.span[0] >= j]
                 taken[i:j] = [True] * (j - i)
                 confirmed.append((key, i, j, 95.0))
@@ -253,6 +262,11 @@ class EntityLinker:
         if end == start and 0 < start < len(words):
             return "," in self._ctx.text[words[end - 1].end():words[start].start()]
         return end == start - 1 and 0 <= end < len(tokens) and tokens[end] in ("and", "or")
+
+    def _credits(self, item: int) -> set[str]:
+        """Directors, writers and stars of a movie in its metadata (the KG misses some)."""
+        m = self.catalog[item]
+        return {n.lower() for n in (*m.directors, *m.writers, *m.stars)}
 
     def _neighbours(self, item: int) -> set[int]:
         """KG neighbours of a catalogue movie (built on first use: only shared titles need them)."""
@@ -320,15 +334,18 @@ class _Context:
     def inside_name(self, i: int, n: int) -> bool:
         """Capitalised words run on either side ("Blorgon Quest 3" holds the title Quest but is not it)."""
         def capital(k: int) -> bool:
+            # A capitalised English word ("Ghostbusters Had Jack Black") starts the next sentence; a
+            # name-like one ("Blorgon") or a number continues the name.
             w = self.words[k].group()
-            return (w[:1].isupper() or w.isdigit()) and w.split("'")[0] != "I"  # "Jumanji I loved" is two words
+            return w.isdigit() or w.lower() in T.ROMAN_NUMERALS or (w[:1].isupper() and T.zipf(w.lower()) < 3.5)
 
         def glued(a: int, b: int) -> bool:  # only spaces between word a and word b
             return not self.text[self.words[a].end():self.words[b].start()].strip()
 
-        if not capital(i) or self.quoted(i, n):
+        if not self.words[i].group()[:1].isupper() or self.quoted(i, n):
             return False
-        before = i > 0 and capital(i - 1) and glued(i - 1, i) and not self.sentence_start(i - 1)
+        before = i > 0 and capital(i - 1) and glued(i - 1, i) and not self.sentence_start(i - 1) \
+            and not _YEAR.match(self.words[i - 1].group())
         after = i + n < len(self.words) and capital(i + n) and glued(i + n - 1, i + n) \
             and not _YEAR.match(self.words[i + n].group())
         return before or after
@@ -343,6 +360,14 @@ class _Context:
             return False
         end = self.words[i].end()
         return self.text[end:end + 1] == "." or (self.words[i].start() > 0 and self.text[self.words[i].start() - 1] == ".")
+
+    @staticmethod
+    def year_before(i: int, tokens: list[str]) -> int | None:
+        """"the 1995 Jumanji"."""
+        k = i - 1
+        if k >= 0 and _YEAR.match(tokens[k]):
+            return int(_YEAR.match(tokens[k]).group(1))
+        return None
 
     @staticmethod
     def year_after(j: int, tokens: list[str]) -> int | None:

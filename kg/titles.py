@@ -24,15 +24,25 @@ CUES_BEFORE = frozenset(
     "movie film favorite favourite fan hated hate disliked dislike recommend recommended than including "
     "especially prefer preferred try tried trying out suggest suggested mentioned remember".split()
 )
+# Two-word cues: "similar to last vegas", "heard of the help", "a fan of jaws".
+CUES_BEFORE2 = frozenset(("similar to", "heard of", "fan of", "fans of", "think of", "sequel to", "version of",
+                          "check out", "remake of"))
 # ... and words right after one ("Heat was great", "the heat movie").
-CUES_AFTER = frozenset("was is series franchise trilogy sequel remake".split())
+CUES_AFTER = frozenset("was is series franchise trilogy sequel remake won starring stars".split())
+# "Taken is a great action movie": the sentence says what it is.
+_MOVIE_WORDS = frozenset("movie film classic masterpiece flick".split())
+# Holidays are proper nouns too: "I love Halloween" is the holiday unless a year or "movie" says otherwise.
+HOLIDAYS = frozenset("christmas halloween thanksgiving easter".split())
+WATCHING = frozenset("watched seen saw watch watching rewatched".split())
+# "a scary movie", "some big movie": a determiner makes the words that follow a description.
+DETERMINERS = frozenset("a an some any another good great".split())
 # ... but "alien movies", "horror flicks" describe a kind of film.
 KIND_AFTER = frozenset("movies films flicks ones stuff genre type kind".split())
 # Never a title unless quoted or followed by a year: pronouns and particles ("I like it", "up for it").
 FUNCTION_TITLES = frozenset(
     "it her us up go me you him them this that there here now then so yes no ok okay what why how who "
     "when where one two three mine monday tuesday wednesday thursday friday saturday sunday january february "
-    "march april may june july august september october november december".split()
+    "march april may june july august september october november december lol omg wow yeah cool nope".split()
 )
 # Title words that need no capital in a capitalised title ("Gone with the Wind").
 MINOR = frozenset("the a an of and in on with to for at by from or as is vs nor but into".split())
@@ -40,10 +50,11 @@ ZIPF_PLAIN = 4.4  # lower case, no cue: a form of several words rarer than this 
 ZIPF_PLAIN_WORD = 3.3  # ... and of one word (one rare word is often a noun: "a horror flick")
 ZIPF_CUE_AFTER = 5.0
 ZIPF_CUE_BEFORE = 5.6
-DOMINANCE = 1.5  # a shared form goes to the movie mentioned this many times more often than the next
+DOMINANCE = 1.4  # a shared form goes to the movie mentioned this many times more often than the next
 
 _SPLIT = re.compile(r"[a-z0-9]+")
 _NOT_A_NAME = re.compile(r"^(part|chapter|episode|volume|vol|book|the movie|movie)\b")  # "Hostel: Part II"
+ROMAN_NUMERALS = frozenset("ii iii iv vi vii viii ix".split())
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7"}
 _ROMAN_END = re.compile(r"\b(ii|iii|iv|vi|vii)\b(?=\s*(?::|$))")
 
@@ -89,6 +100,7 @@ class TitleIndex:
     forms: dict[str, list[tuple[int, str]]]
     mentions: dict[int, int]
     years: dict[int, int | None]
+    surnames: frozenset = frozenset()  # people's last names, set by the linker
 
     @classmethod
     def build(cls, catalog: Catalog) -> "TitleIndex":
@@ -130,14 +142,20 @@ def zipf(phrase: str) -> float:
 
 
 def looks_like_title(key: str, raw: list[str], before: list[str], after: list[str], *, year: bool,
-                     quoted: bool, sentence_start: bool, kind: str = "exact", typo: bool = False) -> bool:
+                     quoted: bool, sentence_start: bool, kind: str = "exact", typo: bool = False,
+                     surnames: frozenset = frozenset()) -> bool:
     """Whether the typed words `raw` (normalised `key`) are meant as a title in their context."""
     if year or quoted:
         return True
     words = key.split(" ")
     if len(key) < 2 or key.replace(" ", "").isdigit():
         return False  # "2012?" is a year, "20" a number
-    cue_before = bool(before) and before[-1] in CUES_BEFORE
+    cue_before = bool(before) and (before[-1] in CUES_BEFORE or " ".join(before[-2:]) in CUES_BEFORE2)
+    movie_word = any(w in _MOVIE_WORDS for w in after[:1] + before[-1:])
+    if key in HOLIDAYS and not (movie_word or before[-1:] and before[-1] in WATCHING):
+        return False
+    if key in surnames and not (cue_before or movie_word):
+        return False
     if len(key.replace(" ", "")) <= 2 and not cue_before:
         return False  # "P2", "Up", "9" mean nothing alone
     if words[-1] in FUNCTION_TITLES and len(words) == 1:
@@ -146,19 +164,25 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if after and after[0] in KIND_AFTER and not (raw[0][:1].isupper() and not sentence_start):
         return False
     # ALL-CAPS words are shouting ("I LOVE that"), not a title's capitals.
-    caps = [w[:1].isupper() and not (len(w) > 1 and w.isupper()) or w[:1].isdigit() for w in raw]
+    caps = [w[:1].isupper() and not (len(w) > 3 and w.isupper()) or w[:1].isdigit() or w.lower() in ROMAN_NUMERALS
+            for w in raw]
     capitalised = caps[0] and all(c or w.lower() in MINOR for c, w in zip(caps, raw))
     later_capital = any(c for c, w in zip(caps[1:], raw[1:]) if w.lower() not in MINOR)
     if capitalised and (not sentence_start or later_capital):
         return True  # a capital at the start of a sentence says nothing: the rules below decide
-    if (kind == "no_article" and len(words) < 2) or (kind == "part" and len(words) < 3):
+    content = [w for w in words if w not in ARTICLES]
+    if (kind == "no_article" and len(words) < 2) or (kind == "part" and len(content) < 3):
         return False  # "comedy" for The Comedy or "the sequel" for Airplane II need capitals
     z = 0.0 if typo else zipf(key)  # a misspelt title is judged by its cues, not by its correct spelling
-    if cue_before:
+    if before and before[-1] in DETERMINERS and not key.startswith(before[-1] + " "):
+        return False
+    if cue_before or (after[:1] and after[0] in ("is", "was") and _MOVIE_WORDS & set(after[1:6])):
         return z < ZIPF_CUE_BEFORE
     if after and after[0] in CUES_AFTER:
         return z < ZIPF_CUE_AFTER
     one_word = len(words) == 1 or (len(words) == 2 and words[0] in ARTICLES)  # "the seeker" is a noun phrase
+    if one_word and capitalised:  # "Frozen is a big hit": a capital, even at the start, is some evidence
+        return z < ZIPF_PLAIN
     return z < (ZIPF_PLAIN_WORD if one_word else ZIPF_PLAIN)
 
 
@@ -169,12 +193,13 @@ def resolve(index: TitleIndex, key: str, year: int | None, context: set[int], ne
     item's KG neighbours.
     """
     items = index.items(key)
-    if len(items) == 1:
+    if len(items) == 1 and year is None:
         return items[0], items
     if year is not None:
-        dated = [i for i in items if index.years[i] == year]
-        if dated:
-            return dated[0], items
+        # Release years differ by one between sources; no candidate near it means another film.
+        dated = sorted((i for i in items if index.years[i] and abs(index.years[i] - year) <= 1),
+                       key=lambda i: abs(index.years[i] - year))
+        return (dated[0], items) if dated else (None, [])
     if context:
         fits = [i for i in items if context & neighbours(i)]
         if len(fits) == 1:
