@@ -17,7 +17,8 @@ from kg import titles as T
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _YEAR = re.compile(r"^\(?((?:19|20)\d\d)\)?$")
-MAX_NGRAM = 8
+MAX_NGRAM = 12
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "original": 0}
 MAX_CHARS = 4000  # linking looks at the most recent text only; longer input is cut, not rejected
 
 # Everyday words users write that are also genre names in other forms.
@@ -208,7 +209,8 @@ class EntityLinker:
     def _titleish(self, key, n, i, tokens, raw_tokens, typo: bool = False) -> bool:
         ctx = self._ctx
         return T.looks_like_title(key, raw_tokens[i:i + n], tokens[max(0, i - 3):i], tokens[i + n:i + n + 6],
-                                  year=ctx.year_after(i + n, tokens) is not None, quoted=ctx.quoted(i, n),
+                                  year=ctx.year_after(i + n, tokens) is not None,
+                                  quoted=ctx.quoted(i, n) or ctx.initialism(i, n),
                                   sentence_start=ctx.sentence_start(i), kind=self.titles.kind(key), typo=typo,
                                   surnames=self.titles.surnames)
 
@@ -218,6 +220,11 @@ class EntityLinker:
         for key, i, j, score in found:
             year = self._ctx.year_after(j, tokens) or self._ctx.year_before(i, tokens)
             item, items = T.resolve(self.titles, key, year, context, self._neighbours)
+            nth = ORDINALS.get(tokens[i - 1]) if i > 0 else None
+            if nth is not None:  # "the second Matrix": the franchise's films in order of release
+                series = self._series(key)
+                if len(series) > nth:
+                    item, items = series[nth], series
             if item is None and not items:
                 continue  # "Halloween 2018": a year none of them has is a film not in the catalogue
             if item is None:
@@ -262,6 +269,14 @@ class EntityLinker:
         if end == start and 0 < start < len(words):
             return "," in self._ctx.text[words[end - 1].end():words[start].start()]
         return end == start - 1 and 0 <= end < len(tokens) and tokens[end] in ("and", "or")
+
+    def _series(self, key: str) -> list[int]:
+        """Movies whose title starts with this form ("the matrix": The Matrix, Reloaded, Revolutions), by year."""
+        first = self.catalog[self.titles.items(key)[0]]
+        base = " ".join(T._SPLIT.findall(T.fold(first.title)))
+        found = {i for k, v in self.titles.forms.items() if k == base or k.startswith(base + " ")
+                 for i, kind in v if kind == "exact"}
+        return sorted(found, key=lambda i: (self.catalog[i].year or 9999, -self.catalog[i].mentions))
 
     def _credits(self, item: int) -> set[str]:
         """Directors, writers and stars of a movie in its metadata (the KG misses some)."""
@@ -330,6 +345,11 @@ class _Context:
         a, b = self.words[i].start(), self.words[i + n - 1].end()
         return any(lo < a and b < hi and not self.text[lo + 1:a].strip() and not self.text[b:hi - 1].strip(" .,!?")
                    for lo, hi in self.quoted_chars)
+
+    def initialism(self, i: int, n: int) -> bool:
+        """Capital letters each followed by a full stop ("E.T."): written as a name."""
+        return n >= 2 and all(len(w.group()) == 1 and w.group().isupper() and self.text[w.end():w.end() + 1] == "."
+                               for w in self.words[i:i + n])
 
     def inside_name(self, i: int, n: int) -> bool:
         """Capitalised words run on either side ("Blorgon Quest 3" holds the title Quest but is not it)."""

@@ -44,6 +44,7 @@ FUNCTION_TITLES = frozenset(
     "when where one two three mine monday tuesday wednesday thursday friday saturday sunday january february "
     "march april may june july august september october november december lol omg wow yeah cool nope".split()
 )
+OBJECT_PRONOUNS = frozenset("her him them us me".split())
 # Title words that need no capital in a capitalised title ("Gone with the Wind").
 MINOR = frozenset("the a an of and in on with to for at by from or as is vs nor but into".split())
 ZIPF_PLAIN = 4.4  # lower case, no cue: a form of several words rarer than this in English is a title
@@ -55,6 +56,7 @@ DOMINANCE = 1.4  # a shared form goes to the movie mentioned this many times mor
 _SPLIT = re.compile(r"[a-z0-9]+")
 _NOT_A_NAME = re.compile(r"^(part|chapter|episode|volume|vol|book|the movie|movie)\b")  # "Hostel: Part II"
 ROMAN_NUMERALS = frozenset("ii iii iv vi vii viii ix".split())
+_INITIALISM = re.compile(r"^(?:[A-Z]\.){2,}")
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7"}
 _ROMAN_END = re.compile(r"\b(ii|iii|iv|vi|vii)\b(?=\s*(?::|$))")
 
@@ -67,7 +69,8 @@ def fold(text: str) -> str:
 
 def title_keys(title: str) -> list[tuple[str, str]]:
     """(key, kind) forms of one title: as written, without its article, hyphens/apostrophes joined,
-    and the parts around a colon. Kinds: exact, no_article, part."""
+    Roman numerals as digits, the parts around a colon, initials, the start of a long title.
+    Kinds: exact, no_article, part, prefix."""
     f = fold(title)
     joined = re.sub(r"(?<=\w)[-'.](?=\w)", "", f)
     numbered = _ROMAN_END.sub(lambda m: _ROMAN[m.group(1)], f)  # "Jurassic Park III" as "jurassic park 3"
@@ -82,6 +85,11 @@ def title_keys(title: str) -> list[tuple[str, str]]:
             out.append((" ".join(words[1:]), "no_article"))
         if ":" in variant:
             head, _, tail = variant.partition(":")
+            # "lord of the rings fellowship of the ring": both parts, the colon and the second article gone
+            both = " ".join(_SPLIT.findall(head) + [w for k, w in enumerate(_SPLIT.findall(tail)) if k or w not in ARTICLES])
+            out.append((both, "no_article"))
+            if both.split(" ", 1)[0] in ARTICLES:
+                out.append((both.split(" ", 1)[1], "no_article"))
             for part in (head, tail):
                 pk = " ".join(_SPLIT.findall(part))
                 if (len([w for w in pk.split() if w not in ARTICLES]) >= 2 and len(pk) >= 6
@@ -90,6 +98,18 @@ def title_keys(title: str) -> list[tuple[str, str]]:
                     pw = pk.split(" ")
                     if pw[0] in ARTICLES and len(pw) > 2:
                         out.append((" ".join(pw[1:]), "part"))
+    initials = _INITIALISM.match(title)
+    if initials:  # "E.T." for "E.T. the Extra-Terrestrial"
+        out.append((" ".join(_SPLIT.findall(initials.group(0).lower())), "part"))
+    words = out[0][0].split(" ") if out else []
+    if ":" not in f and len([w for w in words if w not in ARTICLES]) >= 4:
+        # The start of a long title: "Eternal Sunshine" (kept only if it is rare English and no other title's)
+        start = 1 if words[0] in ARTICLES else 0
+        for k in range(start + 2, len(words) - 1):
+            prefix = words[start:k]
+            if prefix[-1] not in MINOR and zipf(" ".join(prefix)) < ZIPF_PLAIN:
+                out.append((" ".join(prefix), "prefix"))
+                break
     return out
 
 
@@ -105,7 +125,7 @@ class TitleIndex:
     @classmethod
     def build(cls, catalog: Catalog) -> "TitleIndex":
         forms: dict[str, list[tuple[int, str]]] = {}
-        order = {"exact": 0, "no_article": 1, "part": 2}
+        order = {"exact": 0, "no_article": 1, "part": 2, "prefix": 3}
         for m in catalog.movies:
             for key, kind in title_keys(m.title):
                 cur = forms.setdefault(key, [])
@@ -114,6 +134,11 @@ class TitleIndex:
                     cur.append((m.item, kind))
                 elif order[kind] < order[prev]:
                     cur[:] = [(i, kind if i == m.item else k) for i, k in cur]
+        for key, cur in list(forms.items()):
+            if sum(k == "prefix" for _, k in cur) > 1:  # the start of several titles names none of them
+                cur[:] = [(i, k) for i, k in cur if k != "prefix"]
+                if not cur:
+                    del forms[key]
         for key, cur in forms.items():
             best = min(order[k] for _, k in cur)
             top = max(catalog[i].mentions for i, k in cur if order[k] == best)
@@ -158,6 +183,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return False
     if len(key.replace(" ", "")) <= 2 and not cue_before:
         return False  # "P2", "Up", "9" mean nothing alone
+    if key in OBJECT_PRONOUNS and sentence_start and raw[0][:1].isupper() and after[:1] and after[0] in ("was", "is"):
+        return True  # "Her was beautiful": a pronoun could not be the subject here
     if words[-1] in FUNCTION_TITLES and len(words) == 1:
         # "It", "Up", "Friday" are titles only when written so after a cue: "Have you seen It?"
         return raw[0][:1].isupper() and not raw[0].isupper() and not sentence_start and cue_before
@@ -171,7 +198,7 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if capitalised and (not sentence_start or later_capital):
         return True  # a capital at the start of a sentence says nothing: the rules below decide
     content = [w for w in words if w not in ARTICLES]
-    if (kind == "no_article" and len(words) < 2) or (kind == "part" and len(content) < 3):
+    if (kind == "no_article" and len(words) < 2) or (kind == "part" and len(content) < 3) or kind == "prefix":
         return False  # "comedy" for The Comedy or "the sequel" for Airplane II need capitals
     z = 0.0 if typo else zipf(key)  # a misspelt title is judged by its cues, not by its correct spelling
     if before and before[-1] in DETERMINERS and not key.startswith(before[-1] + " "):
