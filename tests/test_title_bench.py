@@ -184,3 +184,15 @@ def test_run_bench_end_to_end_on_fake_linker():
     r = res["rendered"]
     assert 0 < r["recall"] < 1 and r["false_links_per_100"] == 0  # negatives exclude 2+-word titles by design
     assert res["adversarial"]["cases"] >= 120 and res["seed"] == 0
+
+
+def test_every_hand_written_adversarial_case_is_right_or_clarified(linker, catalog):
+    """The development set of tricky phrasings (eval/data/title_adversarial.jsonl) stays solved."""
+    from eval.title_bench import judge_case, load_adversarial, predict
+
+    failures = []
+    for case in load_adversarial():
+        right, clarified = judge_case(case, predict(linker, case["text"]), lambda i: catalog[i].display)
+        if not (right or clarified):
+            failures.append(case["text"])
+    assert failures == []

@@ -1,0 +1,75 @@
+"""Title forms and the prose-or-title rules (kg/titles.py), and the linker's use of them on real data."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg import titles as T
+
+
+def displays(linker, text):
+    res = linker.link(text)
+    return [m.name for m in res.mentions if m.type == "movie"], [[linker.catalog[i].display for i in a.items]
+                                                                for a in res.ambiguous]
+
+
+def test_title_keys_cover_the_ways_people_type_a_title():
+    keys = dict(T.title_keys("The Lord of the Rings: The Fellowship of the Ring"))
+    assert keys["the lord of the rings the fellowship of the ring"] == "exact"
+    assert keys["lord of the rings the fellowship of the ring"] == "no_article"
+    assert keys["lord of the rings fellowship of the ring"] == "no_article"
+    assert keys["the fellowship of the ring"] == "part" and keys["fellowship of the ring"] == "part"
+    assert dict(T.title_keys("Jurassic Park III"))["jurassic park 3"] == "exact"
+    assert dict(T.title_keys("Spider-Man 2"))["spiderman 2"] == "exact"
+    assert dict(T.title_keys("Amélie"))["amelie"] == "exact"
+    assert dict(T.title_keys("E.T. the Extra-Terrestrial"))["e t"] == "part"
+    # "Part II" alone names nothing
+    assert "part ii" not in dict(T.title_keys("Hostel: Part II"))
+
+
+@pytest.mark.parametrize("key, raw, before, after, start, expected", [
+    ("heat", ["Heat"], ["i", "loved"], [], False, True),       # capital after a cue
+    ("heat", ["heat"], ["i", "loved"], [], False, True),       # a cue alone, rare-enough word
+    ("heat", ["heat"], ["turn", "up", "the"], [], False, False),  # prose
+    ("it", ["it"], ["i", "like"], [], False, False),           # a pronoun, even after a cue
+    ("it", ["It"], ["have", "you", "seen"], [], False, True),  # written as a title after a cue
+    ("anything else", ["anything", "else"], [], [], True, False),
+    ("the conversation", ["the", "conversation"], ["for"], ["as"], False, False),
+    ("scary movie", ["scary", "movie"], ["for", "a"], [], False, False),  # a determiner: a description
+    ("halloween", ["Halloween"], ["i", "love"], [], False, False),       # the holiday
+    ("halloween", ["Halloween"], ["i", "watched"], [], False, True),
+    ("jumanji", ["jumanji"], [], [], True, True),              # rare as English
+])
+def test_looks_like_title(key, raw, before, after, start, expected):
+    assert T.looks_like_title(key, raw, before, after, year=False, quoted=False, sentence_start=start) is expected
+
+
+def test_a_year_or_quotes_always_make_a_title():
+    assert T.looks_like_title("anything else", ["anything", "else"], [], [], year=True, quoted=False,
+                              sentence_start=True)
+    assert T.looks_like_title("big", ["big"], ["a"], [], year=False, quoted=True, sentence_start=False)
+
+
+@pytest.mark.parametrize("text, movies", [
+    ("I loved Heat with Al Pacino", ["Heat (1996)"]),
+    ("anything else?", []),
+    ("something in the spirit of The Shining", ["The Shining (1980)"]),
+    ("J.D. Salinger wrote it", []),
+    ("J'ai adoré Amélie", ["Amélie (2001)"]),
+    ("i loved the shinning", ["The Shining (1980)"]),
+    ("Crouching Tiger, Hidden Dragon was amazing", ["Crouching Tiger, Hidden Dragon (2000)"]),
+    ("Signs with Mel Gibson creeped me out", ["Signs (2002)"]),
+    ("the second Matrix was weaker", ["The Matrix Reloaded (2003)"]),
+    ("the 1995 Jumanji is better", ["Jumanji (1995)"]),
+    ('I loved "Blorgon Quest 3"', []),
+    ("I LOVE that movie", []),
+])
+def test_linker_titles_in_context(linker, text, movies):
+    assert displays(linker, text)[0] == movies
+
+
+def test_shared_title_of_similar_popularity_is_a_question(linker):
+    found, asked = displays(linker, "I loved The Mask")
+    assert found == [] and asked == [["The Mask (1994)", "The Mask (1988)"]]
+    # a person named beside it decides
+    assert displays(linker, "The Mask with Jim Carrey was fun")[0] == ["The Mask (1994)"]
