@@ -51,7 +51,8 @@ def cmd_eval_link(args) -> int:
     if args.movies:
         from eval.title_bench import evaluate_titles, format_report
 
-        res = evaluate_titles(split=args.split, limit=args.limit, out=args.out, seed=args.seed)
+        res = evaluate_titles(split=args.split, limit=args.limit, out=args.out, seed=args.seed,
+                              adversarial=args.adversarial)
         print(format_report(res))
         print(f"results: {res['run_dir']}")
         return 0
@@ -236,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="valid", choices=["train", "valid", "test"],
                    help="ReDial split for --movies (valid: fixed seeded slice of train; test: official, report only)")
     p.add_argument("--seed", type=int, default=0, help="rendering seed for --movies")
+    p.add_argument("--adversarial", metavar="PATH",
+                   help="adversarial case file for --movies (default eval/data/title_adversarial.jsonl; "
+                        "held-out set: eval/data/title_adversarial_heldout.jsonl)")
     p.set_defaults(func=cmd_eval_link)
     p = ev.add_parser("scripted", help="replay eval/data/scripted_conversations.yaml with an LLM; write transcripts")
     p.add_argument("--out", required=True, help="run directory (transcripts.jsonl; resumable)")

@@ -390,8 +390,13 @@ def format_report(res: dict) -> str:
 
 
 def evaluate_titles(split: str = "valid", limit: int | None = None, out=None, seed: int = DEFAULT_SEED,
-                    progress: bool = True, linker: Linker | None = None) -> dict:
-    """Run the benchmark on the project's linker, print nothing, write results.json/.md; return the metrics."""
+                    progress: bool = True, linker: Linker | None = None,
+                    adversarial: str | Path | None = None) -> dict:
+    """Run the benchmark on the project's linker, print nothing, write results.json/.md; return the metrics.
+
+    ``adversarial``: the case file to score (default ``eval/data/title_adversarial.jsonl``), e.g. the
+    held-out ``eval/data/title_adversarial_heldout.jsonl``."""
+    adversarial = Path(adversarial) if adversarial else ADVERSARIAL
     from eval.report import markdown_table, write_results
     from eval.rundir import make_run_dir, run_metadata
 
@@ -399,9 +404,9 @@ def evaluate_titles(split: str = "valid", limit: int | None = None, out=None, se
         from kg.linker import cached_linker
 
         linker = cached_linker()
-    res = run_bench(linker, split, limit, seed, progress=progress)
+    res = run_bench(linker, split, limit, seed, progress=progress, adversarial=adversarial)
     run_dir = make_run_dir(out, f"link-movies-{split}")
-    meta = run_metadata(seed, {"split": split, "limit": limit, "adversarial": str(ADVERSARIAL.name),
+    meta = run_metadata(seed, {"split": split, "limit": limit, "adversarial": str(adversarial.name),
                                "renderer": "eval/title_render.py"})
     meta["data"] = res["data"]
     r = res["rendered"]

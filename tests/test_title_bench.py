@@ -196,3 +196,36 @@ def test_every_hand_written_adversarial_case_is_right_or_clarified(linker, catal
         if not (right or clarified):
             failures.append(case["text"])
     assert failures == []
+
+
+def test_adversarial_option_scores_another_case_file(tmp_path):
+    """`crs eval link --movies --adversarial PATH` scores PATH instead of the development set."""
+    import json
+
+    from apps.cli import build_parser
+    from eval.title_bench import ADVERSARIAL, evaluate_titles
+
+    args = build_parser().parse_args(["eval", "link", "--movies", "--adversarial", "x.jsonl"])
+    assert args.adversarial == "x.jsonl"
+    assert build_parser().parse_args(["eval", "link", "--movies"]).adversarial is None
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(json.dumps(c) for c in [
+        {"text": "I loved The Dark Knight", "expect": ["The Dark Knight (2008)"], "note": "verbatim"},
+        {"text": "nothing here", "expect": [], "note": "none"},
+    ]) + "\n", encoding="utf-8")
+    res = evaluate_titles("valid", limit=5, out=tmp_path / "run", progress=False,
+                          linker=_Oracle(cached_catalog()), adversarial=cases)
+    assert res["adversarial"]["cases"] == 2 and res["adversarial"]["right"] == 2
+    meta = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))
+    assert "cases.jsonl" in json.dumps(meta)
+    # Default: the development set.
+    assert len(load_adversarial()) == len(load_adversarial(ADVERSARIAL))
+
+
+def test_heldout_adversarial_file_names_only_catalogue_titles():
+    from eval.title_bench import ADVERSARIAL
+
+    heldout = ADVERSARIAL.parent / "title_adversarial_heldout.jsonl"
+    cases = load_adversarial(heldout)
+    assert len(cases) == 60 and check_adversarial(cases, cached_catalog()) == []
