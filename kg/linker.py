@@ -141,6 +141,7 @@ class EntityLinker:
         self.people = [k for k, vs in self.names.items() if any(t == "person" for _, t in vs) and " " in k]
         # "the Hitchcock one" is the director: a title that is someone's surname needs a cue ("I loved Hitchcock").
         self.titles.surnames = frozenset(k.rsplit(" ", 1)[1] for k in self.people)
+        self.titles.genres = frozenset(self.genre_by_name) | frozenset(GENRE_SYNONYMS)
 
     def link(self, text: str, movies: bool = True, fuzzy: bool = True) -> LinkResult:
         """All mentions in `text`, longest match first, non-overlapping."""
@@ -212,7 +213,7 @@ class EntityLinker:
                                   year=ctx.year_after(i + n, tokens) is not None,
                                   quoted=ctx.quoted(i, n) or ctx.initialism(i, n),
                                   sentence_start=ctx.sentence_start(i), kind=self.titles.kind(key), typo=typo,
-                                  surnames=self.titles.surnames)
+                                  surnames=self.titles.surnames, genres=self.titles.genres)
 
     def _resolve_titles(self, found, tokens, raw_tokens, out: list[Mention]) -> list[Ambiguity]:
         context = {m.entity for m in out if m.type != "movie"}

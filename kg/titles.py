@@ -121,6 +121,7 @@ class TitleIndex:
     mentions: dict[int, int]
     years: dict[int, int | None]
     surnames: frozenset = frozenset()  # people's last names, set by the linker
+    genres: frozenset = frozenset()  # genre names and their everyday forms, set by the linker
 
     @classmethod
     def build(cls, catalog: Catalog) -> "TitleIndex":
@@ -168,7 +169,7 @@ def zipf(phrase: str) -> float:
 
 def looks_like_title(key: str, raw: list[str], before: list[str], after: list[str], *, year: bool,
                      quoted: bool, sentence_start: bool, kind: str = "exact", typo: bool = False,
-                     surnames: frozenset = frozenset()) -> bool:
+                     surnames: frozenset = frozenset(), genres: frozenset = frozenset()) -> bool:
     """Whether the typed words `raw` (normalised `key`) are meant as a title in their context."""
     if year or quoted:
         return True
@@ -176,6 +177,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if len(key) < 2 or key.replace(" ", "").isdigit():
         return False  # "2012?" is a year, "20" a number
     cue_before = bool(before) and (before[-1] in CUES_BEFORE or " ".join(before[-2:]) in CUES_BEFORE2)
+    if key in genres:
+        return False  # "I like Comedy and Romance": genres, even capitalised; "Romance (1986)" needs its year
     movie_word = any(w in _MOVIE_WORDS for w in after[:1] + before[-1:])
     if key in HOLIDAYS and not (movie_word or before[-1:] and before[-1] in WATCHING):
         return False
