@@ -51,6 +51,15 @@ def check(linker, movies):
     "Let me know if you want more ideas.",
     "Here are some great movies for you to watch.",
     "I don't have any information about that movie.",
+    # the prompt continued in the third person, fact lines echoed, looping lists
+    "They enjoy horror.",
+    "They're in the mood for something scary.",
+    "They should watch these movies.",
+    "Psycho (1960); horror, mystery; directed by Alfred Hitchcock; starring Anthony Perkins.",
+    "Why it fits: A horror film.",
+    "Psycho (1960): also a horror film.",
+    "The Shining is a horror film starring Jack Nicholson, Shelley Duvall, and Jack Nicholson.",
+    "Psycho (1960) is a horror-drama film.",
 ])
 def test_drops_claims_against_the_facts(check, sentence):
     assert not check.ok(sentence), sentence

@@ -32,6 +32,15 @@ _META = re.compile(
     r"\b(?:the|these|those) facts\b|\b(?:do not|don'?t|never) (?:name|invent)\b|\bask the user\b|\breply (?:briefly|in)\b|"
     r"\b(?:in|at most) (?:two|three) short sentences\b|\bmentioning the first title\b|\buse only\b|\b(?:information|details) (?:provided|given|above)\b|"
     r"\bbased on (?:the|your) (?:information|facts|preferences|input)\b", re.I)
+# The small LLM continuing the prompt's "What we know: The user likes ..." in the third person
+# ("They enjoy action.", "They're in the mood for comedy.", "They should watch these movies.").
+_USER_TALK = re.compile(
+    r"^(?:they|they'?re|they'?ve|they'?d|they'?ll)\b\s*(?:are\s+|have\s+|also\s+|might\s+|may\s+|should\s+|would\s+|"
+    r"really\s+|both\s+|don'?t\s+|do not\s+|'re\s+|'ve\s+)*(?:enjoy|like|love|want|prefer|watch|recommend|try|"
+    r"look|looking|in the mood|fans?|interested|into|not sure|mentioned|said|liked|loved|enjoyed|seen|watched|"
+    r"a fan|already|have a)\b", re.I)
+# The prompt's fact lines echoed ("X (2002); action, thriller; directed by ...", "Why it fits: ...", "Cinema: ...").
+_FACT_ECHO = re.compile(r";[^;]*;|^why it fits\b|^[A-Z][\w ]{0,20}:\s|:\s*also\b", re.I)
 _CLAIM = re.compile(r"\b(directed|written|starring|stars|starred)\s+(?:by\s+)?([A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)")
 _INITIALS = re.compile(r"\b((?:[A-Z]\.\s?){1,3}[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?)")  # "J.D. Sloane"
 _WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -164,6 +173,15 @@ def _stem(w: str) -> str:
     return w
 
 
+def _repeats_in_list(sentence: str) -> bool:
+    """A list naming one thing twice ("action, adventure, drama, and action"; "Jack Nicholson, Shelley
+    Duvall, and Jack Nicholson"): a looping model, whatever the facts."""
+    items = [re.sub(r"^(?:and|or)\s+", "", x.strip(" .!?").lower()) for x in re.split(r",", sentence)]
+    items = [x.split()[-1:] for x in items if x]  # the head of each item: "combines action" and "action" repeat
+    keys = [" ".join(x) for x in items if x]
+    return len(keys) >= 3 and len(set(keys)) < len(keys)
+
+
 class GroundingCheck:
     """Keeps a sentence only if it is readable text and every movie and proper name in it was supplied.
 
@@ -200,7 +218,8 @@ class GroundingCheck:
     def _ok(self, sentence: str, titles: list[tuple[int, int, list[_Facts]]]) -> bool:
         if not readable(sentence):
             return False  # token soup from a broken or tiny model is not a reply
-        if _ECHO.search(sentence) or _META.search(sentence):
+        if _ECHO.search(sentence) or _META.search(sentence) or _USER_TALK.search(sentence) \
+                or _FACT_ECHO.search(sentence) or _repeats_in_list(sentence):
             return False  # the model echoing its prompt, disclaiming its job, apologising or filling space
         plain = [w for w in _WORDS.findall(sentence) if w.islower() and w not in ("the", "a", "an", "and", "of")]
         if not sentence[:1].isupper() and not sentence[:1].isdigit() and sentence[:1] not in "\"“'‘":
