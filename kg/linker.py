@@ -363,6 +363,9 @@ class _Context:
         def glued(a: int, b: int) -> bool:  # only spaces between word a and word b
             return not self.text[self.words[a].end():self.words[b].start()].strip()
 
+        a, b = self.words[i].start(), self.words[i + n - 1].end()
+        if any(lo < a and b < hi for lo, hi in self.quoted_chars) and not self.quoted(i, n):
+            return True  # part of a quoted name: "Quest" in "Quest for Zorgon"
         if not self.words[i].group()[:1].isupper() or self.quoted(i, n):
             return False
         before = i > 0 and capital(i - 1) and glued(i - 1, i) and not self.sentence_start(i - 1) \

@@ -223,7 +223,7 @@ class DialogueManager:
                 # Part of a title the linker found ("Crouching Tiger" of "Crouching Tiger, Hidden Dragon").
                 start = len(normalise(re.sub(r"@\d+", " ", message[:match.start(1)])))
                 end = start + len(normalise(cand))
-                if any(a < end and start < b for a, b in found):
+                if any(a <= start and end <= b for a, b in found):
                     continue
                 if not self._names_known_entity(cand):
                     return cand
