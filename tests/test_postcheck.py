@@ -60,6 +60,9 @@ def check(linker, movies):
     "Psycho (1960): also a horror film.",
     "The Shining is a horror film starring Jack Nicholson, Shelley Duvall, and Jack Nicholson.",
     "Psycho (1960) is a horror-drama film.",
+    "Psycho (1960) combines elements of horror, mystery, and comedy.",
+    "The Psycho (1960) is a classic.",  # an article the title does not have: another film
+    'It is like "Blorgon Quest 3".',  # a quoted title the system did not supply
 ])
 def test_drops_claims_against_the_facts(check, sentence):
     assert not check.ok(sentence), sentence

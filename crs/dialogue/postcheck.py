@@ -102,7 +102,9 @@ _GENRE_PART = re.compile(rf"(?<!\w)(?:{_GENRE_ALT})(?!\w)", re.I)
 _KIND = r"(?:films?|movies?|flicks?|classics?|masterpieces?|pictures?|stor(?:y|ies)|tales?|genre|fare|elements?|epics?|hits?)"
 # "a horror film", "a crime thriller", "horror-comedy classic": a genre word naming what a film is.
 _GENRE_CLAIM = re.compile(
-    rf"\b({_GENRE_ALT})(?:[\s-]+(?:and\s+|&\s+|/)?(?:{_GENRE_ALT}))*[\s-]+{_KIND}\b"
+    rf"\b(?:elements|mix|blend|combination|combines|combining|mixes|blends)\s+(?:of\s+)?"
+    rf"(?:{_GENRE_ALT})(?:\s*,\s*(?:and\s+|or\s+)?(?:{_GENRE_ALT})|\s+(?:and|with|or)\s+(?:{_GENRE_ALT}))*"
+    rf"|\b({_GENRE_ALT})(?:[\s-]+(?:and\s+|&\s+|/)?(?:{_GENRE_ALT}))*[\s-]+{_KIND}\b"
     rf"|\b(?:is|was|are|were|it'?s|a|an|this|that|as)\s+(?:[a-z]+[\s-]+){{0,2}}"
     rf"(?:thriller|comedy|drama|western|musical|documentary|romance|biopic)s?\b(?!\s*(?:-|of|in|to|between|with)\b)",
     re.I)
@@ -207,6 +209,9 @@ class GroundingCheck:
         self.subject: _Facts | None = self.facts[0] if self.facts else None
         self._titles = [(f, self._title_regex(f.title)) for f in self.facts if f.title]
         self._people = sorted({n for f in self.facts for v in f.people.values() for n in v}, key=len, reverse=True)
+        self._fact_names = {f.title.lower() for f in self.facts if f.title} | {n.lower() for n in self._people}
+        self._titles_without_article = [f.title for f in self.facts
+                                        if f.title and not re.match(r"(?i)(the|a|an)\b", f.title)]
 
     def ok(self, sentence: str) -> bool:
         titles = self._find_titles(sentence)
@@ -246,6 +251,13 @@ class GroundingCheck:
         for name in _QUOTED.findall(sentence) + _INITIALS.findall(sentence):
             if not self._known(name):
                 return False
+        for name in _QUOTED.findall(sentence):
+            # A quoted title must be one the system supplied: the user's own unknown title is no movie.
+            quoted = self.linker.link(f'"{name}"', fuzzy=False).of_type("movie")
+            if not any(m.item in self.allowed for m in quoted) and name.lower() not in self._fact_names:
+                return False
+        if any(re.search(rf"\bthe\s+{re.escape(t)}\b", sentence, re.I) for t in self._titles_without_article):
+            return False  # "The Black Panther (2018)": another film's title, or a wrong one
         if any(y not in self.allowed_text for y in _YEAR.findall(sentence)):
             return False  # every year must be one the facts give, not just one of them
         return self._facts_ok(sentence, titles)
