@@ -18,7 +18,10 @@ def test_every_system_config_loads(path):
     from crs.recommenders import REGISTRY
 
     cfg = SystemConfig.from_yaml(path)
-    assert cfg.recommender in set(REGISTRY) | {"auto"} and cfg.n_cards >= 10
+    assert cfg.recommender in set(REGISTRY) | {"auto"} and cfg.n_cards >= 1
+    # Systems compared on success@10 show 10 cards; an LLM system shows what the app shows (3), for
+    # measuring its replies (configs/systems/smollm2.yaml).
+    assert cfg.n_cards >= 10 or cfg.llm != "template"
 
 
 def test_unknown_system_key_is_an_error(tmp_path):
