@@ -233,15 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N utterances (--movies: N with titles and N movie-free)")
     p.add_argument("--movies", action="store_true",
                    help="movie-title benchmark: ReDial @ids rendered as typed titles, movie-free messages, "
-                        "eval/data/title_adversarial.jsonl")
+                        "tests/fixtures/title_adversarial.jsonl")
     p.add_argument("--split", default="valid", choices=["train", "valid", "test"],
                    help="ReDial split for --movies (valid: fixed seeded slice of train; test: official, report only)")
     p.add_argument("--seed", type=int, default=0, help="rendering seed for --movies")
     p.add_argument("--adversarial", metavar="PATH",
-                   help="adversarial case file for --movies (default eval/data/title_adversarial.jsonl; "
-                        "held-out set: eval/data/title_adversarial_heldout.jsonl)")
+                   help="adversarial case file for --movies (default tests/fixtures/title_adversarial.jsonl; "
+                        "held-out set: tests/fixtures/title_adversarial_heldout.jsonl)")
     p.set_defaults(func=cmd_eval_link)
-    p = ev.add_parser("scripted", help="replay eval/data/scripted_conversations.yaml with an LLM; write transcripts")
+    p = ev.add_parser("scripted", help="replay tests/fixtures/scripted_conversations.yaml with an LLM; write transcripts")
     p.add_argument("--out", required=True, help="run directory (transcripts.jsonl; resumable)")
     _add_llm_args(p)
     p.set_defaults(func=cmd_eval_scripted)

@@ -1,6 +1,6 @@
 """`crs eval scripted`: replay the scripted conversations with any LLM and write their transcripts.
 
-The conversations are eval/data/scripted_conversations.yaml (the suite tests/test_scripted_conversations.py
+The conversations are tests/fixtures/scripted_conversations.yaml (the suite tests/test_scripted_conversations.py
 checks with the tiny LLM). Each system turn becomes one JSON line with the user message, the act, the
 reply, the cards and the LLM sentences the post-check kept and dropped, the input of `crs eval replies`.
 A rerun resumes after the conversations already written.
@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from tqdm.auto import tqdm
 
-SCRIPT = Path(__file__).resolve().parent / "data" / "scripted_conversations.yaml"
+SCRIPT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "scripted_conversations.yaml"
 
 
 def load_conversations(path: str | Path = SCRIPT) -> list[dict]:

@@ -19,7 +19,7 @@ Two parts:
    on negatives are real un-``@`` mentions ("I loved Jaws"); ``false_links_verbatim`` counts
    the false links whose catalogue title appears as typed in the message.
 
-2. **Adversarial cases** (``eval/data/title_adversarial.jsonl``, hand-written): ``text``,
+2. **Adversarial cases** (``tests/fixtures/title_adversarial.jsonl``, hand-written): ``text``,
    ``expect`` (catalogue displays "Title (Year)" that must be linked; empty = no movie),
    optional ``clarify`` (groups of displays: a clarifying question offering all of a group is
    also acceptable) and ``note``.
@@ -78,7 +78,7 @@ from eval.title_render import (
     verbatim,
 )
 
-ADVERSARIAL = Path(__file__).resolve().parent / "data" / "title_adversarial.jsonl"
+ADVERSARIAL = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "title_adversarial.jsonl"
 DEFAULT_SEED = 0
 TOP = 20
 
@@ -394,8 +394,8 @@ def evaluate_titles(split: str = "valid", limit: int | None = None, out=None, se
                     adversarial: str | Path | None = None) -> dict:
     """Run the benchmark on the project's linker, print nothing, write results.json/.md; return the metrics.
 
-    ``adversarial``: the case file to score (default ``eval/data/title_adversarial.jsonl``), e.g. the
-    held-out ``eval/data/title_adversarial_heldout.jsonl``."""
+    ``adversarial``: the case file to score (default ``tests/fixtures/title_adversarial.jsonl``), e.g. the
+    held-out ``tests/fixtures/title_adversarial_heldout.jsonl``."""
     adversarial = Path(adversarial) if adversarial else ADVERSARIAL
     from eval.report import markdown_table, write_results
     from eval.rundir import make_run_dir, run_metadata

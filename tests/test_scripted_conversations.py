@@ -1,6 +1,6 @@
 """Scripted multi-turn conversations against the real dialogue manager (tiny random LLM, popularity).
 
-Each conversation in eval/data/scripted_conversations.yaml is one test. Besides the per-turn
+Each conversation in tests/fixtures/scripted_conversations.yaml is one test. Besides the per-turn
 expectations written in the YAML, every turn is checked against generic invariants that use only
 the graph, the catalogue and the linker (never the manager's own helpers):
 
@@ -29,7 +29,7 @@ from crs.dialogue.events import Notice, Recommendations, TextDelta, TurnDone
 from crs.dialogue.state import DialogueState
 from kg.graph import neighbours
 
-SCRIPT = Path(__file__).resolve().parents[1] / "eval" / "data" / "scripted_conversations.yaml"
+SCRIPT = Path(__file__).resolve().parent / "fixtures" / "scripted_conversations.yaml"
 CONVERSATIONS = yaml.safe_load(SCRIPT.read_text(encoding="utf-8"))
 EXPECT_KEYS = {"act", "entities", "not_entities", "disliked", "notice", "no_notice", "cards", "text_contains",
                "text_not_contains", "clarify_options", "explains_card"}

@@ -187,7 +187,7 @@ def test_run_bench_end_to_end_on_fake_linker():
 
 
 def test_every_hand_written_adversarial_case_is_right_or_clarified(linker, catalog):
-    """The development set of tricky phrasings (eval/data/title_adversarial.jsonl) stays solved."""
+    """The development set of tricky phrasings (tests/fixtures/title_adversarial.jsonl) stays solved."""
     from eval.title_bench import judge_case, load_adversarial, predict
 
     failures = []
