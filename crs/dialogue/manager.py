@@ -254,7 +254,7 @@ class DialogueManager:
         check = GroundingCheck(self.linker, allowed_items, allowed_text, credits,
                                facts=[*cards, *(self.catalog[i] for i in [c.item for c in cards] + state.mentioned_items)])
         produced = 0
-        if cards and action in ("recommend", "explain"):
+        if cards and action == "recommend":
             # A small LLM rarely names the right movie first: the reply opens with the top card and
             # its KG reason, and the LLM adds at most `max_llm_sentences` checked sentences.
             lead = lead_sentence(cards[0], variant=len(state.history))
@@ -277,7 +277,7 @@ class DialogueManager:
             pass  # the fallback below still gives a correct, grounded reply
         record["dropped"].extend(check.removed)
         if not produced:
-            yield fallback_reply(action, cards, lead_given=bool(cards and action in ("recommend", "explain")),
+            yield fallback_reply(action, cards, lead_given=bool(cards and action == "recommend"),
                                  variant=len(state.history))
 
 

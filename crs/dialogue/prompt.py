@@ -38,9 +38,6 @@ def build_messages(action: str, state: DialogueState, cards: list[Card], prefere
         facts = "\n".join(f"- {card_fact(c)}" for c in cards)
         task = (f"Facts:\n{facts}\n\nRecommend these movies to the user in two short sentences, "
                 f"mentioning the first title and why it fits.")
-    elif action == "explain" and cards:
-        facts = "\n".join(f"- {card_fact(c)}" for c in cards)
-        task = f"Facts:\n{facts}\n\nExplain in two short sentences why these movies fit the user's taste."
     elif action == "ask":
         task = ("Ask the user one short question about what they like to watch: a movie they loved, "
                 "a genre or an actor. Do not name any movie.")
@@ -89,7 +86,7 @@ def lead_sentence(card: Card, variant: int | None = None) -> str:
 def fallback_reply(action: str, cards: list[Card], lead_given: bool = False, variant: int | None = None) -> str:
     """A plain, correct sentence for when the LLM's text did not survive the post-check; `variant`
     varies the wording as in `lead_sentence` (None: the first wording)."""
-    if action in ("recommend", "explain") and cards:
+    if action == "recommend" and cards:
         others = ", ".join(c.display for c in cards[1:])
         more = (MORE[0] if variant is None else _pick(MORE, cards[1].item, variant)).format(o=others) if others else ""
         return more if lead_given else f"{lead_sentence(cards[0], variant)} {more}".strip()

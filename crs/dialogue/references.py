@@ -14,7 +14,7 @@ _NEWER = re.compile(r"\b(new|newer|newest|recent|latest|remake|modern)\b", re.I)
 _OLDER = re.compile(r"\b(old|older|oldest|original|classic)\b", re.I)
 
 
-def referenced_card(state: DialogueState, message: str, link: LinkResult, skip_turned_down: bool = True) -> Card | None:
+def referenced_card(state: DialogueState, message: str, link: LinkResult) -> Card | None:
     """The card the message is about: named, by position, else the first one not turned down."""
     cards = state.last_cards
     by_item = {c.item: c for c in cards}
@@ -28,7 +28,7 @@ def referenced_card(state: DialogueState, message: str, link: LinkResult, skip_t
     if topic is not None and not state.turned_down(topic.item):
         return topic
     for c in cards:
-        if not (skip_turned_down and state.turned_down(c.item)):
+        if not state.turned_down(c.item):
             return c
     return None
 
