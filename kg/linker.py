@@ -157,7 +157,7 @@ class EntityLinker:
         words = list(_RAW_WORD.finditer(clean))
         tokens = [w.group().lower() for w in words]
         raw_tokens = [w.group() for w in words]
-        self._ctx, self._weak = _Context(clean, words), []
+        ctx = _Context(clean, words)  # per call: one linker serves every session
         taken = [False] * len(tokens)
         titles: list[tuple[str, int, int, float]] = []  # (key, start, end, score) decided after the loop
         for n in range(min(MAX_NGRAM, len(tokens)), 0, -1):
@@ -165,7 +165,7 @@ class EntityLinker:
                 if any(taken[i:i + n]):
                     continue
                 gram = " ".join(tokens[i:i + n])
-                title = self._title(gram, n, i, tokens, raw_tokens, movies, fuzzy)
+                title = self._title(ctx, gram, n, i, tokens, raw_tokens, movies, fuzzy)
                 found = [] if title else self._match(gram, n, i, tokens, raw_tokens, fuzzy)
                 if title:
                     titles.append((title[0], i, i + n, title[1]))
@@ -174,24 +174,23 @@ class EntityLinker:
                 out.extend(found)
                 if title or found:
                     taken[i:i + n] = [True] * n
-        titles += self._confirmed_by_context(out, taken)
-        titles += self._listed_with_titles(titles, tokens, taken)
-        ambiguous = self._resolve_titles(titles, tokens, raw_tokens, out)
+        titles += self._confirmed_by_context(ctx, out, taken)
+        titles += self._listed_with_titles(ctx, titles, tokens, taken)
+        ambiguous = self._resolve_titles(ctx, titles, tokens, raw_tokens, out)
         self._assign_polarity(clean, tokens, out)
         return LinkResult(out, ambiguous)
 
-    def _title(self, gram, n, i, tokens, raw_tokens, movies, fuzzy) -> tuple[str, float] | None:
+    def _title(self, ctx, gram, n, i, tokens, raw_tokens, movies, fuzzy) -> tuple[str, float] | None:
         """(title form, score) when these words are meant as a movie title."""
         if not movies:
             return None
-        ctx = self._ctx
         key = " ".join(T._SPLIT.findall(gram))
         if key in self.titles:
             if ctx.initial(i, n):
                 return None  # "J.D." is a name's initials, not the film "D"
-            if self._titleish(key, n, i, tokens, raw_tokens) and not ctx.inside_name(i, n):
+            if self._titleish(ctx, key, n, i, tokens, raw_tokens) and not ctx.inside_name(i, n):
                 return key, 100.0
-            self._weak.append((key, i, i + n))  # prose unless the message names its director or star
+            ctx.weak.append((key, i, i + n))  # prose unless the message names its director or star
             return None
         if not fuzzy or len(key) < 5 or n > 6:
             return None
@@ -205,21 +204,20 @@ class EntityLinker:
             return None
         # Of equally close titles, the one people talk about ("the shinning" is The Shining, not The Thinning).
         best = min(hits, key=lambda h: (h[1], -self.catalog[self.titles.items(h[0])[0]].mentions))[0]
-        return (best, 90.0) if self._titleish(best, n, i, tokens, raw_tokens, typo=True) else None
+        return (best, 90.0) if self._titleish(ctx, best, n, i, tokens, raw_tokens, typo=True) else None
 
-    def _titleish(self, key, n, i, tokens, raw_tokens, typo: bool = False) -> bool:
-        ctx = self._ctx
+    def _titleish(self, ctx, key, n, i, tokens, raw_tokens, typo: bool = False) -> bool:
         return T.looks_like_title(key, raw_tokens[i:i + n], tokens[max(0, i - 3):i], tokens[i + n:i + n + 6],
                                   year=ctx.year_after(i + n, tokens) is not None,
                                   quoted=ctx.quoted(i, n) or ctx.initialism(i, n),
                                   sentence_start=ctx.sentence_start(i), kind=self.titles.kind(key), typo=typo,
                                   surnames=self.titles.surnames, genres=self.titles.genres)
 
-    def _resolve_titles(self, found, tokens, raw_tokens, out: list[Mention]) -> list[Ambiguity]:
+    def _resolve_titles(self, ctx, found, tokens, raw_tokens, out: list[Mention]) -> list[Ambiguity]:
         context = {m.entity for m in out if m.type != "movie"}
         ambiguous = []
         for key, i, j, score in found:
-            year = self._ctx.year_after(j, tokens) or self._ctx.year_before(i, tokens)
+            year = ctx.year_after(j, tokens) or ctx.year_before(i, tokens)
             item, items = T.resolve(self.titles, key, year, context, self._neighbours)
             nth = ORDINALS.get(tokens[i - 1]) if i > 0 else None
             if nth is not None:  # "the second Matrix": the franchise's films in order of release
@@ -235,10 +233,10 @@ class EntityLinker:
             out.append(Mention(m.entity, "movie", m.display, (i, j), item=m.item, score=score))
         return ambiguous
 
-    def _confirmed_by_context(self, out: list[Mention], taken: list[bool]) -> list[tuple[str, int, int, float]]:
+    def _confirmed_by_context(self, ctx, out: list[Mention], taken: list[bool]) -> list[tuple[str, int, int, float]]:
         """Common-word titles the message confirms: "Signs with Mel Gibson", "Big with Tom Hanks"."""
         confirmed = []
-        for key, i, j in self._weak:
+        for key, i, j in ctx.weak:
             if any(taken[i:j]) and not all(m.type == "keyword" or m.span[1] <= i or m.span[0] >= j for m in out):
                 continue  # words already read as a person, genre or longer title
             people = [m for m in out if m.type == "person" and (m.span[1] <= i or m.span[0] >= j)]
@@ -249,27 +247,19 @@ class EntityLinker:
                 confirmed.append((key, i, j, 95.0))
         return confirmed
 
-    def _listed_with_titles(self, titles, tokens, taken) -> list[tuple[str, int, int, float]]:
+    def _listed_with_titles(self, ctx, titles, tokens, taken) -> list[tuple[str, int, int, float]]:
         """A title in a list of titles ("Seven, inception or Sixth Sense") is a title too."""
         spans = [(i, j) for _, i, j, _ in titles]
         found = []
-        for key, i, j in self._weak:
+        for key, i, j in ctx.weak:
             if any(taken[i:j]) or T.zipf(key) >= T.ZIPF_CUE_BEFORE or key in T.FUNCTION_TITLES or key.isdigit():
                 continue
             for a, b in spans:
-                if self._joined(b, i, tokens) or self._joined(j, a, tokens):
+                if ctx.joined(b, i, tokens) or ctx.joined(j, a, tokens):
                     taken[i:j] = [True] * (j - i)
                     found.append((key, i, j, 90.0))
                     break
         return found
-
-    def _joined(self, end: int, start: int, tokens) -> bool:
-        """Whether the span ending at token `end` and the one starting at `start` are listed together:
-        a comma, "and" or "or" between them."""
-        words = self._ctx.words
-        if end == start and 0 < start < len(words):
-            return "," in self._ctx.text[words[end - 1].end():words[start].start()]
-        return end == start - 1 and 0 <= end < len(tokens) and tokens[end] in ("and", "or")
 
     def _series(self, key: str) -> list[int]:
         """Movies whose title starts with this form ("the matrix": The Matrix, Reloaded, Revolutions), by year."""
@@ -339,6 +329,7 @@ class _Context:
 
     def __init__(self, text: str, words: list):
         self.text, self.words = text, words
+        self.weak: list[tuple[str, int, int]] = []  # title forms read as prose, for a second look
         self.quoted_chars = [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
 
     def quoted(self, i: int, n: int) -> bool:
@@ -346,6 +337,14 @@ class _Context:
         a, b = self.words[i].start(), self.words[i + n - 1].end()
         return any(lo < a and b < hi and not self.text[lo + 1:a].strip() and not self.text[b:hi - 1].strip(" .,!?")
                    for lo, hi in self.quoted_chars)
+
+    def joined(self, end: int, start: int, tokens) -> bool:
+        """Whether the span ending at token `end` and the one starting at `start` are listed together:
+        a comma, "and" or "or" between them."""
+        words = self.words
+        if end == start and 0 < start < len(words):
+            return "," in self.text[words[end - 1].end():words[start].start()]
+        return end == start - 1 and 0 <= end < len(tokens) and tokens[end] in ("and", "or")
 
     def initialism(self, i: int, n: int) -> bool:
         """Capital letters each followed by a full stop ("E.T."): written as a name."""
