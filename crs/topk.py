@@ -23,7 +23,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-__all__ = ["pick_device", "exact_topk", "numpy_topk", "FaissIndex", "BuildTimeout"]
+__all__ = ["pick_device", "exact_topk", "numpy_topk", "FaissIndex", "BuildTimeout", "DenseScores", "VectorScores",
+           "ItemIndex", "RankPolicy", "rank_topk", "ANN_THRESHOLD"]
 
 # Largest score block (batch x item chunk) exact_topk materialises at once: 2**26 floats = 256 MiB.
 MAX_BLOCK_ELEMENTS = 1 << 26
@@ -311,3 +312,231 @@ class FaissIndex:
             q = np.ascontiguousarray(np.hstack([q, np.ones((q.shape[0], 1), dtype=np.float32)]))
         scores, ids = self.index.search(q, int(k))
         return (scores[0], ids[0]) if squeeze else (scores, ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# Serving: the one ranking function every caller uses (dialogue manager, `crs eval rec`, the
+# simulator, the app through the manager, `crs bench rec`). A recommender hands over a *score
+# source* that lives on its device; `rank_topk` applies exclusions and the dialogue policy there,
+# picks candidates from the (possibly low-precision) scores, re-scores them exactly in fp32, and
+# only the k winners per row leave the device.
+
+ANN_THRESHOLD = 200_000  # catalogues larger than this take candidates from an ItemIndex
+
+
+class DenseScores:
+    """Full score rows a recommender computed exactly (fp32), e.g. popularity or text similarity."""
+
+    index = None
+
+    def __init__(self, scores, device: torch.device | str | None = None) -> None:
+        s = scores if isinstance(scores, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(scores, dtype=np.float32))
+        self.scores = s.to(device or s.device, torch.float32)
+        if self.scores.dim() != 2:
+            raise ValueError(f"scores must be [batch, n_items], got {tuple(self.scores.shape)}")
+        self.device = self.scores.device
+        self.batch, self.n_items = self.scores.shape
+
+    def approx(self) -> torch.Tensor:
+        return self.scores
+
+    def exact(self, idx: torch.Tensor) -> torch.Tensor:
+        return torch.gather(self.scores, 1, idx)
+
+
+class ItemIndex:
+    """Candidate generation for catalogues too large to score in full per request.
+
+    ``kind``: ``"exact"`` (chunked device top-k, bf16 on CUDA: the faster choice on a GPU),
+    ``"ivf"`` (FAISS IVF on the CPU, approximate), or ``"auto"`` (exact on CUDA, IVF on the CPU,
+    exact when FAISS is missing). Also holds the mean and covariance of ``[item, bias]``, so the
+    mean and spread of a user's scores over the whole catalogue come in closed form.
+    """
+
+    def __init__(self, items: torch.Tensor, bias: torch.Tensor | None = None, kind: str = "auto",
+                 nlist: int | None = None, nprobe: int = 32, seed: int = 0) -> None:
+        if kind == "auto":
+            kind = "exact"
+            if items.device.type == "cpu":
+                try:
+                    import faiss  # noqa: F401
+                    kind = "ivf"
+                except ImportError:
+                    pass
+        if kind not in ("exact", "ivf"):
+            raise ValueError(f"unknown index kind {kind!r}; expected 'auto', 'exact' or 'ivf'")
+        self.kind, self.items, self.bias = kind, items, bias
+        self.faiss = None
+        if kind == "ivf":
+            self.faiss = FaissIndex(items.float().cpu().numpy(), kind="ivf", nlist=nlist, nprobe=nprobe,
+                                    bias=None if bias is None else bias.float().cpu().numpy(), seed=seed)
+        n, d = items.shape
+        s1 = torch.zeros(d + 1, dtype=torch.float64, device=items.device)
+        s2 = torch.zeros(d + 1, d + 1, dtype=torch.float64, device=items.device)
+        for start in range(0, n, 262_144):  # moments of [item, bias] in float64, chunked
+            a = items[start:start + 262_144].double()
+            b = (bias[start:start + 262_144].double() if bias is not None else torch.zeros(len(a), device=a.device,
+                                                                                          dtype=torch.float64))
+            a = torch.cat([a, b[:, None]], 1)
+            s1 += a.sum(0)
+            s2 += a.T @ a
+        self.mean = s1 / n
+        self.cov = s2 / n - torch.outer(self.mean, self.mean)
+
+    def search(self, user: torch.Tensor, c: int) -> torch.Tensor:
+        """Candidate item indices [B, c] on the user's device (-1 where the index found fewer)."""
+        if self.faiss is not None:
+            _, ids = self.faiss.search(user.float().cpu().numpy(), c)
+            return torch.from_numpy(ids).to(user.device)
+        return exact_topk(user, self.items, c, self.bias)[1]
+
+    def row_stats(self, user: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and standard deviation of ``user @ items.T + bias`` over all items, per row."""
+        a = torch.cat([user.double(), torch.ones(len(user), 1, dtype=torch.float64, device=user.device)], 1)
+        mean = a @ self.mean
+        var = ((a @ self.cov) * a).sum(1).clamp(min=0)
+        return mean.float(), var.sqrt().float()
+
+
+class VectorScores:
+    """``user @ items.T + bias + extra`` for a batch of user vectors, on the tensors' device.
+
+    ``extra`` [B, N] is an optional per-row additive term (the KG recommender's fusion). With
+    ``amp`` (default: on CUDA) the full-row product runs in bf16 for candidate selection;
+    :meth:`exact` always recomputes in fp32 (elementwise product and sum, so TF32 cannot creep in).
+    With an ``index`` the full row is never formed: candidates come from the index.
+    """
+
+    def __init__(self, user: torch.Tensor, items: torch.Tensor, bias: torch.Tensor | None = None,
+                 extra: torch.Tensor | None = None, amp: bool | None = None, index: ItemIndex | None = None) -> None:
+        self.user, self.items, self.bias, self.extra, self.index = user.float(), items, bias, extra, index
+        self.device = user.device
+        self.batch, self.n_items = user.shape[0], items.shape[0]
+        self.amp = (self.device.type == "cuda") if amp is None else bool(amp)
+
+    def approx(self) -> torch.Tensor:
+        if self.amp:
+            with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16):
+                s = (self.user @ self.items.T).float()
+        else:
+            with torch.autocast(device_type=self.device.type, enabled=False):
+                s = self.user @ self.items.float().T
+        if self.bias is not None:
+            s = s + self.bias.float()
+        return s + self.extra if self.extra is not None else s
+
+    def exact(self, idx: torch.Tensor) -> torch.Tensor:
+        out = (self.user.unsqueeze(1) * self.items[idx].float()).sum(-1)
+        if self.bias is not None:
+            out = out + self.bias.float()[idx]
+        return out + torch.gather(self.extra, 1, idx) if self.extra is not None else out
+
+    def candidates(self, c: int) -> torch.Tensor:
+        idx = self.index.search(self.user, min(c, self.n_items))
+        if self.extra is not None:  # items the per-row term lifts must be candidates too
+            idx = torch.cat([idx, torch.topk(self.extra, min(c, self.n_items), dim=1).indices], 1)
+        return idx
+
+    def row_stats(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.index.row_stats(self.user)
+
+
+class RankPolicy:
+    """What the dialogue adds to the scores, as tensors on the source's device ([N] or [B, N]).
+
+    - ``drop``: bool, items never returned (a hard filter, e.g. "no horror");
+    - ``tier``: ints, higher first: the ranking is by tier, then by score (e.g. movies with the
+      requested actor before the others); ``best_tier_only`` keeps only each row's best tier present;
+    - ``bonus``: added to the score after ``standardize`` (z-score over the non-excluded items), so
+      a bonus means the same for every recommender's score scale.
+    """
+
+    def __init__(self, drop=None, tier=None, bonus=None, standardize: bool = False, best_tier_only: bool = False):
+        self.drop, self.tier, self.bonus = drop, tier, bonus
+        self.standardize, self.best_tier_only = standardize, best_tier_only
+
+
+def _rows(x: torch.Tensor | None, batch: int, n: int) -> torch.Tensor | None:
+    return None if x is None else (x if x.dim() == 2 else x.unsqueeze(0)).expand(batch, n)
+
+
+@torch.no_grad()
+def rank_topk(source, k: int, exclude: Sequence[Sequence[int]] | None = None, policy: RankPolicy | None = None,
+              oversample: int = 2, extra: int = 16) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The k best items of every row of ``source`` (:class:`DenseScores`, :class:`VectorScores`).
+
+    Exclusions and the ``policy`` are applied on the device; ``min(N, oversample*k + extra)``
+    candidates per tier are taken from the source's possibly low-precision scores and re-scored
+    exactly in fp32; they are ordered by (tier, score, item index). Returns, per row, (items int64,
+    final scores float32) as NumPy arrays, best first, fewer than k where filters leave fewer.
+    """
+    policy = policy or RankPolicy()
+    B, N, dev = source.batch, source.n_items, source.device
+    k = min(int(k), N)
+    if B == 0 or k <= 0:
+        return [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in range(B)]
+    excl = _exclude_pairs(exclude, B, N, dev)
+    c = min(N, oversample * k + extra)
+    drop, tier, bonus = (_rows(policy.drop, B, N), _rows(policy.tier, B, N), _rows(policy.bonus, B, N))
+    if source.index is not None:  # large catalogue: never form the full row
+        n_ex = max((len(e) for e in exclude), default=0) if exclude is not None else 0
+        cand = source.candidates(c + n_ex)
+        ok = cand >= 0
+        cand = cand.clamp(min=0)
+        if excl is not None:
+            ok &= ~torch.isin(torch.arange(B, device=dev)[:, None] * N + cand, excl[0] * N + excl[1])
+        if policy.standardize:
+            mean, std = source.row_stats()
+    else:
+        s = source.approx()
+        ok_full = torch.ones(B, N, dtype=torch.bool, device=dev)
+        if excl is not None:
+            ok_full[excl[0], excl[1]] = False
+        if policy.standardize:
+            cnt = ok_full.sum(1).clamp(min=1)
+            sz = torch.where(ok_full, s, torch.zeros_like(s))
+            mean = sz.sum(1) / cnt
+            std = (torch.where(ok_full, (s - mean[:, None]) ** 2, torch.zeros_like(s)).sum(1) / cnt).sqrt()
+            s = (s - mean[:, None]) / (std[:, None] + 1e-9)
+        if bonus is not None:
+            s = s + bonus
+        if drop is not None:
+            ok_full &= ~drop
+        t = tier if tier is not None else torch.zeros(B, N, dtype=torch.long, device=dev)
+        if policy.best_tier_only and tier is not None:
+            best = torch.where(ok_full, t, torch.full_like(t, torch.iinfo(t.dtype).min)).max(1).values
+            ok_full &= t == best[:, None]
+        key = torch.where(ok_full, s, torch.full_like(s, float("-inf")))
+        levels = torch.unique(t[ok_full]).flip(0).tolist() if tier is not None else [0]
+        picks = [torch.topk(torch.where(t == lv, key, torch.full_like(key, float("-inf"))), c, dim=1) for lv in levels]
+        cand = torch.cat([p.indices for p in picks], 1) if picks else torch.zeros(B, 0, dtype=torch.long, device=dev)
+        ok = torch.cat([torch.isfinite(p.values) for p in picks], 1) if picks else torch.zeros_like(cand, dtype=torch.bool)
+    # Exact fp32 re-score of the candidates, the same transform, then (tier, score, index) order.
+    sc = source.exact(cand)
+    if policy.standardize:
+        sc = (sc - mean[:, None]) / (std[:, None] + 1e-9)
+    if bonus is not None:
+        sc = sc + torch.gather(bonus, 1, cand)
+    if source.index is not None:
+        if drop is not None:
+            ok &= ~torch.gather(drop, 1, cand)
+        if policy.best_tier_only and tier is not None:
+            tc = torch.gather(tier, 1, cand)
+            best = torch.where(ok, tc, torch.full_like(tc, torch.iinfo(tc.dtype).min)).max(1).values
+            ok &= tc == best[:, None]
+    sc = torch.where(ok, sc, torch.full_like(sc, float("-inf")))
+    tc = torch.gather(tier, 1, cand) if tier is not None else torch.zeros_like(cand)
+    _, perm = torch.sort(cand * 2 + torch.isneginf(sc).long(), dim=1)  # by item, a valid copy first
+    cand, sc, tc = torch.gather(cand, 1, perm), torch.gather(sc, 1, perm), torch.gather(tc, 1, perm)
+    if cand.shape[1] > 1:  # an item proposed twice (index and per-row term) counts once
+        dup = torch.zeros_like(cand, dtype=torch.bool)
+        dup[:, 1:] = cand[:, 1:] == cand[:, :-1]
+        sc = torch.where(dup, torch.full_like(sc, float("-inf")), sc)
+    sc, perm = torch.sort(sc, dim=1, descending=True, stable=True)
+    cand, tc = torch.gather(cand, 1, perm), torch.gather(tc, 1, perm)
+    tc = torch.where(torch.isneginf(sc), torch.full_like(tc, torch.iinfo(tc.dtype).min), tc)
+    tc, perm = torch.sort(tc, dim=1, descending=True, stable=True)
+    cand, sc = torch.gather(cand, 1, perm)[:, :k], torch.gather(sc, 1, perm)[:, :k]
+    n_ok = torch.isfinite(sc).sum(1)
+    cand, sc, n_ok = cand.cpu().numpy(), sc.float().cpu().numpy(), n_ok.cpu().numpy()  # only the winners leave
+    return [(cand[b, :n_ok[b]].astype(np.int64), sc[b, :n_ok[b]]) for b in range(B)]

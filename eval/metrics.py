@@ -358,3 +358,46 @@ def prf1(pred_sets: Sequence[Iterable[Hashable]], gold_sets: Sequence[Iterable[H
         n_gold += len(gs)
     p, r = _div(tp, n_pred), _div(tp, n_gold)
     return {"precision": p, "recall": r, "f1": _div(2 * p * r, p + r), "tp": tp, "n_pred": n_pred, "n_gold": n_gold}
+
+
+# ------------------------------------------------------------------------ beyond accuracy
+
+
+def ranks_from_topk(items: np.ndarray, scores: np.ndarray, target: int, k_max: int) -> float:
+    """Pessimistic 1-based rank of ``target`` from a top list of at least ``k_max + 1`` items
+    (or all rankable ones), ``inf`` when it is beyond ``k_max``.
+
+    Ties count against the target (as :func:`target_rank`): with one item more than ``k_max`` in
+    the list, a tie group that reaches past the list puts the target past ``k_max`` too.
+    """
+    hit = np.flatnonzero(items == target)
+    if not hit.size:
+        return float("inf")
+    s = scores[hit[0]]
+    if len(items) > k_max and scores[k_max] >= s:
+        return float("inf")
+    return float((scores >= s).sum())
+
+
+def coverage_at_k(lists: Sequence[Sequence[int]], n_items: int, k: int) -> float:
+    """Catalogue coverage: share of all items that appear in at least one top-k list."""
+    seen = set()
+    for items in lists:
+        seen.update(int(i) for i in list(items)[:k])
+    return _div(len(seen), n_items)
+
+
+def arp_at_k(lists: Sequence[Sequence[int]], popularity: np.ndarray, k: int) -> float:
+    """Average recommendation popularity (Abdollahpouri et al., 2019): the mean, over lists, of
+    the mean popularity (e.g. training mentions) of the top-k items."""
+    vals = [float(np.mean(popularity[np.asarray(list(items)[:k], dtype=np.int64)])) for items in lists if len(items)]
+    return float(np.mean(vals)) if vals else 0.0
+
+
+def novelty_at_k(lists: Sequence[Sequence[int]], popularity: np.ndarray, k: int) -> float:
+    """Mean self-information -log2 p(i) of the top-k items, p(i) = (count_i + 1) / (sum + n_items)
+    (add-one smoothing, so never-seen items are finite and the most novel)."""
+    pop = np.asarray(popularity, dtype=np.float64)
+    info = -np.log2((pop + 1.0) / (pop.sum() + len(pop)))
+    vals = [float(np.mean(info[np.asarray(list(items)[:k], dtype=np.int64)])) for items in lists if len(items)]
+    return float(np.mean(vals)) if vals else 0.0

@@ -1,9 +1,12 @@
-"""R-GCN with basis decomposition (Schlichtkrull et al., 2018), written plainly for speed on CPU.
+"""R-GCN with basis decomposition (Schlichtkrull et al., 2018), written plainly for speed on CPU and CUDA.
 
 For each relation r, the mean over r-neighbours Z_r = A_r X is one sparse product; the layer
 is then X W_self + sum_r Z_r W_r with W_r = sum_b a_rb V_b, computed as a single dense matmul
 of [Z_1 .. Z_R] against the stacked W_r. This is the same function as PyG's RGCNConv with
 mean aggregation, without its per-relation Python loop over edge subsets.
+
+Precision: the sparse products always run in fp32 (:func:`sparse_mean`); the dense ones follow
+the caller's autocast (bf16 on GPUs in training), so the same code trains and serves on CPU and CUDA.
 """
 
 from __future__ import annotations
@@ -24,6 +27,18 @@ def relation_adjacency(heads: torch.Tensor, rels: torch.Tensor, tails: torch.Ten
                                    check_invariants=False).coalesce()
 
 
+def sparse_mean(adj: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``adj @ x`` in fp32, also under a bf16/fp16 autocast region.
+
+    CUDA has no bf16 sparse-dense product (``addmm_sparse_cuda`` is not implemented for BFloat16)
+    and averaging over thousands of neighbours in bf16 would lose precision anyway, so autocast is
+    switched off here and the dense operand is promoted to fp32. The result is fp32; the dense
+    matmuls around it may still run in low precision under the caller's autocast.
+    """
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        return torch.sparse.mm(adj.float() if adj.dtype != torch.float32 else adj, x.float())
+
+
 class RGCNLayer(nn.Module):
     def __init__(self, in_dim: int, out_dim: int, n_rels: int, n_bases: int):
         super().__init__()
@@ -40,8 +55,9 @@ class RGCNLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]
-        z = torch.sparse.mm(adj, x).view(self.n_rels, n, -1)  # [R, N, in]
+        z = sparse_mean(adj, x).view(self.n_rels, n, -1)  # [R, N, in], fp32
         w = self.relation_weights()  # [R, in, out]
+        # The dense product may run in bf16 under autocast (it is the large one: N x R*in x out).
         agg = z.permute(1, 0, 2).reshape(n, -1) @ w.reshape(-1, self.out_dim)
         return self.self_loop(x) + agg
 

@@ -74,36 +74,30 @@ def build_system(cfg: SystemConfig):
 
 def full_ranking(manager, state) -> np.ndarray:
     """All items ranked as the manager would rank them now (KG filters and bonus), not excluding
-    items already shown; items a filter removes follow the kept ones."""
-    scores = np.asarray(manager.rec.score([manager.context(state)])[0], dtype=np.float64).copy()
+    items already shown; items a filter removes follow the kept ones, excluded items come last.
+    The manager's own ranking function (crs/recommenders/ranking.py), with strict=False."""
+    from crs.recommenders.ranking import rank_for_dialogue
+
+    n = len(manager.catalog)
     excluded = set(state.mentioned_items) | set(state.disliked_items)
-    if excluded:
-        scores[list(excluded)] = -np.inf
-    finite = np.isfinite(scores)
-    z = np.where(finite, (scores - scores[finite].mean()) / (scores[finite].std() + 1e-9), -1e9)
-    ents = manager._item_entities()
-    disliked, liked, focus = set(state.disliked_entities), set(state.liked_entities), set(state.focus)
-    tier = np.zeros(len(scores))
-    if disliked:
-        tier -= np.array([bool(e & disliked) for e in ents]) * 2
-    if focus:
-        hits = np.array([len(e & focus) for e in ents])
-        if hits.max() > 0:
-            tier -= (hits < hits.max())
-    bonus = np.array([len(e & liked) for e in ents]) * manager.config.entity_bonus if liked else 0.0
-    final = z + bonus
-    return np.lexsort((-final, -tier, ~finite))  # finite first, then tier, then score
+    ranked = rank_for_dialogue(manager.rec, manager.context(state), manager.graph, manager.catalog, k=n,
+                               exclude=excluded, disliked_entities=state.disliked_entities,
+                               liked_entities=state.liked_entities, focus=state.focus,
+                               entity_bonus=manager.config.entity_bonus, strict=False)
+    return np.array(ranked + sorted(excluded), dtype=np.int64)
 
 
 def recommender_rank(manager, state, target: int) -> int:
     """The target's rank by the recommender's own scores on the final context (no KG filters or
-    bonus), excluding only what the seeker mentioned: what the recommender alone contributes."""
-    from eval.metrics import target_rank
+    bonus), excluding only what the seeker mentioned: what the recommender alone contributes.
+    An excluded target ranks last."""
+    from crs.topk import rank_topk
 
-    scores = np.asarray(manager.rec.score([manager.context(state)])[0], dtype=np.float64).copy()
-    if state.mentioned_items:
-        scores[list(state.mentioned_items)] = -np.inf
-    return target_rank(scores, target)
+    n = len(manager.catalog)
+    items, _ = rank_topk(manager.rec.score_source([manager.context(state)]), n,
+                         exclude=[sorted(set(state.mentioned_items))])[0]
+    hit = np.flatnonzero(items == target)
+    return int(hit[0]) + 1 if hit.size else n
 
 
 # ------------------------------------------------------------------ worker processes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from conftest import find_movie
@@ -125,7 +126,11 @@ def test_evaluate_recommender_writes_results(tmp_path, catalog):
     assert isinstance(meta["git_sha"], str) and meta["git_sha"]
     assert "numpy" in meta["packages"]
     assert meta["config"] == {"model": "popularity", "split": "test", "protocol": "crslab", "n_items": len(catalog),
-                              "limit": 50}
+                              "limit": 50, "ranking": "crs.topk.rank_topk", "device": "cpu"}
+    for key in ("coverage@10", "coverage@50", "arp@10", "novelty@10", "cold_recall@10", "cold_recall@50"):
+        assert key in metrics
+    # Popularity shows (nearly) the same list every turn: coverage is k / n_items.
+    assert metrics["coverage@10"] == pytest.approx(10 / len(catalog))
     md = (out / "results.md").read_text()
     assert "recall@10" in md and "popularity" in md and "seed: 0" in md
 
@@ -147,3 +152,38 @@ def test_fit_fusion_baseline_is_fitted_on_valid_and_recorded(tmp_path):
     assert fused["recall@10"] > plain["recall@10"]
     with pytest.raises(ValueError, match="validation"):
         evaluate_recommender("popularity", split="valid", limit=5, out=tmp_path / "c", progress=False, fit_fusion=True)
+
+
+@pytest.mark.parametrize("protocol", ["crslab", "new-items"])
+def test_top_list_metrics_equal_full_row_metrics(catalog, protocol):
+    """Metrics from the served top-51 lists (pessimistic ties) equal those from full score rows."""
+    from crs.recommenders import load_recommender
+    from eval.rec_eval import _samples, rank_samples, topk_metrics
+    from eval.rec_samples import ranking_metrics
+
+    samples = _samples("test", protocol, catalog, 300, False)
+    rec = load_recommender("popularity", catalog)
+    full = ranking_metrics(rec.score([s.context for s in samples]), samples, protocol)
+    pop = np.zeros(len(catalog))
+    top = topk_metrics(rank_samples(rec, samples, protocol, 51), samples, pop, len(catalog))
+    for k in (1, 10, 50):
+        for m in ("recall", "ndcg", "mrr"):
+            assert top[f"{m}@{k}"] == pytest.approx(full[f"{m}@{k}"], abs=1e-12), (m, k)
+
+
+def test_beyond_accuracy_metrics_on_toy_lists():
+    from eval.metrics import arp_at_k, coverage_at_k, novelty_at_k, ranks_from_topk
+
+    lists = [[0, 1, 2], [0, 3, 4]]
+    pop = np.array([10.0, 0, 0, 5, 1, 0])
+    assert coverage_at_k(lists, 6, 2) == pytest.approx(3 / 6)
+    assert coverage_at_k(lists, 6, 3) == pytest.approx(5 / 6)
+    assert arp_at_k(lists, pop, 2) == pytest.approx(((10 + 0) / 2 + (10 + 5) / 2) / 2)
+    info = -np.log2((pop + 1) / (pop.sum() + 6))
+    assert novelty_at_k(lists, pop, 1) == pytest.approx(info[0])
+    assert novelty_at_k([[1], [2]], pop, 1) > novelty_at_k([[0], [0]], pop, 1)
+    # Ties count against the target; a tie reaching past the list pushes it out.
+    items, scores = np.array([5, 6, 7, 8]), np.array([3.0, 2.0, 2.0, 1.0])
+    assert ranks_from_topk(items, scores, 6, 3) == 3 and ranks_from_topk(items, scores, 5, 3) == 1
+    assert ranks_from_topk(items, np.array([3.0, 2.0, 1.0, 1.0]), 7, 3) == float("inf")
+    assert ranks_from_topk(items, scores, 99, 3) == float("inf")

@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-import numpy as np
 
 from crs.data.movies import Catalog
 from crs.dialogue import acts, policy
@@ -20,7 +19,6 @@ from crs.dialogue.state import DialogueState
 from crs.llm.base import GenerationError, LLMBackend
 from crs.recommenders.base import RecContext, Recommender
 from kg.explain import reason
-from kg.graph import neighbours
 from kg.linker import EntityLinker, normalise, polarity_of
 
 MAX_MESSAGE_CHARS = 2000
@@ -150,37 +148,17 @@ class DialogueManager:
 
     def recommend(self, state: DialogueState) -> list[Card]:
         """Top cards: recommender scores, then KG constraints (what was asked for, what is unwanted)."""
-        scores = np.asarray(self.rec.score([self.context(state)])[0], dtype=np.float64).copy()
-        excluded = state.excluded()
-        if excluded:
-            scores[list(excluded)] = -np.inf
-        finite = np.isfinite(scores)
-        if not finite.any():
-            return []
-        # Standardise so the KG bonus means the same for every recommender's score scale.
-        z = (scores - scores[finite].mean()) / (scores[finite].std() + 1e-9)
-        ents = self._item_entities()
-        disliked, liked, focus = set(state.disliked_entities), set(state.liked_entities), set(state.focus)
-        items = np.flatnonzero(finite)
-        if disliked:  # a hard constraint: "no horror" means no horror
-            items = np.array([i for i in items if not (ents[i] & disliked)], dtype=int)
-        if focus:  # "something with Jack Nicholson": keep movies that have it, if any do
-            hits = np.array([len(ents[i] & focus) for i in items])
-            if hits.size and hits.max() > 0:
-                items = items[hits == hits.max()]
-        bonus = np.array([len(ents[i] & liked) for i in items]) * self.config.entity_bonus if liked else 0.0
-        final = z[items] + bonus
-        order = items[np.argsort(-final, kind="stable")][: self.config.n_cards]
+        from crs.recommenders.ranking import rank_for_dialogue
+
+        # One device top-k (crs/topk.py): z-scored recommender scores, KG filters and bonus, exclusions.
+        order = rank_for_dialogue(self.rec, self.context(state), self.graph, self.catalog, k=self.config.n_cards,
+                                  exclude=state.excluded(), disliked_entities=state.disliked_entities,
+                                  liked_entities=state.liked_entities, focus=state.focus,
+                                  entity_bonus=self.config.entity_bonus)
         cards = [self.card(int(i), state) for i in order]
         state.recommended.extend(c.item for c in cards)
-        state.last_cards, state.last_focus, state.topic = cards, list(focus), None
+        state.last_cards, state.last_focus, state.topic = cards, list(state.focus), None
         return cards
-
-    def _item_entities(self) -> list[set[int]]:
-        """Each item's KG neighbours, computed once per manager."""
-        if getattr(self, "_ents", None) is None:
-            self._ents = [set(neighbours(self.graph, m.entity)) for m in self.catalog.movies]
-        return self._ents
 
     def context(self, state: DialogueState) -> RecContext:
         user_text = "\n".join(f"User: {t}" for r, t in state.history if r == "user")

@@ -20,7 +20,8 @@ class RecContext:
 
 
 class Recommender:
-    """Subclasses implement `score`; `rank` filters and takes the top k."""
+    """Subclasses implement `score`; `score_source` hands the scores to the shared device top-k
+    (crs/topk.py `rank_topk`), which `rank` and every other caller use."""
 
     name = "base"
 
@@ -28,11 +29,15 @@ class Recommender:
         """Scores [batch, n_items]; higher is better."""
         raise NotImplementedError
 
+    def score_source(self, contexts: list[RecContext]):
+        """What `crs.topk.rank_topk` ranks: by default the full fp32 score rows on the CPU."""
+        from crs.topk import DenseScores
+
+        return DenseScores(self.score(contexts))
+
     def rank(self, context: RecContext, k: int = 10, exclude: set[int] | None = None) -> list[int]:
         """Top-k items for one context, never returning an excluded item."""
-        scores = self.score([context])[0].astype(np.float64)
-        if exclude:
-            scores[list(exclude)] = -np.inf
-        k = min(k, int(np.isfinite(scores).sum()))
-        top = np.argpartition(-scores, k - 1)[:k] if k > 0 else np.array([], dtype=int)
-        return [int(i) for i in top[np.argsort(-scores[top], kind="stable")]]
+        from crs.topk import rank_topk
+
+        items, _ = rank_topk(self.score_source([context]), k, exclude=[sorted(exclude or ())])[0]
+        return [int(i) for i in items]

@@ -136,3 +136,50 @@ def fit_fusion(scores: np.ndarray, samples, protocol: str, catalog, progress: bo
     valid = {"model": _recalls(scores, samples, protocol), "copy only": best["copy only"][2],
              "co-mention only": best["co-mention only"][2], "fused": m}
     return FusionConfig(cw, decay, ow, valid=valid)
+
+
+def fusion_rows(contexts, fusion: FusionConfig | None, cooc_t, n_items: int, device):
+    """The fusion term of `apply_fusion` as a [B, n_items] tensor on `device` (None without a fusion).
+
+    `cooc_t`: the co-mention matrix as a torch sparse CSR tensor on `device` (:func:`cooc_tensor`).
+    """
+    import torch
+
+    if fusion is None or not (fusion.copy_weight or (fusion.cooc_weight and cooc_t is not None)):
+        return None
+    out = torch.zeros(len(contexts), n_items, device=device)
+    if fusion.copy_weight:
+        copy = copy_bonus(contexts, n_items, fusion.copy_decay)  # sparse in practice: the mentioned movies
+        b, i = copy.nonzero()
+        if len(b):
+            out[torch.as_tensor(b, device=device), torch.as_tensor(i, device=device)] += (
+                fusion.copy_weight * torch.as_tensor(copy[b, i], device=device))
+    if fusion.cooc_weight and cooc_t is not None:
+        rows, cols = [], []
+        for r, c in enumerate(contexts):
+            disliked = set(c.disliked)
+            for it in c.mentioned:
+                if it not in disliked:
+                    rows.append(r)
+                    cols.append(it)
+        if rows:
+            ind = torch.zeros(len(contexts), n_items, device=device)
+            ind.index_put_((torch.as_tensor(rows, device=device), torch.as_tensor(cols, device=device)),
+                           torch.ones(len(rows), device=device), accumulate=True)
+            out += fusion.cooc_weight * (cooc_t @ ind.T).T  # the co-mention matrix is symmetric
+    return out
+
+
+def cooc_tensor(cooc, device):
+    """A scipy CSR matrix as a torch sparse CSR float32 tensor on `device`."""
+    import torch
+
+    import warnings
+
+    c = cooc.tocsr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
+        return torch.sparse_csr_tensor(torch.as_tensor(c.indptr, dtype=torch.int64),
+                                       torch.as_tensor(c.indices, dtype=torch.int64),
+                                       torch.as_tensor(c.data, dtype=torch.float32), size=c.shape,
+                                       check_invariants=False).to(device)

@@ -80,43 +80,77 @@ def make_batch(contexts: list[RecContext], config: KGRecConfig, graph: GraphInpu
 
 
 class KGRecommender(Recommender):
-    """Loads a trained checkpoint; scores on CUDA with mixed precision when present, else CPU."""
+    """Loads a trained checkpoint and serves it on CUDA when present, else CPU.
+
+    One path on both: the R-GCN entity matrix once, in fp32 (its sparse products always are);
+    user vectors in fp32; candidates from the full-row product (bf16 on CUDA, `amp`), re-scored
+    exactly in fp32 by `crs.topk.rank_topk`. Catalogues above `ann_threshold` items take their
+    candidates from an `ItemIndex` (exact device top-k on CUDA, FAISS IVF on the CPU).
+    """
 
     name = "kg"
 
-    def __init__(self, catalog: Catalog, path: str | Path | None = None, device: str = "auto", fusion: bool = True):
+    def __init__(self, catalog: Catalog, path: str | Path | None = None, device: str = "auto", fusion: bool = True,
+                 amp: bool | None = None, ann_threshold: int | None = None):
         from crs.recommenders.fusion import FusionConfig, co_mention_matrix
+        from crs.topk import ANN_THRESHOLD, pick_device
 
         path = Path(path) if path else default_checkpoint()
         self.path = path
-        dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                           ("cpu" if device == "auto" else device))
+        dev = pick_device(device)
         self.model = KGRecModel.from_pretrained(path).to(dev).eval()
         self.graph = GraphInputs(catalog, self.model.config, dev)
         self.device = dev
+        self.amp = amp
+        self.ann_threshold = ANN_THRESHOLD if ann_threshold is None else int(ann_threshold)
         # Validation-fitted fusion (fusion.json), when training wrote one; fusion=False: the model alone.
         self.fusion = FusionConfig.from_pretrained(path) if fusion else None
         self.cooc = co_mention_matrix(catalog) if self.fusion is not None and self.fusion.cooc_weight else None
+        self._items: tuple | None = None
+        self._cooc_t = None
+        self.index = None
+
+    def _item_side(self):
+        """(entity matrix, item matrix, item bias), fp32 on the device, computed once."""
+        if self._items is None:
+            from crs.topk import ItemIndex
+
+            with torch.no_grad(), torch.autocast(device_type=self.device.type, enabled=False):
+                e = self.model.entity_matrix(self.graph.adj, self.graph.text_feats).float()
+            items, bias = e[self.graph.item_entities].contiguous(), self.model.item_bias.detach().float()
+            self._items = (e, items, bias)
+            if len(items) > self.ann_threshold:
+                self.index = ItemIndex(items, bias)
+        return self._items
+
+    @torch.no_grad()
+    def score_source(self, contexts: list[RecContext]):
+        from crs.recommenders.fusion import cooc_tensor, fusion_rows
+        from crs.topk import VectorScores
+
+        e, items, bias = self._item_side()
+        batch = make_batch(contexts, self.model.config, self.graph)
+        with torch.autocast(device_type=self.device.type, enabled=False):  # user vectors in fp32: cheap, exact
+            u = self.model.user_vectors(batch["ent"], batch["pol"], batch["mask"], e, batch.get("text"), batch.get("cf"))
+        if self.cooc is not None and self._cooc_t is None:
+            self._cooc_t = cooc_tensor(self.cooc, self.device)
+        extra = fusion_rows(contexts, self.fusion, self._cooc_t, len(items), self.device)
+        return VectorScores(u, items, bias, extra, amp=self.amp, index=self.index)
 
     @torch.no_grad()
     def score(self, contexts: list[RecContext]) -> np.ndarray:
-        from crs.recommenders.fusion import apply_fusion
-
-        batch = make_batch(contexts, self.model.config, self.graph)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            scores = self.model(batch, self.graph.as_dict())
-        return apply_fusion(scores.float().cpu().numpy(), contexts, self.fusion, self.cooc)
+        """Full fp32 score rows (model + fusion), for fitting and analysis; serving uses `score_source`."""
+        src = self.score_source(contexts)
+        src.amp = False
+        return src.approx().cpu().numpy()
 
     @torch.no_grad()
     def item_matrix(self) -> torch.Tensor:
-        e = self.model.entity_matrix(self.graph.adj, self.graph.text_feats)
-        return e[self.graph.item_entities]
+        return self._item_side()[1]
 
     def item_bias(self) -> torch.Tensor:
-        return self.model.item_bias.detach()
+        return self._item_side()[2]
 
     @torch.no_grad()
     def user_vectors(self, contexts: list[RecContext]) -> torch.Tensor:
-        batch = make_batch(contexts, self.model.config, self.graph)
-        e = self.model.entity_matrix(self.graph.adj, self.graph.text_feats)
-        return self.model.user_vectors(batch["ent"], batch["pol"], batch["mask"], e, batch.get("text"), batch.get("cf"))
+        return self.score_source(contexts).user

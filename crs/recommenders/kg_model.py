@@ -77,6 +77,10 @@ class KGRecModel(nn.Module):
         self._entity_cache = None
         return super().train(mode)
 
+    def _apply(self, fn, *args, **kwargs):  # .to(device) / .half(): the cached entity matrix is stale
+        self._entity_cache = None
+        return super()._apply(fn, *args, **kwargs)
+
     def user_vectors(self, ent: torch.Tensor, pol: torch.Tensor, mask: torch.Tensor, entities: torch.Tensor,
                      ctx_text: torch.Tensor | None = None, cf: torch.Tensor | None = None) -> torch.Tensor:
         """u [B, dim] from context entity ids [B, L] (with polarity ids and a validity mask)."""

@@ -9,17 +9,23 @@ from crs.data.redial import load_redial
 from crs.recommenders.base import RecContext, Recommender
 
 
+def train_mentions(catalog: Catalog, split: str = "train") -> np.ndarray:
+    """[n_items] how often each catalogue item is mentioned in the messages of `split` (ReDial train)."""
+    counts = np.zeros(len(catalog), dtype=np.float64)
+    for d in load_redial(split):
+        for t in d.messages:
+            for rid in t.movies:
+                item = catalog.item_of(rid)
+                if item is not None:
+                    counts[item] += 1
+    return counts
+
+
 class PopularityRecommender(Recommender):
     name = "popularity"
 
     def __init__(self, catalog: Catalog, split: str = "train"):
-        counts = np.zeros(len(catalog), dtype=np.float64)
-        for d in load_redial(split):
-            for t in d.messages:
-                for rid in t.movies:
-                    item = catalog.item_of(rid)
-                    if item is not None:
-                        counts[item] += 1
+        counts = train_mentions(catalog, split)
         # A tiny item-order tie-break keeps rankings deterministic across runs.
         self.scores = (np.log1p(counts) - np.arange(len(catalog)) * 1e-9).astype(np.float32)
 
