@@ -203,9 +203,37 @@ def cmd_chat(args) -> int:
 
 def cmd_app(args) -> int:
     from apps.gradio_app import launch
+    from apps.security import AuthError, parse_auth
 
+    try:
+        auth = parse_auth(args.auth or os.environ.get("CRS_APP_AUTH"))
+    except AuthError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     launch(host=args.host, port=args.port, llm=args.llm, recommender=args.recommender, llm_kwargs=_llm_kwargs(args),
-           adapter=args.adapter)
+           adapter=args.adapter, auth=auth, db=args.db, max_running=args.max_running, max_waiting=args.max_waiting,
+           batch=not args.no_batch)
+    return 0
+
+
+def cmd_feedback_export(args) -> int:
+    from crs.store import ConversationStore, StoreError
+    from crs.store.export import export_feedback
+
+    try:
+        n = export_feedback(ConversationStore(args.db), args.out)
+    except StoreError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"{n} ratings written to {args.out or 'stdout'}", file=sys.stderr)
+    return 0
+
+
+def cmd_bench_app(args) -> int:
+    from eval.bench_app import run_bench
+
+    res = run_bench(llm=args.llm, recommender=args.recommender, clients=args.clients, single=args.single, out=args.out)
+    print(json.dumps(res, indent=2))
     return 0
 
 
@@ -321,6 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--out", help="run directory (default runs/<date>-bench-rec)")
     p.set_defaults(func=cmd_bench_rec)
+    p = bench.add_parser("app", help="app full-reply latency: one user vs N concurrent clients, in one run")
+    p.add_argument("--llm", default="smollm2", help="LLM backend of the served app: smollm2 (default) or tiny")
+    p.add_argument("--recommender", default="popularity")
+    p.add_argument("--clients", type=int, default=10)
+    p.add_argument("--single", type=int, default=4, help="single-user conversations before and after (3 turns each)")
+    p.add_argument("--out", help="run directory (default runs/<date>-bench-app)")
+    p.set_defaults(func=cmd_bench_app)
 
     mu = sub.add_parser("music", help="video-to-music: a piece for a video, refined by feedback")
     mu = mu.add_subparsers(dest="music_command", required=True)
@@ -347,7 +382,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_llm_args(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", help="require a login: user:password (comma-separated for several) or @FILE "
+                   "with one user:password per line; also $CRS_APP_AUTH")
+    p.add_argument("--db", help="where conversations and ratings are kept: an SQLAlchemy URL, e.g. "
+                   "postgresql+psycopg://user:pass@host/crs (default: $CRS_DB_URL, else sqlite under $CRS_HOME/app)")
+    p.add_argument("--max-running", type=int, default=16, help="replies written at once (one LLM batch)")
+    p.add_argument("--max-waiting", type=int, default=32, help="replies waiting beyond that; more are told to retry")
+    p.add_argument("--no-batch", action="store_true", help="decode each reply alone (for comparison)")
     p.set_defaults(func=cmd_app)
+
+    fb = sub.add_parser("feedback", help="stored ratings").add_subparsers(dest="feedback_command", required=True)
+    p = fb.add_parser("export", help="write every like/dislike with its dialogue as JSONL (for retraining)")
+    p.add_argument("--db", help="database URL (default: $CRS_DB_URL, else sqlite under $CRS_HOME/app)")
+    p.add_argument("--out", help="output file (default: stdout)")
+    p.set_defaults(func=cmd_feedback_export)
 
     p = sub.add_parser("prepare", help="check data and build cached artefacts (model conversion, embeddings)")
     p.add_argument("--skip-llm", action="store_true", help="do not convert the default LLM")

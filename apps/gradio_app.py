@@ -7,12 +7,19 @@
 Importing this module loads no model and reads no data: `build_app` only wires the UI, and the
 manager is built once, on first use (thread-safe), unless `launch` builds it before serving.
 
+Many users at once: the chat events of different sessions run concurrently (`TurnGate` in
+apps/chat_service.py bounds them and answers "busy, try again" past the bound) and `launch` wraps a
+Hugging Face LLM in `BatchedLLM` (apps/batched_llm.py), so their replies are decoded together.
+Conversations, shown cards and ratings are kept in the `ConversationStore` (SQLite under
+$CRS_HOME by default) under a browser-local session id, so reloading the page restores them.
+
 API (for `gradio_client`; the dialogue state is per client session, like a browser tab):
 
     client.predict("I loved The Shining", api_name="/chat")  -> (reply_markdown, cards_markdown)
     client.predict("The Thing (1982)", api_name="/like")     -> status text
     client.predict("The Thing (1982)", api_name="/dislike")  -> status text
     client.predict(api_name="/new_conversation")             -> status text
+    client.predict(api_name="/session")                      -> this client's session id in the store
 
 Layout: the chat on the left; on the right the cards in a box of bounded height that scrolls on its
 own, with the rating controls (dropdown, like / dislike, confirmation) right below it, so that at a
@@ -25,13 +32,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
 import gradio as gr
 
+from apps.chat_service import NO_CARDS, ChatService, TabSession, TurnGate, cards_markdown
 from apps.music_tab import LazyEngine, build_music_tab, default_engine_factory
-from crs.dialogue.events import Card, Notice, Recommendations, TextDelta, TurnDone
-from crs.dialogue.state import DialogueState
 
 if TYPE_CHECKING:  # the manager module pulls in numpy, the KG and the recommenders; only for type hints
     from crs.dialogue.manager import DialogueManager
@@ -39,10 +45,12 @@ if TYPE_CHECKING:  # the manager module pulls in numpy, the KG and the recommend
 log = logging.getLogger(__name__)
 
 TITLE = "Conversational movie recommender"
-NO_CARDS = "_No recommendations yet. Tell me a movie you loved, a genre or an actor._"
-MAX_SHOWN_CHARS = 2000  # a user message longer than this is shortened in the chat window (the manager reads 2,000)
-CONCURRENCY_ID = "dialogue"  # chat events from the UI and the API share one queue (one LLM)
+CONCURRENCY_ID = "dialogue"  # chat events from the UI and the API share one pool (the TurnGate bounds it)
 CARDS_MAX_HEIGHT = 400  # px; longer card lists scroll inside their box and the rating controls stay in view
+SESSION_KEY = "crs-session"  # localStorage key of the browser-local session id
+MAX_MESSAGE_CHARS = 2000
+
+__all__ = ["LazyManager", "build_app", "launch", "cards_markdown", "NO_CARDS"]
 
 
 class LazyManager:
@@ -65,135 +73,86 @@ class LazyManager:
         return self._manager
 
 
-# ---------------------------------------------------------------------------------------- formatting
-def cards_markdown(cards: list[Card]) -> str:
-    """The side panel: title, year, genres, short plot and the KG reason for each card."""
-    if not cards:
-        return NO_CARDS
-    return "\n\n---\n\n".join(f"{i}. {c.markdown()}" for i, c in enumerate(cards, 1))
-
-
-def _notice_markdown(notices: list[Notice]) -> str:
-    return "\n\n".join(f"*⚠️ {n.message}*" if n.level == "warning" else f"*{n.message}*" for n in notices)
-
-
-def _reply_markdown(notices: list[Notice], text: str) -> str:
-    return "\n\n".join(p for p in (_notice_markdown(notices), text) if p)
-
-
-def _find_card(state: DialogueState, choice: str | None) -> Card | None:
-    for c in state.last_cards:
-        if choice in (c.display, c.title):
-            return c
-    return None
-
-
-def _choices(state: DialogueState) -> list[str]:
-    return [c.display for c in state.last_cards]
-
-
-# ---------------------------------------------------------------------------------------- one turn
-def run_turn(manager: LazyManager, state: DialogueState, message: str) -> Iterator[tuple[str, str, list[Notice]]]:
-    """Drive `respond` and yield (reply markdown so far, cards panel markdown, notices so far)."""
-    notices: list[Notice] = []
-    text = ""
-    panel = cards_markdown(state.last_cards)
-    try:
-        for ev in manager.get().respond(state, message):
-            if isinstance(ev, Notice):
-                notices.append(ev)
-            elif isinstance(ev, Recommendations):
-                panel = cards_markdown(ev.cards)
-            elif isinstance(ev, TextDelta):
-                text += ev.text
-            elif isinstance(ev, TurnDone):
-                text = ev.text or text
-            else:
-                continue
-            yield _reply_markdown(notices, text), panel, notices
-    except Exception as e:  # the manager promises not to raise; a broken backend must still not kill the UI
-        log.exception("dialogue turn failed")
-        notices.append(Notice(f"Sorry, something went wrong on my side ({type(e).__name__}: {e}).", "warning"))
-        yield _reply_markdown(notices, text), panel, notices
+def _choices(tab: TabSession) -> list[str]:
+    return [c.display for c in tab.state.last_cards]
 
 
 # ---------------------------------------------------------------------------------------- the app
-def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_limit: int | None = 1,
-              music_factory: Callable | None = None) -> gr.Blocks:
+def build_app(manager_factory: Callable[[], DialogueManager], *, store=None, gate: TurnGate | None = None,
+              music_factory: Callable | None = None, browser_secret: str | None = None) -> gr.Blocks:
     """Wire the UI around a manager factory; nothing is loaded until the first message (or `launch`).
+
+    ``store``: a `ConversationStore` (None keeps nothing); ``gate``: how many turns run and wait at once;
     ``music_factory`` builds the video-to-music engine on first use (default: configs/music/default.yaml)."""
     manager = LazyManager(manager_factory)
+    service = ChatService(manager, store, gate or TurnGate())
     music = LazyEngine(music_factory or default_engine_factory())
+    chat_pool = service.gate.running + service.gate.waiting  # Gradio runs them; the gate decides who waits
 
-    # ---- handlers (closures over the shared manager; everything per-user lives in gr.State)
-    def chat_ui(message: str, history: list[dict] | None, state: DialogueState | None):
-        state = state if state is not None else DialogueState()
-        history = list(history or [])
-        message = message or ""
+    def tab_of(tab: TabSession | None) -> TabSession:
+        return tab if tab is not None else service.open(None)
+
+    # ---- handlers (closures over the shared service; everything per-user lives in gr.State)
+    def on_load(sid: str | None):
+        tab = service.open(sid)
+        return (tab, tab.session_id, tab.chat, tab.cards_md, gr.update(choices=_choices(tab), value=None))
+
+    def chat_ui(message: str, tab: TabSession | None):
+        tab = tab_of(tab)
+        message = (message or "")[: MAX_MESSAGE_CHARS * 4]  # the manager says when it reads only 2,000
         if not message.strip():
             gr.Warning("Please type a message: a movie you liked, a genre, or an actor.")
-            yield history, gr.skip(), state, "", gr.skip()
+            yield tab.chat, gr.skip(), tab, "", gr.skip()
             return
-        shown = message if len(message) <= MAX_SHOWN_CHARS else message[:MAX_SHOWN_CHARS] + " …"
-        history.append({"role": "user", "content": shown})
-        history.append({"role": "assistant", "content": "…"})
-        # Show the message and empty the textbox at once, before the (possibly slow) first event:
-        # otherwise the question sits in the box for seconds with nothing in the chat.
-        yield history, gr.skip(), state, "", gr.skip()
+        from apps.chat_service import shown_user_text
+
+        history = tab.chat + [{"role": "user", "content": shown_user_text(message)},
+                              {"role": "assistant", "content": "…"}]
+        # Show the message and empty the textbox at once, before the (possibly slow) first event.
+        yield history, gr.skip(), tab, "", gr.skip()
         warned = 0
-        panel = cards_markdown(state.last_cards)
-        for reply, panel, notices in run_turn(manager, state, message):
+        for reply, panel, notices in service.turn(tab, message):
             for n in notices[warned:]:
-                if n.level == "warning":
-                    gr.Warning(n.message)
-                else:
-                    gr.Info(n.message)
+                (gr.Warning if n.level == "warning" else gr.Info)(n.message)
             warned = len(notices)
             history[-1] = {"role": "assistant", "content": reply or "…"}
-            yield history, panel, state, gr.skip(), gr.skip()  # leave what the user types meanwhile
-        yield history, panel, state, "", gr.update(choices=_choices(state), value=None)
+            yield history, panel, tab, gr.skip(), gr.skip()  # leave what the user types meanwhile
+        yield history, tab.cards_md, tab, "", gr.update(choices=_choices(tab), value=None)
 
-    def chat_api(message: str, state: DialogueState | None):
+    def chat_api(message: str, tab: TabSession | None):
         """Send a message; returns (the assistant's reply as markdown, the recommendation cards as markdown)."""
-        state = state if state is not None else DialogueState()
-        reply, panel = "", cards_markdown(state.last_cards)
-        for reply, panel, _ in run_turn(manager, state, message or ""):
-            yield reply, panel, state
-        if not reply:
-            reply = "*(no reply)*"
-        yield reply, panel, state
+        tab = tab_of(tab)
+        reply, panel = "", tab.cards_md
+        for reply, panel, _ in service.turn(tab, (message or "")[: MAX_MESSAGE_CHARS * 4]):
+            yield reply, panel, tab
+        yield reply or "*(no reply)*", panel, tab
 
-    def new_conversation():
-        return [], NO_CARDS, DialogueState(), "", gr.update(choices=[], value=None), ""
+    def new_conversation(tab: TabSession | None):
+        tab = service.new_conversation(tab_of(tab))
+        return [], NO_CARDS, tab, "", gr.update(choices=[], value=None), ""
 
-    def new_conversation_api():
-        return DialogueState(), "Started a new conversation."
+    def new_conversation_api(tab: TabSession | None):
+        return service.new_conversation(tab_of(tab)), "Started a new conversation."
 
-    def feedback(choice: str | None, state: DialogueState | None, liked: bool):
-        state = state if state is not None else DialogueState()
-        card = _find_card(state, choice)
-        if card is None:
-            return ("Pick one of the current recommendations first." if state.last_cards
-                    else "There are no recommendations to rate yet."), state
-        to, away = (state.liked_items, state.disliked_items) if liked else (state.disliked_items, state.liked_items)
-        if card.item in away:
-            away.remove(card.item)
-        if card.item not in to:
-            to.append(card.item)
-        return (f"Noted: you {'like' if liked else 'do not like'} {card.display}. "
-                "I'll take it into account for the next recommendations."), state
+    def session_api(tab: TabSession | None):
+        """This client's session id (its conversation in the store)."""
+        tab = tab_of(tab)
+        return tab.session_id, tab
 
-    def like(title: str | None, state: DialogueState | None):
+    def like(title: str | None, tab: TabSession | None):
         """Mark one of the current recommendations (by title or 'Title (year)') as liked."""
-        return feedback(title, state, True)
+        tab = tab_of(tab)
+        return service.rate(tab, title, True), tab
 
-    def dislike(title: str | None, state: DialogueState | None):
+    def dislike(title: str | None, tab: TabSession | None):
         """Mark one of the current recommendations (by title or 'Title (year)') as disliked."""
-        return feedback(title, state, False)
+        tab = tab_of(tab)
+        return service.rate(tab, title, False), tab
 
     # ---- layout
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        state = gr.State(DialogueState())  # deep-copied per browser / client session
+        tab_state = gr.State(None)  # a TabSession per browser tab / client session
+        sid = gr.BrowserState("", storage_key=SESSION_KEY, secret=browser_secret)
         gr.Markdown(f"## 🎬 {TITLE}\nTell me movies you loved (or hated), genres or actors; "
                     "I recommend from the catalogue and say why, using the knowledge graph.")
         with gr.Tabs():
@@ -204,7 +163,8 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_lim
                                              placeholder="Try: *I loved The Shining, what else would I like?*")
                         with gr.Row():
                             textbox = gr.Textbox(placeholder="Type a message and press Enter", show_label=False,
-                                                 scale=5, autofocus=True, lines=1, elem_id="crs-message")
+                                                 scale=5, autofocus=True, lines=1, elem_id="crs-message",
+                                                 max_length=MAX_MESSAGE_CHARS)
                             send = gr.Button("Send", variant="primary", scale=1, min_width=80)
                         new = gr.Button("New conversation", variant="secondary", elem_id="crs-new")
                     with gr.Column(scale=2):
@@ -227,43 +187,94 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, concurrency_lim
                     api_status = gr.Textbox(label="status")
                     api_send = gr.Button("api chat")
                     api_new = gr.Button("api new")
+                    api_session = gr.Button("api session")
                     api_title = gr.Textbox(label="title")
                     api_like = gr.Button("api like")
                     api_dislike = gr.Button("api dislike")
             # MuseChat-style video to music (apps/music_tab.py): its own engine, gr.State and api_name="/video_music".
             build_music_tab(music)
 
-        ui_outputs = [chatbot, cards_panel, state, textbox, pick]
-        turns = [trigger(chat_ui, [textbox, chatbot, state], ui_outputs, api_name=name, api_visibility="private",
-                         concurrency_id=CONCURRENCY_ID, concurrency_limit=concurrency_limit)
+        quick = dict(concurrency_id="quick", concurrency_limit=8)  # store writes and state edits only
+        demo.load(on_load, [sid], [tab_state, sid, chatbot, cards_panel, pick], api_visibility="private", **quick)
+        ui_outputs = [chatbot, cards_panel, tab_state, textbox, pick]
+        turns = [trigger(chat_ui, [textbox, tab_state], ui_outputs, api_name=name, api_visibility="private",
+                         concurrency_id=CONCURRENCY_ID, concurrency_limit=chat_pool)
                  for name, trigger in (("ui_submit", textbox.submit), ("ui_send", send.click))]
         # Cancel a turn still running (or queued): its later yields would put the old chat, the old
         # state and an emptied textbox back over the fresh conversation.
-        new.click(new_conversation, None, [chatbot, cards_panel, state, textbox, pick, feedback_msg],
-                  api_name="ui_new_conversation", api_visibility="private", cancels=turns)
-        like_btn.click(like, [pick, state], [feedback_msg, state], api_name="ui_like", api_visibility="private")
-        dislike_btn.click(dislike, [pick, state], [feedback_msg, state], api_name="ui_dislike",
-                          api_visibility="private")
-        api_send.click(chat_api, [api_message, state], [api_reply, api_cards, state], api_name="chat",
-                       concurrency_id=CONCURRENCY_ID, concurrency_limit=concurrency_limit)
-        api_new.click(new_conversation_api, None, [state, api_status], api_name="new_conversation")
-        api_like.click(like, [api_title, state], [api_status, state], api_name="like")
-        api_dislike.click(dislike, [api_title, state], [api_status, state], api_name="dislike")
+        new.click(new_conversation, [tab_state], [chatbot, cards_panel, tab_state, textbox, pick, feedback_msg],
+                  api_name="ui_new_conversation", api_visibility="private", cancels=turns, **quick)
+        like_btn.click(like, [pick, tab_state], [feedback_msg, tab_state], api_name="ui_like",
+                       api_visibility="private", **quick)
+        dislike_btn.click(dislike, [pick, tab_state], [feedback_msg, tab_state], api_name="ui_dislike",
+                          api_visibility="private", **quick)
+        api_send.click(chat_api, [api_message, tab_state], [api_reply, api_cards, tab_state], api_name="chat",
+                       concurrency_id=CONCURRENCY_ID, concurrency_limit=chat_pool)
+        api_new.click(new_conversation_api, [tab_state], [tab_state, api_status], api_name="new_conversation",
+                      **quick)
+        api_session.click(session_api, [tab_state], [api_status, tab_state], api_name="session", **quick)
+        api_like.click(like, [api_title, tab_state], [api_status, tab_state], api_name="like", **quick)
+        api_dislike.click(dislike, [api_title, tab_state], [api_status, tab_state], api_name="dislike", **quick)
 
     demo.crs_manager = manager  # for launch() and tests: build ahead of time, check laziness
     demo.crs_music = music
+    demo.crs_service = service
     return demo
 
 
+def serve(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth=None, *, max_queue: int = 64,
+          max_body: int | None = None, max_upload: str | None = None, **launch_kwargs):
+    """Launch with the server-side limits (request size, upload size, queue length) and optional login."""
+    from starlette.middleware import Middleware
+
+    from apps.security import MAX_BODY_BYTES, MAX_UPLOAD, BodyLimit, public_bind_warning, size_bytes, warn
+
+    upload = max_upload or MAX_UPLOAD
+    msg = public_bind_warning(host, auth)
+    if msg:
+        warn(msg)
+    limit = Middleware(BodyLimit, limit=max_body or MAX_BODY_BYTES, upload_limit=size_bytes(upload) + 64 * 1024)
+    demo.queue(max_size=max_queue)
+    return demo.launch(server_name=host, server_port=port, auth=auth, max_file_size=upload,
+                       app_kwargs={"middleware": [limit]}, **launch_kwargs)
+
+
 def launch(host: str = "127.0.0.1", port: int = 7860, llm: str = "smollm2", recommender: str = "auto",
-           llm_kwargs: dict | None = None, adapter: str = "auto", **launch_kwargs) -> None:
+           llm_kwargs: dict | None = None, adapter: str = "auto", *, auth=None, db: str | None = None,
+           max_running: int = 16, max_waiting: int = 32, batch: bool = True, **launch_kwargs) -> None:
     """Build the manager before serving (so the first reply is fast), then serve until interrupted."""
+    from apps.security import browser_secret
     from crs.dialogue.factory import build_manager
     from crs.dialogue.manager import ManagerConfig
+    from crs.store import ConversationStore
 
-    demo = build_app(lambda: build_manager(llm, recommender, llm_kwargs, ManagerConfig(adapter=adapter)))
+    def factory():
+        manager = build_manager(llm, recommender, llm_kwargs, ManagerConfig(adapter=adapter))
+        if batch:
+            _batch_llm(manager, max_running)
+        return manager
+
+    store = ConversationStore(db)
+    print(f"conversations are kept in {_safe_url(store.url)}", flush=True)
+    demo = build_app(factory, store=store, gate=TurnGate(max_running, max_waiting), browser_secret=browser_secret())
     print(f"loading… (LLM {llm!r}, recommender {recommender!r}, knowledge graph and entity linker)", flush=True)
     t0 = time.perf_counter()
     demo.crs_manager.get()
     print(f"loaded in {time.perf_counter() - t0:.1f}s; serving on http://{host}:{port}", flush=True)
-    demo.queue(default_concurrency_limit=1).launch(server_name=host, server_port=port, **launch_kwargs)
+    serve(demo, host, port, auth, max_queue=max_running + max_waiting + 16, **launch_kwargs)
+
+
+def _batch_llm(manager, max_batch: int) -> None:
+    """Decode the replies of concurrent sessions together (Hugging Face backends; an OpenAI-compatible
+    server such as vLLM batches on its side). The item-language adapter keeps its own decoding."""
+    from apps.batched_llm import BatchedLLM
+    from crs.llm.hf import HFBackend
+
+    if isinstance(manager.llm, HFBackend):
+        manager.llm = BatchedLLM(manager.llm, max_batch=max_batch)
+
+
+def _safe_url(url: str) -> str:
+    from crs.store.db import _safe
+
+    return _safe(url)

@@ -151,27 +151,25 @@ def test_page_is_served(served):
 def test_ui_handler_streams_messages_format(manager):
     """The browser's chat handler yields messages-format history, inline notices and card choices."""
     from apps.gradio_app import build_app
-    from crs.dialogue.state import DialogueState
 
     demo = build_app(lambda: manager)
     chat_ui = next(b.fn for b in demo.fns.values() if b.api_name == "ui_send")
-    state = DialogueState()
-    outs = list(chat_ui("I loved The Shining, what else would I like?", [], state))
-    history, panel, state, textbox, pick = outs[-1]
+    outs = list(chat_ui("I loved The Shining, what else would I like?", None))
+    history, panel, tab, textbox, pick = outs[-1]
     assert [m["role"] for m in history] == ["user", "assistant"]
     assert history[-1]["content"].strip() and history[-1]["content"] != "…"
     assert "*Why:*" in panel and textbox == ""
-    assert pick["choices"] == [c.display for c in state.last_cards] and len(pick["choices"]) == 3
+    assert pick["choices"] == [c.display for c in tab.state.last_cards] and len(pick["choices"]) == 3
 
     with pytest.warns(UserWarning):  # gr.Warning outside a request falls back to warnings.warn
-        outs = list(chat_ui('I really liked "Quest for Zorgon"', history, state))
+        outs = list(chat_ui('I really liked "Quest for Zorgon"', tab))
     history = outs[-1][0]
     assert len(history) == 4 and "*⚠️ I couldn't find 'Quest for Zorgon'" in history[-1]["content"]
 
     like = next(b.fn for b in demo.fns.values() if b.api_name == "ui_like")
-    card = state.last_cards[0]
-    msg, state = like(card.display, state)
-    assert card.item in state.liked_items and msg.startswith("Noted")
+    card = tab.state.last_cards[0]
+    msg, tab = like(card.display, tab)
+    assert card.item in tab.state.liked_items and msg.startswith("Noted")
     dislike = next(b.fn for b in demo.fns.values() if b.api_name == "ui_dislike")
-    _, state = dislike(card.display, state)
-    assert card.item in state.disliked_items and card.item not in state.liked_items
+    _, tab = dislike(card.display, tab)
+    assert card.item in tab.state.disliked_items and card.item not in tab.state.liked_items

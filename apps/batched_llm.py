@@ -1,0 +1,254 @@
+"""Continuous batching for the app: the turns of all sessions decode together, one token per step.
+
+`BatchedLLM` wraps an `HFBackend` and is itself an `LLMBackend`, so the dialogue manager does not
+know it is there. One scheduler thread owns the model: each step it admits at most one waiting
+prompt (a batch-1 prefill, merged into the running batch with left padding) and then decodes one
+token for every running reply. A reply that ends (end of text, token budget, or a caller that stopped
+reading: the post-check keeps two sentences) leaves the batch at once, so the others do not wait
+for it. On a CPU, one decoding step for ten replies costs little more than for one (the step reads
+all weights either way), which is why ten users are served in about the time of one.
+
+    batched = BatchedLLM(load_backend("smollm2"), max_batch=16)
+    for delta in batched.stream(messages, max_new_tokens=80): ...
+
+Greedy decoding gives the same tokens as `HFBackend` alone (up to float rounding of padded
+attention); `temperature > 0` samples per reply; `logits_processor` callables run per reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence
+
+from crs.llm.base import GenerationError, LLMBackend, apply_stop, check_generation_args, normalize_stop
+
+log = logging.getLogger(__name__)
+
+_DONE = object()  # end-of-reply marker in a request's output queue
+
+
+class BusyError(GenerationError):
+    """More replies are waiting than the engine accepts; the caller should ask the user to retry."""
+
+
+@dataclass
+class _Request:
+    ids: list[int]  # the prompt, then each generated token
+    n_prompt: int
+    max_new: int
+    temperature: float
+    processors: Sequence[Callable[..., Any]]
+    out: "queue.Queue" = field(default_factory=queue.Queue)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    emitted: str = ""
+
+    @property
+    def n_new(self) -> int:
+        return len(self.ids) - self.n_prompt
+
+
+class BatchedLLM(LLMBackend):
+    """An `LLMBackend` that decodes concurrent `stream` calls as one batch (continuous batching)."""
+
+    def __init__(self, backend, max_batch: int = 16, max_waiting: int = 64):
+        self.backend = backend
+        self.name = getattr(backend, "name", "hf")
+        self.max_batch, self.max_waiting = max_batch, max_waiting
+        self._waiting: deque[_Request] = deque()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._encode_lock = threading.Lock()  # fast tokenizers are not safe to call from several threads
+        self.steps = 0  # decoding steps run, and the largest batch seen: for tests and the benchmark
+        self.max_seen = 0
+        self.last_usage: dict = {}
+
+    # ---------------------------------------------------------------- public
+    def stream(self, messages, *, max_new_tokens: int = 128, temperature: float = 0.0, stop=None,
+               logits_processor: Sequence[Callable[..., Any]] | None = None, **kwargs: Any) -> Iterator[str]:
+        if kwargs:
+            raise GenerationError(f"unsupported generation options for BatchedLLM: {sorted(kwargs)}")
+        check_generation_args(max_new_tokens, temperature)
+        with self._encode_lock:  # encode here so that bad input raises at the call site
+            input_ids, new_tokens, _ = self.backend.encode(messages, max_new_tokens)
+        req = _Request(input_ids[0].tolist(), int(input_ids.shape[1]), new_tokens, temperature,
+                       list(logits_processor or ()))
+        with self._cond:
+            if len(self._waiting) >= self.max_waiting:
+                raise BusyError(f"{len(self._waiting)} replies are already waiting; try again shortly")
+            self._waiting.append(req)
+            self._ensure_thread()
+            self._cond.notify()
+        return apply_stop(self._read(req), normalize_stop(stop))
+
+    def __getattr__(self, name):  # encode, render, tokenizer, model, ... of the wrapped backend
+        if name == "backend":
+            raise AttributeError(name)
+        return getattr(self.backend, name)
+
+    # ---------------------------------------------------------------- caller side
+    def _read(self, req: _Request) -> Iterator[str]:
+        try:
+            while True:
+                item = req.out.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    raise GenerationError(f"generation failed: {item!r}") from item
+                yield item
+        finally:
+            req.cancel.set()  # a caller that stops reading frees its row at the next step
+        self.last_usage = {"prompt_tokens": req.n_prompt, "completion_tokens": req.n_new, "truncated": False}
+
+    # ---------------------------------------------------------------- scheduler
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="llm-batch", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        import torch
+
+        batch = _Batch(self.backend)
+        while True:
+            with self._cond:
+                while not self._waiting and not batch.rows:
+                    self._cond.wait()
+                new = self._waiting.popleft() if self._waiting and len(batch.rows) < self.max_batch else None
+            try:
+                with torch.inference_mode():
+                    if new is not None and not new.cancel.is_set():
+                        batch.admit(new)
+                    if batch.rows:
+                        batch.step()
+                        self.steps += 1
+                        self.max_seen = max(self.max_seen, len(batch.rows))
+            except Exception as exc:  # fail the replies in flight, keep serving the next ones
+                log.exception("batched decoding failed")
+                for r in batch.rows + ([new] if new is not None and new not in batch.rows else []):
+                    r.out.put(exc)
+                batch = _Batch(self.backend)
+
+
+class _Batch:
+    """The running replies: one KV cache of shape (rows, heads, time, dim), left-padded."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.model = backend.model
+        self.tok = backend.tokenizer
+        cfg = self.model.generation_config
+        eos = cfg.eos_token_id if cfg.eos_token_id is not None else self.tok.eos_token_id
+        self.eos = set(eos if isinstance(eos, (list, tuple)) else [eos]) - {None}
+        self.rows: list[_Request] = []
+        self.cache = None
+        self.mask = None  # (rows, time) 1 where the cache holds a real token
+        self.pos = None  # (rows,) the position id of each row's next token
+
+    def admit(self, req: _Request) -> None:
+        """Prefill one prompt alone and merge its cache into the batch."""
+        import torch
+        from transformers import DynamicCache
+
+        ids = torch.tensor([req.ids], device=self.backend.device)
+        cache = DynamicCache(config=self.model.config)
+        out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), past_key_values=cache, use_cache=True)
+        if not self._accept(req, out.logits[0, -1]):
+            return
+        n = ids.shape[1]
+        mask, pos = torch.ones(1, n, dtype=torch.long), torch.tensor([n])
+        if not self.rows:
+            self.rows, self.cache, self.mask, self.pos = [req], cache, mask, pos
+            return
+        t_old = self.mask.shape[1]
+        t = max(t_old, n)
+        for mine, theirs in zip(self.cache.layers, cache.layers):
+            mine.keys = torch.cat([_pad_left(mine.keys, t), _pad_left(theirs.keys, t)])
+            mine.values = torch.cat([_pad_left(mine.values, t), _pad_left(theirs.values, t)])
+        self.mask = torch.cat([_pad_left(self.mask, t, dim=1), _pad_left(mask, t, dim=1)])
+        self.pos = torch.cat([self.pos, pos])
+        self.rows.append(req)
+
+    def step(self) -> None:
+        """One token for every running row; finished or abandoned rows leave the batch."""
+        import torch
+
+        last = torch.tensor([[r.ids[-1]] for r in self.rows], device=self.backend.device)
+        self.mask = torch.cat([self.mask, torch.ones(len(self.rows), 1, dtype=torch.long)], dim=1)
+        t = self.mask.shape[1]
+        out = self.model(input_ids=last, attention_mask=self.mask.to(last.device), position_ids=self.pos[:, None],
+                         past_key_values=self.cache, cache_position=torch.tensor([t - 1]), use_cache=True)
+        self.pos = self.pos + 1
+        keep = [i for i, r in enumerate(self.rows) if self._accept(r, out.logits[i, -1])]
+        if len(keep) < len(self.rows):
+            self._select(keep)
+
+    def _accept(self, req: _Request, logits) -> bool:
+        """Pick the next token of one row and send its text; False when the row is finished."""
+        if req.cancel.is_set():
+            req.out.put(_DONE)
+            return False
+        token = self._pick(req, logits)
+        if token in self.eos:
+            self._finish(req)
+            return False
+        req.ids.append(token)
+        text = self.tok.decode(req.ids[req.n_prompt:], skip_special_tokens=True)
+        if not text.endswith("\ufffd"):  # hold back half a UTF-8 character until the next token
+            delta, req.emitted = text[len(req.emitted):], text
+            if delta:
+                req.out.put(delta)
+        if req.n_new >= req.max_new:
+            self._finish(req)
+            return False
+        return True
+
+    def _pick(self, req: _Request, logits) -> int:
+        import torch
+
+        scores = logits.float()[None]
+        if req.processors:
+            ids = torch.tensor([req.ids], device=scores.device)
+            for proc in req.processors:
+                scores = proc(ids, scores)
+        if req.temperature > 0:
+            probs = torch.softmax(scores[0] / req.temperature, dim=-1)
+            return int(torch.multinomial(probs, 1))
+        return int(scores[0].argmax())
+
+    def _finish(self, req: _Request) -> None:
+        text = self.tok.decode(req.ids[req.n_prompt:], skip_special_tokens=True)
+        if len(text) > len(req.emitted):
+            req.out.put(text[len(req.emitted):])
+        req.out.put(_DONE)
+
+    def _select(self, keep: list[int]) -> None:
+        import torch
+
+        self.rows = [self.rows[i] for i in keep]
+        if not self.rows:
+            self.cache = self.mask = self.pos = None
+            return
+        idx = torch.tensor(keep)
+        self.mask, self.pos = self.mask[idx], self.pos[idx]
+        # Drop the columns that are padding in every remaining row (a long prompt that left).
+        start = int((self.mask.sum(0) > 0).nonzero()[0])
+        self.mask = self.mask[:, start:]
+        for layer in self.cache.layers:
+            layer.keys = layer.keys[idx, :, start:]
+            layer.values = layer.values[idx, :, start:]
+
+
+def _pad_left(x, t: int, dim: int = 2):
+    """Zero-pad `x` on the left of dimension `dim` to length t."""
+    import torch
+
+    missing = t - x.shape[dim]
+    if missing <= 0:
+        return x
+    shape = list(x.shape)
+    shape[dim] = missing
+    return torch.cat([x.new_zeros(shape), x], dim=dim)
