@@ -187,7 +187,8 @@ def test_run_bench_tiny(tmp_path):
         assert b["rank_agreement"] == 1.0
     syn = res["synthetic"]
     assert syn["items"] == 5000
-    assert {"exact_torch", "ivf", "hnsw"} <= syn.keys()
+    assert {"exact_torch", "ivf", "hnsw", "served"} <= syn.keys()
+    assert syn["served"]["index"] == "ivf" and syn["served"]["recall"] > 0.5 and syn["served"]["exclusions_respected"]
     assert 0.0 <= syn["ivf"]["recall"] <= 1.0 and syn["ivf"]["build_s"] > 0
     assert "speedup_vs_exact" in syn["ivf"]
     methods = [(r["part"], r["method"]) for r in res["table"]]

@@ -196,11 +196,21 @@ def train(cfg: dict, output: Path, limit: int | None = None, max_steps: int | No
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="crs train rec", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", required=True, help="YAML config, e.g. configs/rec/default.yaml")
+    ap.add_argument("--config", help="YAML config, e.g. configs/rec/default.yaml")
+    ap.add_argument("--sweep", help="a sweep instead (configs/rec/sweep/*.yaml, crs/training/sweep_rec.py)")
+    ap.add_argument("--budget-s", type=float, help="sweep: start no new run after this many seconds")
     ap.add_argument("--output", help="where the best model is saved (default $CRS_HOME/rec/<name>)")
     ap.add_argument("--limit", type=int, help="only the first N dialogues of each split (smoke runs)")
     ap.add_argument("--max-steps", type=int, help="stop after N optimiser steps (smoke runs, tests)")
     args = ap.parse_args(argv)
+    if bool(args.config) == bool(args.sweep):
+        ap.error("give exactly one of --config and --sweep")
+    if args.sweep:
+        from crs.training.sweep_rec import run_sweep
+
+        res = run_sweep(args.sweep, args.output, args.limit, args.budget_s, args.max_steps)
+        print(json.dumps({k: v for k, v in res.items() if k != "runs"}, indent=2))
+        return 0
     cfg = load_config(args.config)
     output = Path(args.output) if args.output else cache_dir("rec") / cfg["name"]
     res = train(cfg, output, args.limit, args.max_steps)
