@@ -18,12 +18,12 @@ POLARITY = {"neutral": 0, "liked": 1, "disliked": 2}
 
 def link_turns(dialogues: list[Dialogue], name: str, progress: bool = True) -> dict[str, list[list[tuple[int, int]]]]:
     """Per dialogue, per turn: [(entity, polarity id)] from the entity linker; cached in $CRS_HOME/linked."""
-    from kg.linker import cached_linker
-
     key = hashlib.sha256("|".join(d.id + str(len(d.messages)) for d in dialogues).encode()).hexdigest()[:12]
     path = cache_dir("linked") / f"{name}-{key}.json"
-    if path.exists():
+    if path.exists():  # (a cache hit needs no linker: GPU machines carry these files, not rapidfuzz)
         return json.loads(path.read_text())
+    from kg.linker import cached_linker
+
     linker = cached_linker()
     out = {}
     for d in tqdm(dialogues, desc=f"linking {name}", disable=not progress):

@@ -145,6 +145,7 @@ def run_sweep(path: str | Path, output: str | Path | None = None, limit: int | N
     (root / "best.yaml").write_text(f"# Chosen by {sweep.name} on validation ({sweep.select}); run {best['run']}.\n"
                                     + yaml.safe_dump(chosen, sort_keys=False))
     (root / "results.md").write_text(table(records, sweep.select, best["run"], skipped))
+    (root / "best.json").write_text(json.dumps({"run": best["run"], "select": sweep.select, "skipped": skipped}))
     return {"runs": records, "best": best["run"], "skipped": skipped, "output": str(root), "sweep": asdict(sweep)}
 
 
