@@ -155,7 +155,7 @@ class _Batch:
 
         ids = torch.tensor([req.ids], device=self.backend.device)
         cache = DynamicCache(config=self.model.config)
-        out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), past_key_values=cache, use_cache=True)
+        out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), cache=cache, use_cache=True)
         if not self._accept(req, out.logits[0, -1]):
             return
         n = ids.shape[1]
@@ -180,7 +180,7 @@ class _Batch:
         self.mask = torch.cat([self.mask, torch.ones(len(self.rows), 1, dtype=torch.long)], dim=1)
         t = self.mask.shape[1]
         out = self.model(input_ids=last, attention_mask=self.mask.to(last.device), position_ids=self.pos[:, None],
-                         past_key_values=self.cache, cache_position=torch.tensor([t - 1]), use_cache=True)
+                         cache=self.cache, cache_position=torch.tensor([t - 1]), use_cache=True)
         self.pos = self.pos + 1
         keep = [i for i, r in enumerate(self.rows) if self._accept(r, out.logits[i, -1])]
         if len(keep) < len(self.rows):

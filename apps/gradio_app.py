@@ -261,7 +261,23 @@ def launch(host: str = "127.0.0.1", port: int = 7860, llm: str = "smollm2", reco
     t0 = time.perf_counter()
     demo.crs_manager.get()
     print(f"loaded in {time.perf_counter() - t0:.1f}s; serving on http://{host}:{port}", flush=True)
+    _prebuild_music(demo.crs_music)
     serve(demo, host, port, auth, max_queue=max_running + max_waiting + 16, **launch_kwargs)
+
+
+def _prebuild_music(music) -> None:
+    """Load the video-to-music engine in the background when it is prepared; never train it here."""
+    factory = music.factory
+    try:
+        missing = factory.missing()
+    except Exception:  # a broken music config must not stop the chat
+        log.exception("video-to-music config")
+        return
+    if missing:
+        print(f"video-to-music: not prepared (run `crs music train --config {factory.config}`); "
+              "the tab says so", flush=True)
+    else:
+        threading.Thread(target=music.get, name="music-load", daemon=True).start()
 
 
 def _batch_llm(manager, max_batch: int) -> None:

@@ -13,7 +13,11 @@ API (for `gradio_client`, stateless):
 from __future__ import annotations
 
 import logging
+import os
+import re
+import tempfile
 import threading
+from pathlib import Path
 from typing import Callable
 
 import gradio as gr
@@ -22,13 +26,16 @@ log = logging.getLogger(__name__)
 
 NO_PICK = "_Upload a video (mp4, webm or mov) and press **Suggest music**._"
 NO_REFINED = "_Tell me what you would prefer (\"more upbeat, no vocals\", \"not jazz\") and press **Refine**._"
+NOT_PREPARED = ("**The music model is not prepared on this server yet.** Whoever runs the app can prepare it "
+                "once with `crs music train --config {config}` (or `crs prepare`), then restart the app.")
+NOT_VIDEO = "This file is not a video I can read: please upload an mp4, webm or mov file."
 
 
 class LazyEngine:
     """Builds the music engine once, on first use, even under concurrent requests."""
 
     def __init__(self, factory: Callable):
-        self._factory, self._engine, self._lock = factory, None, threading.Lock()
+        self.factory, self._engine, self._lock = factory, None, threading.Lock()
 
     @property
     def built(self) -> bool:
@@ -38,17 +45,79 @@ class LazyEngine:
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
-                    self._engine = self._factory()
+                    self._engine = self.factory()
         return self._engine
 
 
-def default_engine_factory(config: str = "default", llm: str | None = None) -> Callable:
-    def build():
+class EngineFactory:
+    """Builds the shared engine for a config; `missing()` says whether its trained scorer is absent,
+    so the tab can say how to prepare it instead of training for minutes inside a request."""
+
+    def __init__(self, config: str = "default", llm: str | None = None):
+        self.config, self.llm = config, llm
+
+    def missing(self) -> bool:
+        from crs.music.config import load_config
+
+        return not (load_config(self.config).scorer_dir / "model.safetensors").exists()
+
+    def __call__(self):
         from crs.music.session import MusicEngine
 
-        return MusicEngine.shared(config, llm=llm)
+        if self.missing():
+            raise NotPrepared(self.config)
+        return MusicEngine.shared(self.config, llm=self.llm)
 
-    return build
+
+class NotPrepared(RuntimeError):
+    """The trained scorer for this config is not in $CRS_HOME."""
+
+
+def default_engine_factory(config: str = "default", llm: str | None = None) -> EngineFactory:
+    return EngineFactory(config, llm)
+
+
+# ---------------------------------------------------------------------------------------- uploads
+_VIDEO_MAGIC = (
+    (4, b"ftyp"),  # mp4, m4v, mov (ISO base media)
+    (4, b"moov"), (4, b"mdat"), (4, b"wide"), (4, b"free"), (4, b"skip"),  # older QuickTime files
+    (0, b"\x1a\x45\xdf\xa3"),  # webm / matroska (EBML)
+)
+
+
+def looks_like_video(path: str) -> bool:
+    """Whether the file starts like an mp4, mov or webm container (the content, not the name)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return any(head[at:at + len(magic)] == magic for at, magic in _VIDEO_MAGIC)
+
+
+def upload_root() -> Path:
+    """Where Gradio keeps uploads ($GRADIO_TEMP_DIR, else <tmp>/gradio)."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+
+
+def discard_upload(path: str) -> None:
+    """Delete an uploaded file (and its per-upload folder) once analysed: uploads are not kept or served."""
+    try:
+        p = Path(path).resolve()
+        if upload_root() not in p.parents:  # only Gradio's copies, never a file a caller passed in-process
+            return
+        p.unlink(missing_ok=True)
+        if p.parent != upload_root() and not any(p.parent.iterdir()):
+            p.parent.rmdir()
+    except OSError:
+        log.warning("could not delete an uploaded file")
+
+
+def without_paths(message: str, path: str) -> str:
+    """An error message with no server path in it: the file's name at most."""
+    name = Path(path).name
+    message = message.replace(str(path), name).replace(str(Path(path).parent) + os.sep, "")
+    return re.sub(r"(?:/[\w.\-]+)+/", "", message)
 
 
 def _path_of(video) -> str | None:
@@ -76,15 +145,26 @@ def suggest(engine: LazyEngine, video, state):
     path = _path_of(video)
     if not path:
         return NO_PICK, state, "Please upload a video first."
-    state = MusicState()
     try:
-        pick = engine.get().start(state, path)
-    except VideoError as e:
-        return f"**Could not use this file.** {e}", None, str(e)
-    except Exception as e:  # never crash the UI
-        log.exception("video-to-music turn 1 failed")
-        return f"**Something went wrong on my side** ({type(e).__name__}: {e}).", None, str(e)
-    return _profile_line(state) + pick.markdown(), state, ""
+        if not looks_like_video(path):
+            return f"**Could not use this file.** {NOT_VIDEO}", None, NOT_VIDEO
+        factory = getattr(engine, "factory", None)
+        if not engine.built and callable(getattr(factory, "missing", None)) and factory.missing():
+            msg = NOT_PREPARED.format(config=factory.config)
+            return msg, None, "The music model is not prepared on this server yet."
+        state = MusicState()
+        try:
+            pick = engine.get().start(state, path)
+        except VideoError as e:
+            msg = without_paths(str(e), path)
+            return f"**Could not use this file.** {msg}", None, msg
+        except Exception as e:  # never crash the UI
+            log.exception("video-to-music turn 1 failed")
+            msg = without_paths(f"{type(e).__name__}: {e}", path)
+            return f"**Something went wrong on my side** ({msg}).", None, msg
+        return _profile_line(state) + pick.markdown(), state, ""
+    finally:
+        discard_upload(path)
 
 
 def refine(engine: LazyEngine, feedback: str, state):

@@ -173,3 +173,178 @@ def test_ui_handler_streams_messages_format(manager):
     dislike = next(b.fn for b in demo.fns.values() if b.api_name == "ui_dislike")
     _, tab = dislike(card.display, tab)
     assert card.item in tab.state.disliked_items and card.item not in tab.state.liked_items
+
+
+# ---------------------------------------------------------------------------------------- many users
+def test_turn_gate_bounds_and_one_turn_per_session():
+    from apps.chat_service import ONE_AT_A_TIME, TurnGate
+
+    gate = TurnGate(running=1, waiting=1)
+    assert gate.admit("a") is None and gate.wait_turn(0)  # a runs
+    assert gate.admit("a") == ONE_AT_A_TIME  # a second turn of the same session is refused
+    assert gate.admit("b") is None and not gate.wait_turn(0)  # b waits for a free slot
+    busy = gate.admit("c")
+    assert busy and "busy" in busy and "try again" in busy  # past the bound: a clear message at once
+    gate.release("a", started=True)
+    assert gate.wait_turn(0)  # b runs now
+    gate.release("b", started=True)
+    assert gate.load == (0, 0) and gate.admit("c") is None
+
+
+def test_escape_markdown():
+    from apps.chat_service import escape_markdown
+
+    out = escape_markdown("![x](http://evil/t.png) [link](http://e) <img src=x onerror=alert(1)> **b** `c`")
+    assert "![" not in out and "](" not in out and "<img" not in out and "**" not in out
+    assert "\\!\\[x\\]\\(http://evil/t.png\\)" in out and "&lt;img" in out
+
+
+@pytest.fixture
+def store(tmp_path):
+    from crs.store import ConversationStore
+
+    s = ConversationStore(f"sqlite:///{tmp_path / 'c.db'}")
+    yield s
+    s.close()
+
+
+def test_reload_restores_and_ratings_steer_later_turns(manager, store):
+    """A tab reopened with its browser-local session id gets its chat, cards and state back; a disliked
+    card never comes back, not even in a new conversation, and a liked one feeds the recommender."""
+    from apps.chat_service import ChatService, TurnGate
+    from apps.gradio_app import LazyManager
+
+    svc = ChatService(LazyManager(lambda: manager), store, TurnGate())
+    tab = svc.open("browser-session-1")
+    final = list(svc.turn(tab, "I loved The Shining, what else would I like?"))[-1]
+    first, second = tab.state.last_cards[:2]
+    assert svc.rate(tab, first.display, liked=False).startswith("Noted")
+    assert svc.rate(tab, second.display, liked=True).startswith("Noted")
+
+    again = svc.open("browser-session-1")  # the page is reloaded
+    assert again.conversation == tab.conversation and again.chat == tab.chat and len(again.chat) == 2
+    assert again.chat[1]["content"] == final[0] and again.cards_md == tab.cards_md
+    assert again.state.disliked_items == [first.item] and again.state.liked_items[-1] == second.item
+    assert manager.context(again.state).liked[-1] == second.item  # what the recommender reads next turn
+
+    fresh = svc.new_conversation(again)
+    assert fresh.chat == [] and fresh.conversation != tab.conversation
+    assert first.item in fresh.state.disliked_items and second.item in fresh.state.liked_items
+    shown = set()
+    for msg in ("I like horror movies", "More please", "Something else please"):
+        list(svc.turn(fresh, msg))
+        shown |= {c.item for c in fresh.state.last_cards}
+    assert first.item not in shown and second.item not in shown
+    assert svc.open("browser-session-1").chat == fresh.chat  # the store follows the new conversation
+
+
+def test_invalid_session_id_gets_a_fresh_one(store):
+    from apps.chat_service import ChatService
+
+    svc = ChatService(None, store)
+    for bad in (None, "", "../../etc", "x" * 200, "<script>"):
+        tab = svc.open(bad)
+        assert tab.session_id != bad and len(tab.session_id) == 32 and tab.chat == []
+
+
+def _serve(demo, **kw):
+    from apps.gradio_app import serve
+
+    port = _free_port()
+    serve(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True, **kw)
+    return f"http://127.0.0.1:{port}/"
+
+
+def test_concurrent_clients_batched_no_cross_talk(manager, store):
+    """Six clients chat at once through a served app whose LLM decodes in one batch: every request gets
+    its reply, each session's stored conversation is exactly its own, and replies equal those alone."""
+    import threading
+
+    from apps.batched_llm import BatchedLLM
+    from apps.gradio_app import build_app
+    from crs.dialogue.factory import build_manager
+
+    batched = build_manager(llm="tiny", recommender="popularity", llm_kwargs={"tokenizer": "simple"})
+    batched.llm = BatchedLLM(batched.llm)
+    demo = build_app(lambda: batched, store=store)
+    url = _serve(demo)
+    openers = ["I loved The Shining", "I loved Toy Story", "I liked Heat", "I liked Alien", "I loved Titanic",
+               "I enjoyed Jurassic Park"]
+    results: dict[int, list] = {}
+    barrier = threading.Barrier(len(openers))
+
+    def client(i: int):
+        c = _client(url)
+        sid = c.predict(api_name="/session")
+        barrier.wait()
+        results[i] = [sid] + [c.predict(m, api_name="/chat")[0] for m in (openers[i], "More like that please")]
+
+    try:
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(len(openers))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        demo.close()
+    assert sorted(results) == list(range(len(openers)))  # no request lost
+    for i, (sid, *replies) in results.items():
+        stored = [(e["kind"], e["text"]) for e in store.events(sid) if e["kind"] in ("user", "assistant")]
+        assert stored == [("user", openers[i]), ("assistant", replies[0]),
+                          ("user", "More like that please"), ("assistant", replies[1])]
+    # the same conversation alone (unbatched manager, same tiny weights) gives the same first reply
+    from crs.dialogue.state import DialogueState
+
+    for i in (0, 3):
+        alone = [ev for ev in manager.respond(DialogueState(), openers[i])][-1].text
+        assert alone in results[i][1]
+
+
+def test_server_limits_body_size_and_login(manager, store):
+    import urllib.error
+    import urllib.request
+
+    from apps.gradio_app import build_app
+
+    demo = build_app(lambda: manager, store=store)
+    url = _serve(demo, auth=[("ann", "s3cret")], max_body=16 * 1024)
+    try:
+        req = urllib.request.Request(url + "gradio_api/queue/join", data=b"x" * 100_000,
+                                     headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=30)
+        assert e.value.code == 413 and b"too large" in e.value.read()
+        with urllib.request.urlopen(url, timeout=30) as r:  # the login page, not the app
+            assert b"Conversational movie recommender" not in r.read() or "login" in r.url
+        from gradio_client import Client
+
+        with pytest.raises(Exception):
+            Client(url, verbose=False)  # no credentials
+        c = Client(url, auth=("ann", "s3cret"), verbose=False)
+        reply, _ = c.predict("hello", api_name="/chat")
+        assert reply.strip()
+    finally:
+        demo.close()
+
+
+def test_auth_parsing_and_public_bind_warning(tmp_path):
+    from apps.security import AuthError, parse_auth, public_bind_warning
+
+    assert parse_auth(None) is None and parse_auth("ann:pw") == [("ann", "pw")]
+    assert parse_auth("ann:pw:with:colons,bob:x") == [("ann", "pw:with:colons"), ("bob", "x")]
+    f = tmp_path / "users"
+    f.write_text("# team\nann:pw\n\nbob:x\n")
+    assert parse_auth(f"@{f}") == [("ann", "pw"), ("bob", "x")]
+    for bad in ("annpw", ":pw", "ann:", f"@{tmp_path / 'missing'}"):
+        with pytest.raises(AuthError):
+            parse_auth(bad)
+    assert public_bind_warning("127.0.0.1", None) is None and public_bind_warning("localhost", None) is None
+    assert "WARNING" in public_bind_warning("0.0.0.0", None) and "--auth" in public_bind_warning("0.0.0.0", None)
+    assert public_bind_warning("0.0.0.0", [("a", "b")]) is None
+
+
+def test_cli_app_rejects_bad_auth(capsys):
+    from apps.cli import main
+
+    assert main(["app", "--llm", "tiny", "--auth", "no-colon"]) == 2
+    assert "user:password" in capsys.readouterr().err

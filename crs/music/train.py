@@ -95,19 +95,22 @@ def train_fusion(config: MusicConfig, cat: MusicCatalogue, progress: bool = True
                 logits = model(qb, cat_train)
                 logits[torch.arange(len(idx)), qb["prev"]] = -1e9  # the previous piece is never the answer
                 loss = torch.nn.functional.cross_entropy(logits, y[idx])
+                if not torch.isfinite(loss):  # stop at the first bad batch rather than save a broken scorer
+                    raise FloatingPointError(f"music scorer training: non-finite loss at epoch {epoch}, batch {s}")
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 total += float(loss.detach()) * len(idx)
-            train_loss = total / len(order)
+            train_loss = round(total / len(order), 4)
         else:
-            train_loss = float("nan")
+            train_loss = None  # epoch 0 trains nothing: there is no training loss (it was logged as nan)
         r = ranks_of(model.score(qvalid, cat_valid), vy)
         rec10 = float((r <= 10).mean())
-        history.append({"epoch": epoch, "train_loss": round(train_loss, 4), "valid_recall@10": round(rec10, 4),
+        history.append({"epoch": epoch, "train_loss": train_loss, "valid_recall@10": round(rec10, 4),
                         "valid_median_rank": float(np.median(r))})
         if progress:
-            print(f"epoch {epoch}: train loss {train_loss:.4f}  valid R@10 {rec10:.4f}  median rank {np.median(r):.0f}",
+            shown = "— (initial weights)" if train_loss is None else f"{train_loss:.4f}"
+            print(f"epoch {epoch}: train loss {shown}  valid R@10 {rec10:.4f}  median rank {np.median(r):.0f}",
                   flush=True)
         if rec10 > best:
             best, best_state = rec10, {k: v.detach().clone() for k, v in model.state_dict().items()}
