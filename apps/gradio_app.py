@@ -49,6 +49,9 @@ CONCURRENCY_ID = "dialogue"  # chat events from the UI and the API share one poo
 CARDS_MAX_HEIGHT = 400  # px; longer card lists scroll inside their box and the rating controls stay in view
 SESSION_KEY = "crs-session"  # localStorage key of the browser-local session id
 MAX_MESSAGE_CHARS = 2000
+# 32 hex characters from the browser's CSPRNG (crypto.randomUUID needs https, this works on plain http too)
+NEW_ID_JS = ("(sid) => sid || Array.from(crypto.getRandomValues(new Uint8Array(16)), "
+             "b => b.toString(16).padStart(2, '0')).join('')")
 
 __all__ = ["LazyManager", "build_app", "launch", "cards_markdown", "NO_CARDS"]
 
@@ -93,12 +96,14 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, store=None, gat
         return tab if tab is not None else service.open(None)
 
     # ---- handlers (closures over the shared service; everything per-user lives in gr.State)
-    def on_load(sid: str | None):
+    def on_load(sid: str | None, tab: TabSession | None):
+        if tab is not None:  # a message sent before the page finished loading already opened the session
+            return tab, tab.session_id, gr.skip(), gr.skip(), gr.skip()
         tab = service.open(sid)
         return (tab, tab.session_id, tab.chat, tab.cards_md, gr.update(choices=_choices(tab), value=None))
 
-    def chat_ui(message: str, tab: TabSession | None):
-        tab = tab_of(tab)
+    def chat_ui(message: str, tab: TabSession | None, sid: str | None = None):
+        tab = tab if tab is not None else service.open(sid)
         message = (message or "")[: MAX_MESSAGE_CHARS * 4]  # the manager says when it reads only 2,000
         if not message.strip():
             gr.Warning("Please type a message: a movie you liked, a genre, or an actor.")
@@ -195,9 +200,12 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, store=None, gat
             build_music_tab(music)
 
         quick = dict(concurrency_id="quick", concurrency_limit=8)  # store writes and state edits only
-        demo.load(on_load, [sid], [tab_state, sid, chatbot, cards_panel, pick], api_visibility="private", **quick)
+        # The browser makes its session id itself, at once, so that a message sent before the restore
+        # below has finished cannot open a second session (the first would then be lost on reload).
+        demo.load(None, [sid], [sid], js=NEW_ID_JS).then(
+            on_load, [sid, tab_state], [tab_state, sid, chatbot, cards_panel, pick], api_visibility="private", **quick)
         ui_outputs = [chatbot, cards_panel, tab_state, textbox, pick]
-        turns = [trigger(chat_ui, [textbox, tab_state], ui_outputs, api_name=name, api_visibility="private",
+        turns = [trigger(chat_ui, [textbox, tab_state, sid], ui_outputs, api_name=name, api_visibility="private",
                          concurrency_id=CONCURRENCY_ID, concurrency_limit=chat_pool)
                  for name, trigger in (("ui_submit", textbox.submit), ("ui_send", send.click))]
         # Cancel a turn still running (or queued): its later yields would put the old chat, the old

@@ -187,13 +187,13 @@ def build_music_tab(engine: LazyEngine) -> None:
         gr.Markdown("Upload a video; I suggest a MusicCaps piece with a reason. Then say what you would prefer.")
         with gr.Row():
             with gr.Column(scale=2):
-                video = gr.Video(label="Your video", sources=["upload"])
-                go = gr.Button("Suggest music", variant="primary")
+                video = gr.Video(label="Your video", sources=["upload"], elem_id="crs-video")
+                go = gr.Button("Suggest music", variant="primary", elem_id="crs-suggest")
                 feedback = gr.Textbox(label="What would you prefer?", placeholder="more upbeat, no vocals", lines=1)
                 again = gr.Button("Refine")
             with gr.Column(scale=3):
                 gr.Markdown("### Suggested music")
-                pick_md = gr.Markdown(NO_PICK)
+                pick_md = gr.Markdown(NO_PICK, elem_id="crs-music-pick")
                 gr.Markdown("### Refined pick")
                 refined_md = gr.Markdown(NO_REFINED)
         with gr.Column(visible=False):  # API-only inputs and outputs

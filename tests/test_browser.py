@@ -1,8 +1,10 @@
 """The Gradio app in a real browser (headless Chromium through Selenium) at a 1400x1000 window.
 
 Checks what only a browser shows: after a recommendation the rating controls (dropdown, like,
-dislike) and the confirmation are on screen beside the cards without scrolling the page, and
-"New conversation" really starts afresh. Skipped when Chromium, chromedriver or selenium is
+dislike) and the confirmation are on screen beside the cards without scrolling the page; reloading
+the page restores the conversation (browser-local session id, kept in the SQLite store); "New
+conversation" really starts afresh (and survives a reload too); a file that is not a video, uploaded
+in the "Video to music" tab, gets a clear error without server paths. Skipped when Chromium, chromedriver or selenium is
 missing (`.ci/run` installs them with apt-get: chromium, chromium-driver). Run alone with
 `.venv/bin/python -m pytest -q -m browser tests/test_browser.py`.
 """
@@ -110,18 +112,22 @@ class SlowManager:
 
 
 @pytest.fixture(scope="module")
-def served(manager):
-    """The app on a free port, in this process (the conftest `manager`: tiny LLM, popularity recommender)."""
-    from apps.gradio_app import build_app
+def served(manager, tmp_path_factory):
+    """The app on a free port, in this process (the conftest `manager`: tiny LLM, popularity recommender),
+    served with the production limits and a conversation store in a temporary folder."""
+    from apps.gradio_app import build_app, serve
+    from crs.store import ConversationStore
 
     slow = SlowManager(manager)
-    demo = build_app(lambda: slow)
+    store = ConversationStore(f"sqlite:///{tmp_path_factory.mktemp('store') / 'conversations.db'}")
+    demo = build_app(lambda: slow, store=store, browser_secret="browser-test-key")
     port = _free_port()
-    demo.queue().launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    serve(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/", slow
     finally:
         demo.close()
+        store.close()
 
 
 # ---------------------------------------------------------------------------------------- page helpers
@@ -236,6 +242,14 @@ def test_rating_controls_beside_cards_and_new_conversation(browser, served, tmp_
     assert d.execute_script("return window.scrollY") == 0, "the page had to scroll to reach the controls"
     d.save_screenshot(str(shots / "browser-liked-1400x1000.png"))
 
+    # reload the page: the conversation and the cards come back (browser-local session id + the store)
+    before, cards_before = _messages(d), _text(d, "#crs-cards")
+    d.refresh()
+    _wait(d, lambda d: len(_messages(d)) == 2, "the conversation to be restored after a reload")
+    assert _messages(d) == before and before[0] == ("user", FIRST)
+    assert _text(d, "#crs-cards") == cards_before and "Why:" in cards_before
+    d.save_screenshot(str(shots / "browser-reloaded-1400x1000.png"))
+
     # a follow-up question, then "New conversation": the next message starts an empty chat
     _send(d, "Why that one?")
     _wait(d, lambda d: _turn_done(d, 4), "the answer to the follow-up")
@@ -269,3 +283,29 @@ def test_rating_controls_beside_cards_and_new_conversation(browser, served, tmp_
     time.sleep(1.0)
     msgs = _messages(d)
     assert [m for m in msgs if m[0] == "user"] == [("user", THIRD)], msgs
+    d.refresh()  # the new conversation is the one a reload restores
+    _wait(d, lambda d: len(_messages(d)) == 2, "the new conversation after a reload")
+    assert _messages(d) == msgs
+
+
+def test_bad_upload_shows_a_clear_error(browser, served, tmp_path):
+    """A text file named .mp4 uploaded in the video tab: a clear message, no server path, nothing kept."""
+    from selenium.webdriver.common.by import By
+
+    app_url, _ = served
+    d = browser
+    d.get(app_url)
+    _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#crs-message textarea"), "the page to load")
+    tab = next(b for b in d.find_elements(By.CSS_SELECTOR, "button[role=tab]") if "Video to music" in b.text)
+    tab.click()
+    bad = tmp_path / "holiday.mp4"
+    bad.write_text("this is not a video, just text with a video's name")
+    upload = _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#crs-video input[type=file]"), "the upload input")
+    upload[0].send_keys(str(bad))
+    _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#crs-video video, #crs-video [data-testid=video]")
+          or "holiday" in _text(d, "#crs-video"), "the upload to finish", 30)
+    d.find_element(By.CSS_SELECTOR, "#crs-suggest").click()
+    _wait(d, lambda d: "Could not use this file" in _text(d, "#crs-music-pick"), "the error message", 60)
+    shown = _text(d, "#crs-music-pick")
+    assert "mp4, webm or mov" in shown and "/tmp" not in shown and "gradio" not in shown.lower(), shown
+    d.save_screenshot(str(_screenshot_dir(tmp_path) / "browser-bad-upload-1400x1000.png"))
