@@ -1,17 +1,19 @@
 """Video-to-music evaluation on held-out MusicCaps clips (`crs eval music --out DIR`).
 
-1. **Turn 2, synthesised feedback** (the acceptance test): for every held-out test clip, a
-   previous piece (a caption-space neighbour from the full pool), feedback synthesised from the
-   two clips' human-written aspects, and a stand-in video profile from the target's noisy
-   energy / valence. Each method ranks all clips (the previous piece excluded); we report
-   Recall@1/5/10 and the median rank over the full pool.
+1. **Turn 2**, two protocols side by side (see eval.music_protocol): the old one (a caption
+   neighbour as previous piece, lexicon feedback, a video made from the target's energy /
+   valence), which agrees with itself, and the new one (previous piece random or the system's
+   turn-1 pick, feedback written from human descriptions by code that shares nothing with the
+   parser, no target attribute reaches the scorer). Each method ranks all clips (the previous
+   piece excluded); Recall@1/5/10 and the median rank over the full pool, with baselines.
 2. **Human aspect list -> clip** (real human descriptions on both sides): the held-out clip's
    aspect list written by a musician is the query, its caption the target, ranked over the full
    pool; text similarity alone vs plus attribute agreement (candidate attributes parsed from
    captions only, so the query's own words are not copied into the candidates).
 3. **Grounding of explanations**: for the first N test queries, the LLM explains the fused
    pick; we count how often every aspect it names is one the clip has.
-4. **Latency** of a 30-second 640x360 video on this CPU (synthetic, written with PyAV).
+4. **Turn 1, picture ablation** (eval.music_picture): with and without the image feature.
+5. **Latency** of a 30-second 640x360 video on this CPU (synthetic, written with PyAV).
 """
 
 from __future__ import annotations
@@ -34,39 +36,54 @@ def rank_summary(ranks: np.ndarray) -> dict:
 
 
 def turn2_table(config, cat, scorer, seed_offset: int = 2) -> tuple[list[dict], list, dict]:
+    """The old protocol (neighbour as previous piece, lexicon feedback, target-derived video)."""
     from crs.music.feedback import make_examples, split_clips
-    from crs.music.scorer import HARD_NEGATION_PENALTY, FusionScorer, catalogue_to_torch, text_only_scores
-    from crs.music.train import examples_to_queries, ranks_of
+    from crs.music.train import examples_to_queries
+    from eval.music_protocol import compare
 
     fc = config.fusion
     split = split_clips(len(cat), fc.split_seed)
     examples = make_examples(cat, split["test"], pool=list(range(len(cat))), seed=fc.seed + seed_offset,
                              per_target=1, video_noise=fc.video_noise)
     q = examples_to_queries(examples, f"test-{config.name}")
-    y = q.extra["target"]
-    cat_t = catalogue_to_torch(cat)
-    untrained = FusionScorer(fc)
-    no_text = q.slice(slice(None))
-    no_text.feedback = np.zeros_like(q.feedback)
-    no_text.has_text = np.zeros_like(q.has_text)
-    no_text.wanted = np.zeros_like(q.wanted)
-    no_text.unwanted = np.zeros_like(q.unwanted)
-    no_text.direction = np.zeros_like(q.direction)
-    text = text_only_scores(q.feedback, cat, q.prev)
-    banned = (q.unwanted @ cat.tags.T) > 0  # the same negation filter the fused scorer applies
-    methods = {
-        "text only (MiniLM cosine of the feedback)": text,
-        "text only + negation filter": text - HARD_NEGATION_PENALTY * banned,
-        "fusion, hand-set weights (untrained)": untrained.score(q, cat_t),
-        "fusion, trained": scorer.score(q, cat_t),
-        "fusion, trained, feedback removed (video + previous piece)": scorer.score(no_text, cat_t),
-    }
-    rows, ranks = [], {}
-    for name, scores in methods.items():
-        r = ranks_of(scores, y)
-        ranks[name] = r
-        rows.append({"method": name, **rank_summary(r)})
+    rows, ranks = compare(cat, scorer, fc, q, [e.feedback for e in examples], seed=fc.seed)
     return rows, examples, ranks
+
+
+def new_protocol_tables(engine, seed_offset: int = 3) -> dict:
+    """The new protocol, previous piece random and the system's turn-1 pick (eval.music_protocol)."""
+    from crs.music.feedback import split_clips
+    from eval.music_protocol import cases_to_queries, compare, new_cases, synthetic_videos
+
+    cfg, cat = engine.config, engine.catalogue
+    fc = cfg.fusion
+    test = split_clips(len(cat), fc.split_seed)["test"]
+    videos = synthetic_videos(engine, cfg.eval_videos, seed=fc.seed + seed_offset)
+    out = {}
+    for mode in ("random", "turn1"):
+        cases = new_cases(cat, test, seed=fc.seed + seed_offset, prev_mode=mode, videos=videos)
+        q = cases_to_queries(cases, videos, f"{mode}-{cfg.name}")
+        rows, ranks = compare(cat, engine.scorer, fc, q, [c.feedback for c in cases], seed=fc.seed)
+        parsed = float(np.mean([bool(w.any() or u.any()) for w, u in zip(q.wanted, q.unwanted)]))
+        out[mode] = {"rows": rows, "ranks": ranks, "cases": cases, "parser_reads_a_tag": parsed,
+                     "distinct_previous_pieces": len({c.prev for c in cases})}
+    out["videos"] = [v[0].text for v in videos]
+    return out
+
+
+def side_by_side(old_rows: list[dict], new: dict) -> list[dict]:
+    """One row per method: Recall@10 and median rank under each protocol."""
+    table = []
+    for r in old_rows:
+        m = r["method"]
+        row = {"method": m, "old R@10": r["recall@10"], "old median": r["median_rank"]}
+        for mode, label in (("random", "new, random prev"), ("turn1", "new, turn-1 prev")):
+            nr = next(x for x in new[mode]["rows"] if x["method"] == m)
+            row[f"{label} R@1"] = nr["recall@1"]
+            row[f"{label} R@10"] = nr["recall@10"]
+            row[f"{label} median"] = nr["median_rank"]
+        table.append(row)
+    return table
 
 
 def paired_bootstrap(a: np.ndarray, b: np.ndarray, k: int = 10, n: int = 2000, seed: int = 0) -> dict:
@@ -165,26 +182,62 @@ def evaluate_music(config: str = "default", out: str | None = None, llm: str | N
     rows, examples, ranks = turn2_table(cfg, cat, scorer)
     fused_vs_text = paired_bootstrap(ranks["fusion, trained"], ranks["text only (MiniLM cosine of the feedback)"],
                                      seed=cfg.fusion.seed)
+    new = new_protocol_tables(engine)
+    new_boot = {mode: paired_bootstrap(new[mode]["ranks"]["fusion, trained"],
+                                       new[mode]["ranks"]["text only (MiniLM cosine of the feedback)"], seed=cfg.fusion.seed)
+                for mode in ("random", "turn1")}
+    both = side_by_side(rows, new)
     human = human_aspects_table(cat, cfg.fusion.split_seed)
+    picture = None
+    if cfg.eval_picture:
+        from eval.music_picture import picture_ablation
+
+        picture = picture_ablation(engine, seed=cfg.fusion.seed)
     n_expl = cfg.eval_explanations if explanations is None else explanations
     ground = grounding_rates(cfg, cat, scorer, examples, engine.llm, n_expl)
     lat = None if skip_latency else latency(engine)
     with open(run / "turn2_queries.jsonl", "w", encoding="utf-8") as f:
         for ex in examples:
-            f.write(json.dumps({"target": cat.items[ex.target].id, "prev": cat.items[ex.prev].id,
+            f.write(json.dumps({"protocol": "old", "target": cat.items[ex.target].id, "prev": cat.items[ex.prev].id,
                                 "feedback": ex.feedback, "video_text": ex.video_text}) + "\n")
+        for mode in ("random", "turn1"):
+            for c in new[mode]["cases"]:
+                f.write(json.dumps({"protocol": f"new-{mode}", "target": cat.items[c.target].id,
+                                    "prev": cat.items[c.prev].id, "feedback": c.feedback,
+                                    "video_text": new["videos"][c.video] if c.video >= 0 else None}) + "\n")
     with open(run / "explanations.jsonl", "w", encoding="utf-8") as f:
         for s in ground.pop("samples", []):
             f.write(json.dumps(s, ensure_ascii=False) + "\n")
-    metrics = {"turn2_synthesised_feedback": {r["method"]: {k: v for k, v in r.items() if k != "method"} for r in rows},
-               "human_aspects_to_caption": {r["method"]: {k: v for k, v in r.items() if k != "method"} for r in human},
+
+    def by_method(rs):
+        return {r["method"]: {k: v for k, v in r.items() if k != "method"} for r in rs}
+
+    metrics = {"turn2_synthesised_feedback": by_method(rows),
+               "turn2_new_protocol": {mode: {"methods": by_method(new[mode]["rows"]),
+                                             "fused_minus_text_only_recall@10": new_boot[mode],
+                                             "parser_reads_a_tag": new[mode]["parser_reads_a_tag"],
+                                             "distinct_previous_pieces": new[mode]["distinct_previous_pieces"]}
+                                      for mode in ("random", "turn1")},
+               "turn2_new_protocol_videos": new["videos"],
+               "human_aspects_to_caption": by_method(human),
                "fused_minus_text_only_recall@10": fused_vs_text,
+               "turn1_picture_ablation": picture,
                "explanations": ground, "latency": lat, "pool_size": len(cat),
                "scorer": {"path": str(cfg.scorer_dir), "training": {k: v for k, v in scorer.record.items()
                                                                    if k not in ("config", "features", "history")},
                           "weights": scorer.weights_table()}}
     meta = run_metadata(cfg.fusion.seed, {"config": config, "llm": llm or cfg.llm})
-    write_results(run, metrics, meta, "Video-to-music: held-out MusicCaps clips", table_rows=rows, digits=3)
+    write_results(run, metrics, meta, "Video-to-music: held-out MusicCaps clips", table_rows=both, digits=3)
     with open(run / "results.md", "a", encoding="utf-8") as f:
+        f.write("\n## Old protocol (neighbour, lexicon feedback, target-derived video)\n\n"
+                + markdown_table(rows, digits=3) + "\n")
+        for mode in ("random", "turn1"):
+            f.write(f"\n## New protocol, previous piece: {mode} (feedback from human descriptions)\n\n"
+                    + markdown_table(new[mode]["rows"], digits=3) + "\n")
         f.write("\n## Human aspect list -> clip (real human descriptions)\n\n" + markdown_table(human, digits=3) + "\n")
+        if picture:
+            prow = [{"arm": a, **v} for a, v in picture["test"].items()]
+            f.write(f"\n## Turn 1, picture ablation (proxy; weight {picture['weight_chosen_on_valid']} chosen on "
+                    f"valid classes; random pick P@10 {picture['test_random_pick_p@10']:.3f})\n\n"
+                    + markdown_table(prow, digits=3) + "\n")
     return metrics

@@ -17,8 +17,13 @@ class MusicConfig:
     name: str = "default"  # trained scorer folder: $CRS_HOME/music/fusion-<name>/
     llm: str = "smollm2"
     turn1_attribute_weight: float = 0.3
+    # weight of the picture's label-text vector at turn 1 (0: off); chosen on the validation
+    # classes of the picture proxy in `crs eval music` (docs/music.md)
+    turn1_image_weight: float = 0.5
     explain_max_new_tokens: int = 60
     eval_explanations: int = 40
+    eval_videos: int = 8  # synthetic videos whose turn-1 picks are previous pieces in the new protocol
+    eval_picture: bool = True  # run the turn-1 picture ablation in `crs eval music`
     video: VideoConfig = field(default_factory=VideoConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
 

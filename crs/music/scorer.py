@@ -194,9 +194,13 @@ def queries_to_torch(q: Queries) -> dict[str, torch.Tensor]:
 
 # ---------------------------------------------------------------------------------------- turn 1
 def turn1_scores(profile_emb: np.ndarray, energy: float, valence: float, suggested: set[str], cat: MusicCatalogue,
-                 attribute_weight: float = 0.3) -> np.ndarray:
-    """Description similarity plus attribute agreement (energy, valence and suggested mood/tempo tags)."""
+                 attribute_weight: float = 0.3, image_vec: np.ndarray | None = None,
+                 image_weight: float = 0.0) -> np.ndarray:
+    """Description similarity plus attribute agreement (energy, valence and suggested mood/tempo tags),
+    plus ``image_weight`` times the similarity to the picture's label-text vector (crs.music.vision)."""
     sim = cat.embeddings @ profile_emb
+    if image_vec is not None and image_weight:
+        sim = sim + image_weight * (cat.embeddings @ image_vec)
     idx = [TAG_INDEX[t] for t in suggested if t in TAG_INDEX]
     tag_fit = cat.tags[:, idx].mean(1) if idx else np.zeros(len(cat), dtype=np.float32)
     fit = 1.0 - 0.5 * (np.abs(cat.energy - energy) + np.abs(cat.valence - valence))

@@ -119,11 +119,20 @@ class MusicEngine:
         profile = self.analyze(video_path)
         state.profile, state.picks = profile, []
         state.profile_emb = encode([profile.text])[0]
-        scores = turn1_scores(state.profile_emb, profile.energy, profile.valence, profile.suggested_tags,
-                              self.catalogue, self.config.turn1_attribute_weight)
-        pick = self._pick(scores, state, 1, "")
+        pick = self._pick(self.turn1(profile, state.profile_emb), state, 1, "")
         state.picks.append(pick)
         return pick
+
+    def turn1(self, profile: VideoProfile, profile_emb: np.ndarray, image_weight: float | None = None) -> np.ndarray:
+        """Turn-1 scores over the catalogue for an analysed video (``image_weight`` overrides the config's)."""
+        w = self.config.turn1_image_weight if image_weight is None else image_weight
+        image_vec = None
+        if w and profile.feature is not None:
+            from crs.music.vision import image_text_vector
+
+            image_vec = image_text_vector(profile.feature)
+        return turn1_scores(profile_emb, profile.energy, profile.valence, profile.suggested_tags, self.catalogue,
+                            self.config.turn1_attribute_weight, image_vec, w)
 
     def refine(self, state: MusicState, feedback: str) -> Pick:
         """Turn 2 (and later): fuse the video, the last pick and the feedback with the trained scorer."""

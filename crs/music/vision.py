@@ -61,3 +61,36 @@ def classify_frames(frames: np.ndarray, top_k: int = 5) -> tuple[np.ndarray, lis
     labels = imagenet_labels()
     top = np.argsort(-probs)[:top_k]
     return feats.mean(0).numpy().astype(np.float32), [(labels[i], float(probs[i])) for i in top]
+
+
+# ------------------------------------------------------------------ the picture in music text space
+@lru_cache(maxsize=1)
+def label_text_vectors() -> np.ndarray:
+    """MiniLM vectors [1000, 384] of the ImageNet class names (cached in $CRS_HOME/embeddings)."""
+    from crs.embeddings import cached_embeddings
+
+    return cached_embeddings("imagenet-labels", imagenet_labels(), progress=False)
+
+
+def label_distribution(feature: np.ndarray) -> np.ndarray:
+    """ImageNet class probabilities [1000] of a mean 1280-d feature, through the model's own classifier head."""
+    import torch
+
+    fc = image_model()._fc
+    with torch.inference_mode():
+        logits = fc(torch.from_numpy(np.asarray(feature, dtype=np.float32))[None, :])[0]
+    return torch.softmax(logits, -1).numpy()
+
+
+def image_text_vector(feature: np.ndarray | None) -> np.ndarray | None:
+    """The 1280-d image feature as a unit vector in the captions' MiniLM space.
+
+    No joint image-music model exists offline, so the feature reaches music text through the
+    ImageNet label names: the probability-weighted mean of their MiniLM vectors. Unlike the top-3
+    labels in the profile sentence, every class contributes by its probability.
+    """
+    if feature is None or not np.any(feature):
+        return None
+    v = label_distribution(feature) @ label_text_vectors()
+    n = float(np.linalg.norm(v))
+    return (v / n).astype(np.float32) if n > 0 else None
