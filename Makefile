@@ -9,7 +9,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: app test setup prepare clean
+.PHONY: app test setup prepare clean browser-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,9 +31,20 @@ prepare: setup
 app: prepare
 	$(BIN)/crs app --host 127.0.0.1 --port 7860
 
-# pytest exit code 5 means "no tests collected": not a failure for CI.
-test: setup
-	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+# Chromium and its driver for tests/test_browser.py (the app in a real browser): installed with apt-get
+# when this runs as root (or with password-less sudo); otherwise the reason is printed and those tests skip.
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; }; then \
+	  S=$$([ "$$(id -u)" -eq 0 ] || echo "sudo -n"); \
+	  echo "make: installing chromium and chromium-driver for the browser tests (log: /tmp/crs-apt.log)"; \
+	  { $$S apt-get update -q && DEBIAN_FRONTEND=noninteractive $$S apt-get install -y -q chromium chromium-driver; } \
+	    >/tmp/crs-apt.log 2>&1 || echo "make: WARNING: apt-get failed (see /tmp/crs-apt.log): the browser tests will be skipped"; \
+	else echo "make: chromium/chromedriver missing and apt-get not usable here: the browser tests will be skipped"; fi
+
+# pytest exit code 5 means "no tests collected": not a failure for CI. -rs prints why a test was skipped.
+test: setup browser-deps
+	$(BIN)/python -m pytest -q -rs; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 clean:
 	rm -rf $(VENV)

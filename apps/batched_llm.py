@@ -29,6 +29,7 @@ from crs.llm.base import GenerationError, LLMBackend, apply_stop, check_generati
 log = logging.getLogger(__name__)
 
 _DONE = object()  # end-of-reply marker in a request's output queue
+MIN_REUSE = 8  # shorter shared starts are recomputed: not worth the copy
 
 
 class BusyError(GenerationError):
@@ -65,6 +66,7 @@ class BatchedLLM(LLMBackend):
         self.steps = 0  # decoding steps run, and the largest batch seen: for tests and the benchmark
         self.max_seen = 0
         self.last_usage: dict = {}
+        self.batch: _Batch | None = None  # the scheduler's running batch (its counters: reused_tokens, ...)
 
     # ---------------------------------------------------------------- public
     def stream(self, messages, *, max_new_tokens: int = 128, temperature: float = 0.0, stop=None,
@@ -112,7 +114,7 @@ class BatchedLLM(LLMBackend):
     def _loop(self) -> None:
         import torch
 
-        batch = _Batch(self.backend)
+        batch = self.batch = _Batch(self.backend)
         while True:
             with self._cond:
                 while not self._waiting and not batch.rows:
@@ -130,7 +132,7 @@ class BatchedLLM(LLMBackend):
                 log.exception("batched decoding failed")
                 for r in batch.rows + ([new] if new is not None and new not in batch.rows else []):
                     r.out.put(exc)
-                batch = _Batch(self.backend)
+                batch = self.batch = _Batch(self.backend)
 
 
 class _Batch:
@@ -144,21 +146,38 @@ class _Batch:
         eos = cfg.eos_token_id if cfg.eos_token_id is not None else self.tok.eos_token_id
         self.eos = set(eos if isinstance(eos, (list, tuple)) else [eos]) - {None}
         self.rows: list[_Request] = []
+        self.prefix_ids: list[int] = []  # the last prompt prefilled, and its keys and values per layer
+        self.prefix_kv: list = []
+        self.reused_tokens = self.prefilled_tokens = 0
         self.cache = None
         self.mask = None  # (rows, time) 1 where the cache holds a real token
         self.pos = None  # (rows,) the position id of each row's next token
 
     def admit(self, req: _Request) -> None:
-        """Prefill one prompt alone and merge its cache into the batch."""
+        """Prefill one prompt alone and merge its cache into the batch.
+
+        Prompts share a long start (the system message; a session's earlier context): the keys and values
+        of the start this prompt shares with the previous one are reused, and only the rest is computed.
+        On a CPU the prefill is the costly, compute-bound part of a reply, and it cannot be batched away."""
         import torch
         from transformers import DynamicCache
 
-        ids = torch.tensor([req.ids], device=self.backend.device)
+        n = len(req.ids)
         cache = DynamicCache(config=self.model.config)
-        out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), cache=cache, use_cache=True)
+        reuse = _common_prefix(req.ids, self.prefix_ids, n - 1)
+        if reuse < MIN_REUSE:
+            reuse = 0
+        for i, (k, v) in enumerate(self.prefix_kv if reuse else ()):
+            cache.update(k[:, :, :reuse], v[:, :, :reuse], i)
+        ids = torch.tensor([req.ids[reuse:]], device=self.backend.device)
+        positions = torch.arange(reuse, n, device=ids.device)
+        out = self.model(input_ids=ids, attention_mask=torch.ones(1, n, dtype=torch.long, device=ids.device),
+                         position_ids=positions[None], cache_position=positions, cache=cache, use_cache=True)
+        self.prefix_ids, self.prefix_kv = req.ids[:n], [(layer.keys, layer.values) for layer in cache.layers]
+        self.reused_tokens += reuse
+        self.prefilled_tokens += n - reuse
         if not self._accept(req, out.logits[0, -1]):
             return
-        n = ids.shape[1]
         mask, pos = torch.ones(1, n, dtype=torch.long), torch.tensor([n])
         if not self.rows:
             self.rows, self.cache, self.mask, self.pos = [req], cache, mask, pos
@@ -240,6 +259,14 @@ class _Batch:
         for layer in self.cache.layers:
             layer.keys = layer.keys[idx, :, start:]
             layer.values = layer.values[idx, :, start:]
+
+
+def _common_prefix(a: list[int], b: list[int], limit: int) -> int:
+    n = min(len(a), len(b), limit)
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
 
 
 def _pad_left(x, t: int, dim: int = 2):

@@ -212,7 +212,7 @@ def cmd_app(args) -> int:
         return 2
     launch(host=args.host, port=args.port, llm=args.llm, recommender=args.recommender, llm_kwargs=_llm_kwargs(args),
            adapter=args.adapter, auth=auth, db=args.db, max_running=args.max_running, max_waiting=args.max_waiting,
-           batch=not args.no_batch)
+           batch=not args.no_batch, llm_threads=args.llm_threads, llm_dtype=args.llm_dtype)
     return 0
 
 
@@ -389,6 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-running", type=int, default=16, help="replies written at once (one LLM batch)")
     p.add_argument("--max-waiting", type=int, default=32, help="replies waiting beyond that; more are told to retry")
     p.add_argument("--no-batch", action="store_true", help="decode each reply alone (for comparison)")
+    p.add_argument("--llm-threads", type=int, help="CPU threads for the batched LLM (default: CPU cores - 1)")
+    p.add_argument("--llm-dtype", help="float32 or bfloat16 (default: bfloat16 on a CPU with AMX or AVX512-BF16 "
+                   "when no item-language adapter is used, else the backend's default)")
     p.set_defaults(func=cmd_app)
 
     fb = sub.add_parser("feedback", help="stored ratings").add_subparsers(dest="feedback_command", required=True)
@@ -402,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-train", action="store_true",
                    help="do not train the default KG recommender (the app then uses the text recommender)")
     p.add_argument("--skip-music", action="store_true",
-                   help="do not train the video-to-music scorer (the first video in the app then trains it)")
+                   help="do not train the video-to-music scorer (the app's video tab then says to run `crs music train`)")
     p.set_defaults(func=cmd_prepare)
     return parser
 

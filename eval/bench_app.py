@@ -159,7 +159,8 @@ def run_bench(llm: str = "smollm2", recommender: str = "popularity", clients: in
     url = f"http://127.0.0.1:{port}/"
     proc = start_server(run_dir, llm, recommender, port, server_args or [])
     try:
-        run_conversation(url, ["hello"], [], "warmup")  # first-request costs are not a user's latency
+        # loading the LLM and first-call costs are not a user's latency: one full conversation first
+        run_conversation(url, script(len(OPENERS) - 1), [], "warmup")
         t0 = time.perf_counter()
         alone1 = single_pass(url, single, "single")
         multi, wall = concurrent_pass(url, clients)
@@ -176,6 +177,8 @@ def run_bench(llm: str = "smollm2", recommender: str = "popularity", clients: in
     lost = [r for r in alone + multi if not r["ok"]]
     metrics = {
         "single_user": one, "concurrent": {**many, "clients": clients, "wall_s": wall},
+        # the two single-user passes apart: on a shared machine the load of other jobs drifts
+        "single_before": latency(alone1), "single_after": latency(alone2),
         "p95_ratio": many.get("p95", float("nan")) / one["p95"] if one.get("p95") else None,
         "p50_ratio": many.get("p50", float("nan")) / one["p50"] if one.get("p50") else None,
         "lost_requests": len(lost), "requests": len(alone + multi),

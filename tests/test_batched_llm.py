@@ -41,6 +41,7 @@ def test_concurrent_replies_equal_replies_alone(tiny):
     want = [tiny.generate(p, max_new_tokens=24 - i) for i, p in enumerate(prompts)]
     assert got == want  # each caller gets its own prompt's reply: no cross-talk between rows
     assert batched.max_seen > 1  # and they really shared batches
+    assert batched.batch.reused_tokens > 0  # the shared start of the prompts was computed once
     assert alone[0].startswith(want[0][:5])
 
 

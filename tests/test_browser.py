@@ -53,6 +53,8 @@ def _missing() -> str | None:
 
 # checked at collection, so that a machine without Chromium skips before loading the manager
 MISSING = _missing()
+if MISSING and os.environ.get("CRS_REQUIRE_BROWSER"):  # CI (.ci/run) must run these, not skip them
+    raise RuntimeError(f"CRS_REQUIRE_BROWSER is set but the browser tests cannot run: {MISSING}")
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(MISSING is not None, reason=MISSING or "")]
 
 

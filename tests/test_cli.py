@@ -34,6 +34,9 @@ SUBCOMMANDS = [
     ["train", "sat"],
     ["bench"],
     ["bench", "rec"],
+    ["bench", "app"],
+    ["feedback"],
+    ["feedback", "export"],
 ]
 
 
