@@ -31,8 +31,9 @@ def proxy_classes(cat, min_clips: int = 15) -> list[tuple[int, str, np.ndarray]]
     texts = [(it.caption + " " + " ".join(it.aspects)).lower() for it in cat.items]
     out = []
     for i, name in enumerate(imagenet_labels()):
-        pat = re.compile(r"\b" + re.escape(name.lower()) + r"s?\b")
-        mask = np.array([bool(pat.search(t)) for t in texts])
+        low = name.lower()
+        pat = re.compile(r"\b" + re.escape(low) + r"s?\b")
+        mask = np.array([low in t and bool(pat.search(t)) for t in texts])  # substring test first: 5.5M regexes are slow
         if mask.sum() >= min_clips:
             out.append((i, name, mask))
     return out

@@ -19,7 +19,7 @@ class MusicConfig:
     turn1_attribute_weight: float = 0.3
     # weight of the picture's label-text vector at turn 1 (0: off); chosen on the validation
     # classes of the picture proxy in `crs eval music` (docs/music.md)
-    turn1_image_weight: float = 0.5
+    turn1_image_weight: float = 2.0
     explain_max_new_tokens: int = 60
     eval_explanations: int = 40
     eval_videos: int = 8  # synthetic videos whose turn-1 picks are previous pieces in the new protocol
