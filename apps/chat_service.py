@@ -27,12 +27,13 @@ MAX_SHOWN_CHARS = 2000  # a longer user message is shortened in the chat window 
 BUSY = ("The server is busy: {running} replies are being written and {waiting} are waiting. "
         "Please try again in a minute.")
 ONE_AT_A_TIME = "I'm still answering your previous message; send this one when that reply is done."
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~:])")  # ':' too: "http\://" is no bare autolink
+_WWW = re.compile(r"(?i)\bwww\.")
 
 
 def escape_markdown(text: str) -> str:
-    """User text shown as markdown, literally: no images, links, emphasis or HTML from what they typed."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    """User text shown as markdown, literally: no images, links (bare URLs included), emphasis or HTML."""
+    return _WWW.sub(r"www\\.", _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)))
 
 
 def new_session_id() -> str:
@@ -140,7 +141,10 @@ class ChatService:
             if not rec.state_json:
                 self._seed(sid, state)
             cards = [card_from_dict(c) for c in rec.cards]
-            return TabSession(sid, rec.conversation, state, rec.chat, cards_markdown(cards))
+            # the store keeps what the user typed; it is shown escaped, as it was before the reload
+            chat = [{"role": m["role"], "content": shown_user_text(m["content"]) if m["role"] == "user"
+                     else m["content"]} for m in rec.chat]
+            return TabSession(sid, rec.conversation, state, chat, cards_markdown(cards))
         except Exception:  # a broken database must not stop the chat: this tab runs unsaved
             log.exception("could not restore session %s", sid)
             return TabSession(sid, new_session_id())

@@ -194,9 +194,10 @@ def test_turn_gate_bounds_and_one_turn_per_session():
 def test_escape_markdown():
     from apps.chat_service import escape_markdown
 
-    out = escape_markdown("![x](http://evil/t.png) [link](http://e) <img src=x onerror=alert(1)> **b** `c`")
+    out = escape_markdown("![x](http://evil/t.png) [link](http://e) <img src=x onerror=alert(1)> **b** `c` www.e.com")
     assert "![" not in out and "](" not in out and "<img" not in out and "**" not in out
-    assert "\\!\\[x\\]\\(http://evil/t.png\\)" in out and "&lt;img" in out
+    assert "\\!\\[x\\]\\(http\\://evil/t.png\\)" in out and "&lt;img" in out
+    assert "http://" not in out and "www." not in out  # no bare URL for the renderer to turn into a link
 
 
 @pytest.fixture
@@ -221,9 +222,12 @@ def test_reload_restores_and_ratings_steer_later_turns(manager, store):
     assert svc.rate(tab, first.display, liked=False).startswith("Noted")
     assert svc.rate(tab, second.display, liked=True).startswith("Noted")
 
+    list(svc.turn(tab, "I liked ![x](http://evil.example/t.png) a lot"))
     again = svc.open("browser-session-1")  # the page is reloaded
-    assert again.conversation == tab.conversation and again.chat == tab.chat and len(again.chat) == 2
+    assert again.conversation == tab.conversation and again.chat == tab.chat and len(again.chat) == 4
+    assert "![" not in again.chat[2]["content"] and "](" not in again.chat[2]["content"]  # shown escaped again
     assert again.chat[1]["content"] == final[0] and again.cards_md == tab.cards_md
+    assert again.state.history == tab.state.history
     assert again.state.disliked_items == [first.item] and again.state.liked_items[-1] == second.item
     assert manager.context(again.state).liked[-1] == second.item  # what the recommender reads next turn
 
