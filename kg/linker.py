@@ -133,15 +133,19 @@ class EntityLinker:
                 self.names.setdefault(key, []).append((eid, types.get(eid, "keyword")))
         self.genre_by_name = {k: v for k, vs in self.names.items() for v in vs if v[1] == "genre"}
         self.titles = T.TitleIndex.build(catalog)
-        self.titles_by_words: dict[int, list[str]] = {}  # candidates for typo matching, by word count
-        for t, v in self.titles.forms.items():
-            if len(t) >= 5 and v[0][1] != "part":
-                self.titles_by_words.setdefault(t.count(" ") + 1, []).append(t)
         self._kg, self._nb = kg, None
         self.people = [k for k, vs in self.names.items() if any(t == "person" for _, t in vs) and " " in k]
         # "the Hitchcock one" is the director: a title that is someone's surname needs a cue ("I loved Hitchcock").
         self.titles.surnames = frozenset(k.rsplit(" ", 1)[1] for k in self.people)
         self.titles.genres = frozenset(self.genre_by_name) | frozenset(GENRE_SYNONYMS)
+        # "Kevin Hart" is the comedian, not the start of "Kevin Hart: Laugh at My Pain".
+        for name in self.people:
+            if name in self.titles.forms and all(k in ("part", "prefix") for _, k in self.titles.forms[name]):
+                del self.titles.forms[name]
+        self.titles_by_words: dict[int, list[str]] = {}  # candidates for typo matching, by word count
+        for t, v in self.titles.forms.items():
+            if len(t) >= 4 and v[0][1] != "part":
+                self.titles_by_words.setdefault(t.count(" ") + 1, []).append(t)
 
     def link(self, text: str, movies: bool = True, fuzzy: bool = True) -> LinkResult:
         """All mentions in `text`, longest match first, non-overlapping."""
@@ -157,7 +161,9 @@ class EntityLinker:
         words = list(_RAW_WORD.finditer(clean))
         tokens = [w.group().lower() for w in words]
         raw_tokens = [w.group() for w in words]
-        ctx = _Context(clean, words)  # per call: one linker serves every session
+        if _shouting(raw_tokens):
+            raw_tokens = tokens  # capitals in an all-caps message say nothing about titles
+        ctx = _Context(clean, words, len(tokens))  # per call: one linker serves every session
         taken = [False] * len(tokens)
         titles: list[tuple[str, int, int, float]] = []  # (key, start, end, score) decided after the loop
         for n in range(min(MAX_NGRAM, len(tokens)), 0, -1):
@@ -166,6 +172,9 @@ class EntityLinker:
                     continue
                 gram = " ".join(tokens[i:i + n])
                 title = self._title(ctx, gram, n, i, tokens, raw_tokens, movies, fuzzy)
+                if title and tokens[i] in T.ARTICLES and i + n < len(tokens) and not any(taken[i + 1:i + n + 1]) \
+                        and " ".join(tokens[i + 1:i + n + 1]) in self.titles:
+                    title = None  # "all the star wars" is Star Wars, not The Star
                 found = [] if title else self._match(gram, n, i, tokens, raw_tokens, fuzzy)
                 if title:
                     titles.append((title[0], i, i + n, title[1]))
@@ -174,8 +183,8 @@ class EntityLinker:
                 out.extend(found)
                 if title or found:
                     taken[i:i + n] = [True] * n
-        titles += self._confirmed_by_context(ctx, out, taken)
-        titles += self._listed_with_titles(ctx, titles, tokens, taken)
+        titles += self._confirmed_by_context(ctx, out, taken, raw_tokens, titles)
+        titles += self._listed_with_titles(ctx, titles, tokens, raw_tokens, taken, out)
         ambiguous = self._resolve_titles(ctx, titles, tokens, raw_tokens, out)
         self._assign_polarity(clean, tokens, out)
         return LinkResult(out, ambiguous)
@@ -192,26 +201,50 @@ class EntityLinker:
                 return key, 100.0
             ctx.weak.append((key, i, i + n))  # prose unless the message names its director or star
             return None
-        if not fuzzy or len(key) < 5 or n > 6:
+        if not fuzzy or n > 10 or len(key) < 4:
             return None
-        # A typo: only a word that is not English ("Jummanji", "shinning") may be a misspelt title.
-        # In a long title one slip may make another English word ("The Silence of the Labs").
-        if n < 4 and not any(T.zipf(t) < 2.5 and not t.isdigit() for t in key.split(" ")):
+        typed = key.split(" ")
+        named = T.written_as_title(raw_tokens[i:i + n]) and (not ctx.sentence_start(i) or n > 1)
+        cue = T._cue_before(tokens[max(0, i - 3):i])
+        if n == 1 and (T.zipf(key) >= 3.5 or key in self.titles.surnames or (len(key) < 5 and not cue)):
+            return None  # "Have", "Mine", "Bale": a real word or name is what was meant, not a slip on a title
+        # A typo: only a word that is not English ("Jummanji", "shinning") may be a misspelt title, unless
+        # it is written as a name ("Like Tremor"). In a long title one slip may make another English word.
+        if n < 4 and not (named and cue) and not any(T.zipf(t) < 2.5 and not t.isdigit() for t in typed):
             return None
-        hits = process.extract(key, self.titles_by_words.get(key.count(" ") + 1, []), scorer=OSA.distance,
-                               score_cutoff=1, limit=10)
+        hits = process.extract(key, self.titles_by_words.get(len(typed), []), scorer=OSA.distance, score_cutoff=1,
+                               limit=10)
         if not hits:
             return None
         # Of equally close titles, the one people talk about ("the shinning" is The Shining, not The Thinning).
         best = min(hits, key=lambda h: (h[1], -self.catalog[self.titles.items(h[0])[0]].mentions))[0]
+        slips = [(t, w) for t, w in zip(typed, best.split(" ")) if t != w]
+        if any(len(t) < 3 or t.isdigit() or w.isdigit() for t, w in slips):
+            return None  # "Wonder Woman I" is not Wonder Woman 2
+        if not named and n == 1 and self._misspelt_word(slips):
+            return None  # "trailor" is "trailer", not Traitor
+        judged = tokens[i + n:i + n + 1] in (["is"], ["was"]) and tokens[i + n + 1:i + n + 2] and \
+            tokens[i + n + 1] in T.EVALUATIONS  # "Se7en is creepy"
+        if n == 1 and T.zipf(best) >= T.ZIPF_PLAIN and not (named or cue or judged):
+            return None  # "i remeber my dad": a slip on an everyday word needs a cue to be a title
         return (best, 90.0) if self._titleish(ctx, best, n, i, tokens, raw_tokens, typo=True) else None
+
+    @staticmethod
+    def _misspelt_word(slips: list[tuple[str, str]]) -> bool:
+        """Whether a typed word that differs from the title's is more likely a slip on a commoner English word
+        ("trailor": trailer, not Traitor; "horro": horror, not Zorro)."""
+        for t, w in slips:
+            near = process.extract(t, _common_words(), scorer=OSA.distance, score_cutoff=1, limit=8)
+            if any(c != w and T.zipf(c) > T.zipf(w) + 0.5 for c, _, _ in near):
+                return True
+        return False
 
     def _titleish(self, ctx, key, n, i, tokens, raw_tokens, typo: bool = False) -> bool:
         return T.looks_like_title(key, raw_tokens[i:i + n], tokens[max(0, i - 3):i], tokens[i + n:i + n + 6],
                                   year=ctx.year_after(i + n, tokens) is not None,
                                   quoted=ctx.quoted(i, n) or ctx.initialism(i, n),
                                   sentence_start=ctx.sentence_start(i), kind=self.titles.kind(key), typo=typo,
-                                  surnames=self.titles.surnames, genres=self.titles.genres)
+                                  surnames=self.titles.surnames, genres=self.titles.genres, whole=ctx.whole(i, n))
 
     def _resolve_titles(self, ctx, found, tokens, raw_tokens, out: list[Mention]) -> list[Ambiguity]:
         context = {m.entity for m in out if m.type != "movie"}
@@ -220,6 +253,9 @@ class EntityLinker:
             year = ctx.year_after(j, tokens) or ctx.year_before(i, tokens)
             item, items = T.resolve(self.titles, key, year, context, self._neighbours)
             nth = ORDINALS.get(tokens[i - 1]) if i > 0 else None
+            newest_or_oldest = T.modifier_choice(self.titles, key, tokens[i - 1]) if i > 0 and not year else None
+            if newest_or_oldest is not None:  # "the new Jumanji", "the original It": one of the remakes
+                item, nth = newest_or_oldest, None
             if nth is not None:  # "the second Matrix": the franchise's films in order of release
                 series = self._series(key)
                 if len(series) > nth:
@@ -233,13 +269,19 @@ class EntityLinker:
             out.append(Mention(m.entity, "movie", m.display, (i, j), item=m.item, score=score))
         return ambiguous
 
-    def _confirmed_by_context(self, ctx, out: list[Mention], taken: list[bool]) -> list[tuple[str, int, int, float]]:
+    def _confirmed_by_context(self, ctx, out: list[Mention], taken: list[bool], raw_tokens: list[str],
+                              titles) -> list[tuple[str, int, int, float]]:
         """Common-word titles the message confirms: "Signs with Mel Gibson", "Big with Tom Hanks"."""
         confirmed = []
         for key, i, j in ctx.weak:
-            if any(taken[i:j]) and not all(m.type == "keyword" or m.span[1] <= i or m.span[0] >= j for m in out):
+            if not self._free(out, taken, i, j, titles + confirmed):
                 continue  # words already read as a person, genre or longer title
-            people = [m for m in out if m.type == "person" and (m.span[1] <= i or m.span[0] >= j)]
+            if not self._capitalised(raw_tokens, i, j - i) and (key in T.FUNCTION_TITLES
+                                                                 or self.titles.kind(key) == "no_article"):
+                continue  # "we watch that ... Ben Stiller" is not The Watch; "it ... Stephen King" is not It
+            # The person must be named close by ("Monster is the one with Charlize Theron").
+            people = [m for m in out if m.type == "person" and (m.span[1] <= i or m.span[0] >= j)
+                      and min(abs(m.span[0] - j), abs(i - m.span[1])) <= 8]
             context, names = {m.entity for m in people}, {m.name.lower() for m in people}
             if people and any(context & self._neighbours(it) or names & self._credits(it) for it in self.titles.items(key)):
                 out[:] = [m for m in out if m.span[1] <= i or m.span[0] >= j]
@@ -247,17 +289,31 @@ class EntityLinker:
                 confirmed.append((key, i, j, 95.0))
         return confirmed
 
-    def _listed_with_titles(self, ctx, titles, tokens, taken) -> list[tuple[str, int, int, float]]:
+    @staticmethod
+    def _free(out: list[Mention], taken: list[bool], i: int, j: int, titles) -> bool:
+        """Tokens i..j are untaken or taken only by keywords (which a title may replace)."""
+        if any(a < j and i < b for _, a, b, _ in titles):
+            return False
+        return not any(taken[i:j]) or all(m.type == "keyword" or m.span[1] <= i or m.span[0] >= j for m in out)
+
+    def _listed_with_titles(self, ctx, titles, tokens, raw_tokens, taken, out) -> list[tuple[str, int, int, float]]:
         """A title in a list of titles ("Seven, inception or Sixth Sense") is a title too."""
         spans = [(i, j) for _, i, j, _ in titles]
         found = []
         for key, i, j in ctx.weak:
-            if any(taken[i:j]) or T.zipf(key) >= T.ZIPF_CUE_BEFORE or key in T.FUNCTION_TITLES or key.isdigit():
+            # "the exorcist or It" (but not "Civil War, It was good")
+            named = T.written_as_title(raw_tokens[i:j]) and not ctx.sentence_start(i)
+            if key in T.FUNCTION_TITLES and not (i > 0 and tokens[i - 1] in ("and", "or")):
+                named = False
+            if not self._free(out, taken, i, j, titles + found) or key.isdigit() or (
+                    not named and (T.zipf(key) >= T.ZIPF_CUE_BEFORE or key in T.FUNCTION_TITLES)):
                 continue
             for a, b in spans:
                 if ctx.joined(b, i, tokens) or ctx.joined(j, a, tokens):
+                    out[:] = [m for m in out if m.span[1] <= i or m.span[0] >= j]
                     taken[i:j] = [True] * (j - i)
                     found.append((key, i, j, 90.0))
+                    spans.append((i, j))
                     break
         return found
 
@@ -267,7 +323,9 @@ class EntityLinker:
         base = " ".join(T._SPLIT.findall(T.fold(first.title)))
         found = {i for k, v in self.titles.forms.items() if k == base or k.startswith(base + " ")
                  for i, kind in v if kind == "exact"}
-        return sorted(found, key=lambda i: (self.catalog[i].year or 9999, -self.catalog[i].mentions))
+        # The title itself opens its series even when the catalogue lacks its year ("Thor" before "Thor: Ragnarok").
+        return sorted(found, key=lambda i: (self.catalog[i].year or (0 if i == first.item else 9999),
+                                            -self.catalog[i].mentions))
 
     def _credits(self, item: int) -> set[str]:
         """Directors, writers and stars of a movie in its metadata (the KG misses some)."""
@@ -327,8 +385,8 @@ class EntityLinker:
 class _Context:
     """Where the words of one message sit: quotes, sentence starts, initials, years."""
 
-    def __init__(self, text: str, words: list):
-        self.text, self.words = text, words
+    def __init__(self, text: str, words: list, n_tokens: int):
+        self.text, self.words, self.n = text, words, n_tokens
         self.weak: list[tuple[str, int, int]] = []  # title forms read as prose, for a second look
         self.quoted_chars = [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
 
@@ -373,6 +431,15 @@ class _Context:
             and not _YEAR.match(self.words[i + n].group())
         return before or after
 
+    def whole(self, i: int, n: int) -> bool:
+        """The words are the whole message."""
+        return i == 0 and n == self.n
+
+    def same_sentence(self, a: int, b: int) -> bool:
+        """No sentence end between word a and word b."""
+        lo, hi = sorted((a, b))
+        return not re.search(r"[.!?;\n]", self.text[self.words[lo].end():self.words[hi].start()])
+
     def sentence_start(self, i: int) -> bool:
         before = self.text[: self.words[i].start()].rstrip(" \"“'(*_")
         return not before or before[-1] in ".!?:;\n"
@@ -397,6 +464,20 @@ class _Context:
         if j < len(tokens) and _YEAR.match(tokens[j]):
             return int(_YEAR.match(tokens[j]).group(1))
         return None
+
+
+def _shouting(raw_tokens: list[str]) -> bool:
+    """An all-caps message ("MY KIDS LOVE FROZEN")."""
+    letters = [w for w in raw_tokens if w.isalpha() and len(w) > 1]
+    return len(letters) >= 3 and sum(w.isupper() for w in letters) >= 0.8 * len(letters)
+
+
+@lru_cache(maxsize=1)
+def _common_words() -> list[str]:
+    """Everyday English words (wordfreq), to tell a slip on one of them from a misspelt title."""
+    from wordfreq import top_n_list
+
+    return [w for w in top_n_list("en", 30000) if w.isalpha() and len(w) >= 4]
 
 
 def _clause_polarity(text: str, offset: int) -> str:

@@ -20,24 +20,31 @@ from crs.data.movies import Catalog
 ARTICLES = ("the", "a", "an")
 # Cue words right before a title make a common word a title ("I loved heat", "have you seen big").
 CUES_BEFORE = frozenset(
-    "loved love like liked enjoy enjoyed adore adored seen saw watched watch watching rewatched called "
-    "movie film favorite favourite fan hated hate disliked dislike recommend recommended than including "
-    "especially prefer preferred try tried trying out suggest suggested mentioned remember".split()
+    "loved love like liked enjoy enjoyed adore adored seen saw see watched watch watching rewatch rewatched "
+    "rewatching seeing called movie film favorite favourite fan hated hate disliked dislike recommend recommended than "
+    "including especially prefer preferred try tried trying suggest suggested mentioned remember check".split()
 )
 # Two-word cues: "similar to last vegas", "heard of the help", "a fan of jaws".
 CUES_BEFORE2 = frozenset(("similar to", "heard of", "fan of", "fans of", "think of", "sequel to", "version of",
-                          "check out", "remake of"))
+                          "check out", "checking out", "try out", "remake of", "what about", "how about",
+                          "favorite is", "favourite is", "favorites are", "favourites are", "favorites is", "such as",
+                          "him in", "her in", "them in", "great in", "stick to", "would be"))
+# "movie"/"film" cue a title only after an article: "the movie Heat", not "a horror movie fan".
+ARTICLE_CUES = frozenset(("movie", "film"))
+# "the new Jumanji", "the original It": a version of a title shared by remakes.
+MODIFIERS_NEW = frozenset("new newer latest recent".split())
+MODIFIERS_OLD = frozenset("original older classic".split())  # not "old": "my 5 year old twins"
 # ... and words right after one ("Heat was great", "the heat movie").
 CUES_AFTER = frozenset("was is series franchise trilogy sequel remake won starring stars".split())
 # "Taken is a great action movie": the sentence says what it is.
 _MOVIE_WORDS = frozenset("movie film classic masterpiece flick".split())
 # Holidays are proper nouns too: "I love Halloween" is the holiday unless a year or "movie" says otherwise.
-HOLIDAYS = frozenset("christmas halloween thanksgiving easter".split())
+HOLIDAYS = frozenset("christmas halloween thanksgiving easter holidays".split())
 WATCHING = frozenset("watched seen saw watch watching rewatched".split())
 # "a scary movie", "some big movie": a determiner makes the words that follow a description.
-DETERMINERS = frozenset("a an some any another good great".split())
+DETERMINERS = frozenset("a an some any another good great best worst".split())
 # ... but "alien movies", "horror flicks" describe a kind of film.
-KIND_AFTER = frozenset("movies films flicks ones stuff genre type kind".split())
+KIND_AFTER = frozenset("movies films flicks ones stuff genre type kind movie film".split())
 # Never a title unless quoted or followed by a year: pronouns and particles ("I like it", "up for it").
 FUNCTION_TITLES = frozenset(
     "it her us up go me you him them this that there here now then so yes no ok okay what why how who "
@@ -51,6 +58,7 @@ ZIPF_PLAIN = 4.4  # lower case, no cue: a form of several words rarer than this 
 ZIPF_PLAIN_WORD = 3.3  # ... and of one word (one rare word is often a noun: "a horror flick")
 ZIPF_CUE_AFTER = 5.0
 ZIPF_CUE_BEFORE = 5.6
+ZIPF_CUE_MULTI = 6.2  # several words after a cue: wordfreq rates a phrase by its words, so "get out" looks common
 DOMINANCE = 1.4  # a shared form goes to the movie mentioned this many times more often than the next
 
 _SPLIT = re.compile(r"[a-z0-9]+")
@@ -169,14 +177,19 @@ def zipf(phrase: str) -> float:
 
 def looks_like_title(key: str, raw: list[str], before: list[str], after: list[str], *, year: bool,
                      quoted: bool, sentence_start: bool, kind: str = "exact", typo: bool = False,
-                     surnames: frozenset = frozenset(), genres: frozenset = frozenset()) -> bool:
-    """Whether the typed words `raw` (normalised `key`) are meant as a title in their context."""
+                     surnames: frozenset = frozenset(), genres: frozenset = frozenset(), whole: bool = False) -> bool:
+    """Whether the typed words `raw` (normalised `key`) are meant as a title in their context.
+
+    `whole`: the words are the whole message (an answer such as "the fighter")."""
     if year or quoted:
         return True
     words = key.split(" ")
     if len(key) < 2 or key.replace(" ", "").isdigit():
         return False  # "2012?" is a year, "20" a number
-    cue_before = bool(before) and (before[-1] in CUES_BEFORE or " ".join(before[-2:]) in CUES_BEFORE2)
+    cue_before = _cue_before(before)
+    modifier = bool(before) and before[-1] in MODIFIERS_NEW | MODIFIERS_OLD
+    if after[:1] and after[0].isdigit() and len(after[0]) == 1:
+        return False  # "the guardians 2" is a sequel of another film, not Guardians
     if key in genres:
         return False  # "I like Comedy and Romance": genres, even capitalised; "Romance (1986)" needs its year
     movie_word = any(w in _MOVIE_WORDS for w in after[:1] + before[-1:])
@@ -184,36 +197,97 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return False
     if key in surnames and not (cue_before or movie_word):
         return False
-    if len(key.replace(" ", "")) <= 2 and not cue_before:
+    if len(key.replace(" ", "")) <= 2 and not (cue_before or modifier):
         return False  # "P2", "Up", "9" mean nothing alone
     if key in OBJECT_PRONOUNS and sentence_start and raw[0][:1].isupper() and after[:1] and after[0] in ("was", "is"):
         return True  # "Her was beautiful": a pronoun could not be the subject here
     if words[-1] in FUNCTION_TITLES and len(words) == 1:
-        # "It", "Up", "Friday" are titles only when written so after a cue: "Have you seen It?"
-        return raw[0][:1].isupper() and not raw[0].isupper() and not sentence_start and cue_before
-    if after and after[0] in KIND_AFTER and not (raw[0][:1].isupper() and not sentence_start):
-        return False
+        # "It", "Up", "Friday" are titles only when written so after a cue: "Have you seen It?", "the new It"
+        return raw[0][:1].isupper() and not raw[0].isupper() and not sentence_start and (cue_before or modifier)
     # ALL-CAPS words are shouting ("I LOVE that"), not a title's capitals.
     caps = [w[:1].isupper() and not (len(w) > 3 and w.isupper()) or w[:1].isdigit() or w.lower() in ROMAN_NUMERALS
             for w in raw]
     capitalised = caps[0] and all(c or w.lower() in MINOR for c, w in zip(caps, raw))
     later_capital = any(c for c, w in zip(caps[1:], raw[1:]) if w.lower() not in MINOR)
+    one_word = len(words) == 1 or (len(words) == 2 and words[0] in ARTICLES)  # "the seeker" is a noun phrase
+    z = 0.0 if typo else zipf(key)  # a misspelt title is judged by its cues, not by its correct spelling
+    if after and (after[0] in KIND_AFTER or _genre_word(after, genres)) and not (capitalised and not sentence_start) \
+            and (one_word or z >= ZIPF_PLAIN) and not (modifier and after[0] in ARTICLE_CUES):
+        return False  # "alien movies", "murder mysteries"; but "the kung fu panda movies" is the franchise
     if capitalised and (not sentence_start or later_capital):
         return True  # a capital at the start of a sentence says nothing: the rules below decide
     content = [w for w in words if w not in ARTICLES]
     if (kind == "no_article" and len(words) < 2) or (kind == "part" and len(content) < 3) or kind == "prefix":
         return False  # "comedy" for The Comedy or "the sequel" for Airplane II need capitals
-    z = 0.0 if typo else zipf(key)  # a misspelt title is judged by its cues, not by its correct spelling
     if before and before[-1] in DETERMINERS and not key.startswith(before[-1] + " "):
         return False
-    if cue_before or (after[:1] and after[0] in ("is", "was") and _MOVIE_WORDS & set(after[1:6])):
+    if whole and kind == "exact":  # a message that is only a title answers "which one did you like?"
+        return z < (ZIPF_PLAIN if one_word else ZIPF_CUE_AFTER)  # but "Awesome!" is not the film
+    if after[:1] and after[0] in ("is", "was") and (_MOVIE_WORDS | {"one"}) & set(after[1:6]) and not one_word:
+        return True  # "get out was a really trippy movie": the sentence says what it is
+    if not one_word and cue_before and z < ZIPF_CUE_MULTI:
+        return True  # "like get out or gone girl": a phrase of everyday words after a cue
+    asked = (after[:1] == ["about"] and before[-1:] and before[-1] in ("is", "s", "whats", "was")) or (
+        before[-1:] == ["is"] and after[:1] and after[0] in EVALUATIONS)  # "what is X about", "is X good"
+    judged = after[:1] and after[0] in ("is", "was") and after[1:2] and after[1] in EVALUATIONS
+    if cue_before or asked or (after[:1] and after[0] in ("is", "was") and _MOVIE_WORDS & set(after[1:6])):
         return z < ZIPF_CUE_BEFORE
+    if judged:  # "end of watch was enjoyable"
+        return z < (ZIPF_PLAIN if one_word else ZIPF_CUE_BEFORE)
+    if modifier:
+        return z < ZIPF_PLAIN  # "the original star wars"
     if after and after[0] in CUES_AFTER:
         return z < ZIPF_CUE_AFTER
-    one_word = len(words) == 1 or (len(words) == 2 and words[0] in ARTICLES)  # "the seeker" is a noun phrase
     if one_word and capitalised:  # "Frozen is a big hit": a capital, even at the start, is some evidence
         return z < ZIPF_PLAIN
     return z < (ZIPF_PLAIN_WORD if one_word else ZIPF_PLAIN)
+
+
+def _genre_word(after: list[str], genres: frozenset) -> bool:
+    """The next words name a genre ("murder mysteries", "hollywood sci-fi")."""
+    w = after[0]
+    singular = w[:-3] + "y" if w.endswith("ies") else w[:-1] if w.endswith("s") else w
+    return w in genres or singular in genres or " ".join(after[:2]) in genres
+
+
+def written_as_title(raw: list[str]) -> bool:
+    """Capitalised as titles are ("Friends with Benefits"); all-caps shouting does not count."""
+    caps = [w[:1].isupper() and not (len(w) > 3 and w.isupper()) or w[:1].isdigit() or w.lower() in ROMAN_NUMERALS
+            for w in raw]
+    return bool(raw) and caps[0] and all(c or w.lower() in MINOR for c, w in zip(caps, raw))
+
+
+# "is la la land good?", "heat was great": what people say of a film they name.
+EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoyable excellent fantastic "
+                        "brilliant underrated overrated boring terrible creepy".split())
+
+
+def _cue_before(before: list[str]) -> bool:
+    """A cue right before the words: "loved", "similar to", "the movie" (not "a horror movie");
+    "seen all the" counts as "seen"."""
+    while len(before) > 1 and before[-1] in ("the", "all", "both"):
+        before = before[:-1]
+    if not before:
+        return False
+    if " ".join(before[-2:]) in CUES_BEFORE2:
+        return True
+    if before[-1] in ARTICLE_CUES:
+        return len(before) > 1 and before[-2] in {"the", "that", "this", "a"} | MODIFIERS_NEW | MODIFIERS_OLD
+    if before[-2:-1] in (["movie"], ["film"]) and before[-1] == "is":
+        return len(before) > 2 and before[-3] in ("favorite", "favourite", "fave", "time", "best")  # not "that movie is epic"
+    return before[-1] in CUES_BEFORE
+
+
+def modifier_choice(index: "TitleIndex", key: str, word: str) -> int | None:
+    """The newest or the oldest of a shared title's movies for "the new X" / "the original X"."""
+    items = [i for i, k in index.forms[key] if k in ("exact", "no_article")]
+    top = max((index.mentions.get(i, 0) for i in items), default=0)
+    # Versions nobody talks about do not count: "the older It" is the 1990 one, not a 1966 short.
+    dated = [i for i in items if index.years.get(i) and index.mentions.get(i, 0) >= 0.1 * top]
+    if len(dated) < 2 or word not in MODIFIERS_NEW | MODIFIERS_OLD:
+        return None
+    pick = max if word in MODIFIERS_NEW else min
+    return pick(dated, key=lambda i: index.years[i])
 
 
 def resolve(index: TitleIndex, key: str, year: int | None, context: set[int], neighbours) -> tuple[int | None, list[int]]:

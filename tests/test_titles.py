@@ -73,3 +73,32 @@ def test_shared_title_of_similar_popularity_is_a_question(linker):
     assert found == [] and asked == [["The Mask (1994)", "The Mask (1988)"]]
     # a person named beside it decides
     assert displays(linker, "The Mask with Jim Carrey was fun")[0] == ["The Mask (1994)"]
+
+
+@pytest.mark.parametrize("text, movies", [
+    # cues: questions about a film, a verdict on it, a favourite named, a list after a cue
+    ("what is the prestige about?", ["The Prestige (2006)"]),
+    ("is la la land any good? is la la land good?", ["La La Land (2016)"]),
+    ("end of watch was enjoyable", ["End of Watch (2012)"]),
+    ("my favorite is the shining", ["The Shining (1980)"]),
+    ("something like get out or gone girl", ["Get Out (2017)", "Gone Girl (2014)"]),
+    ("we have watched all the star wars", ["Star Wars (1977)"]),
+    ("the fighter", ["The Fighter (2010)"]),              # a message that is only a title
+    # versions: the new / the original one of a remade title, a sequel number we do not know
+    ("the new jumanji movie was fun", ["Jumanji (2017)"]),
+    ("I prefer the original thor", ["Thor"]),
+    ("have you seen the guardians 2", []),
+    # typos: written as a name after a cue; not a slip on another everyday word
+    ("Hi, any giant monster movies like Tremor?", ["Tremors (1990)"]),
+    ("I'll look up the trailor later", []),
+    ("i like horro and scifi", []),
+    # prose that looks like titles
+    ("Happy Holidays to you!", []),
+    ("DO YOU HAVE A FUN KID MOVIE", []),
+    ("I love Kevin Hart so much", []),
+    ("awesome!", []),
+    ("we watch that a lot. Love Ben Stiller", []),
+    ("my 5 year old twins loved it", []),
+])
+def test_linker_cues_versions_typos_and_prose(linker, text, movies):
+    assert displays(linker, text)[0] == movies
