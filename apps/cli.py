@@ -232,7 +232,8 @@ def cmd_feedback_export(args) -> int:
 def cmd_bench_app(args) -> int:
     from eval.bench_app import run_bench
 
-    res = run_bench(llm=args.llm, recommender=args.recommender, clients=args.clients, single=args.single, out=args.out)
+    res = run_bench(llm=args.llm, recommender=args.recommender, clients=args.clients, single=args.single, out=args.out,
+                    server_args=["--no-batch"] if args.no_batch else None)
     print(json.dumps(res, indent=2))
     return 0
 
@@ -355,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clients", type=int, default=10)
     p.add_argument("--single", type=int, default=4, help="single-user conversations before and after (3 turns each)")
     p.add_argument("--out", help="run directory (default runs/<date>-bench-app)")
+    p.add_argument("--no-batch", action="store_true", help="serve with `crs app --no-batch` (the comparison)")
     p.set_defaults(func=cmd_bench_app)
 
     mu = sub.add_parser("music", help="video-to-music: a piece for a video, refined by feedback")
