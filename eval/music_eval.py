@@ -183,9 +183,12 @@ def evaluate_music(config: str = "default", out: str | None = None, llm: str | N
     fused_vs_text = paired_bootstrap(ranks["fusion, trained"], ranks["text only (MiniLM cosine of the feedback)"],
                                      seed=cfg.fusion.seed)
     new = new_protocol_tables(engine)
-    new_boot = {mode: paired_bootstrap(new[mode]["ranks"]["fusion, trained"],
-                                       new[mode]["ranks"]["text only (MiniLM cosine of the feedback)"], seed=cfg.fusion.seed)
-                for mode in ("random", "turn1")}
+    text_row = "text only (MiniLM cosine of the feedback)"
+    product_row = next(m for m in new["random"]["ranks"] if m.startswith("the product"))
+    new_boot = {mode: paired_bootstrap(new[mode]["ranks"]["fusion, trained"], new[mode]["ranks"][text_row],
+                                       seed=cfg.fusion.seed) for mode in ("random", "turn1")}
+    product_boot = {mode: paired_bootstrap(new[mode]["ranks"][product_row], new[mode]["ranks"][text_row],
+                                           seed=cfg.fusion.seed) for mode in ("random", "turn1")}
     both = side_by_side(rows, new)
     human = human_aspects_table(cat, cfg.fusion.split_seed)
     picture = None
@@ -215,6 +218,7 @@ def evaluate_music(config: str = "default", out: str | None = None, llm: str | N
     metrics = {"turn2_synthesised_feedback": by_method(rows),
                "turn2_new_protocol": {mode: {"methods": by_method(new[mode]["rows"]),
                                              "fused_minus_text_only_recall@10": new_boot[mode],
+                                             "product_minus_text_only_recall@10": product_boot[mode],
                                              "parser_reads_a_tag": new[mode]["parser_reads_a_tag"],
                                              "distinct_previous_pieces": new[mode]["distinct_previous_pieces"]}
                                       for mode in ("random", "turn1")},
@@ -223,8 +227,8 @@ def evaluate_music(config: str = "default", out: str | None = None, llm: str | N
                "fused_minus_text_only_recall@10": fused_vs_text,
                "turn1_picture_ablation": picture,
                "explanations": ground, "latency": lat, "pool_size": len(cat),
-               "scorer": {"path": str(cfg.scorer_dir), "training": {k: v for k, v in scorer.record.items()
-                                                                   if k not in ("config", "features", "history")},
+               "scorer": {"path": str(cfg.scorer_dir), "turn2_method": scorer.method,
+                          "training": {k: v for k, v in scorer.record.items() if k not in ("config", "features")},
                           "weights": scorer.weights_table()}}
     meta = run_metadata(cfg.fusion.seed, {"config": config, "llm": llm or cfg.llm})
     write_results(run, metrics, meta, "Video-to-music: held-out MusicCaps clips", table_rows=both, digits=3)

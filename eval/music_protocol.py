@@ -85,15 +85,14 @@ def new_cases(cat, targets: list[int], seed: int, prev_mode: str, videos: list |
 
 def cases_to_queries(cases: list[Case], videos: list | None, name: str):
     """Scorer queries: feedback parsed by the product, the synthetic video's profile or no video."""
-    from crs.music.scorer import build_queries
-    from crs.music.train import embed_texts
+    from crs.music.train import queries_from_texts
 
-    fb = embed_texts(f"music-humanfb-{name}", [c.feedback for c in cases])
-    dim = fb.shape[1]
+    dim = 384
     vid = np.stack([videos[c.video][1] if c.video >= 0 else np.zeros(dim, np.float32) for c in cases])
     energy = [videos[c.video][0].energy if c.video >= 0 else 0.5 for c in cases]
     valence = [videos[c.video][0].valence if c.video >= 0 else 0.5 for c in cases]
-    q = build_queries([c.feedback for c in cases], fb, vid, [c.prev for c in cases], energy, valence)
+    q = queries_from_texts([c.feedback for c in cases], f"humanfb-{name}", vid, [c.prev for c in cases], energy,
+                           valence)
     q.extra["target"] = np.array([c.target for c in cases], dtype=np.int64)
     return q
 
@@ -134,8 +133,9 @@ def aspect_overlap_scores(feedback: list[str], cat, prev: np.ndarray) -> np.ndar
     return s
 
 
-def compare(cat, scorer, fc, q, feedback: list[str], seed: int) -> tuple[list[dict], dict]:
-    """Rank all clips with every method for queries ``q``; rows of Recall@1/5/10 and ranks per method."""
+def compare(cat, scorer, fc, q, feedback: list[str], seed: int, alternatives: dict | None = None) -> tuple[list[dict], dict]:
+    """Rank all clips with every method for queries ``q``; rows of Recall@1/5/10 and ranks per method
+    (``alternatives``: more trained scorers by row name, e.g. the training ablations)."""
     from crs.music.scorer import HARD_NEGATION_PENALTY, FusionScorer, catalogue_to_torch, text_only_scores
     from crs.music.train import ranks_of
     from eval.music_eval import rank_summary
@@ -143,7 +143,7 @@ def compare(cat, scorer, fc, q, feedback: list[str], seed: int) -> tuple[list[di
     y = q.extra["target"]
     cat_t = catalogue_to_torch(cat)
     no_text = q.slice(slice(None))
-    for f in ("feedback", "has_text", "wanted", "unwanted", "direction"):
+    for f in ("feedback", "asked", "declined", "has_text", "wanted", "unwanted", "direction"):
         setattr(no_text, f, np.zeros_like(getattr(q, f)))
     text = text_only_scores(q.feedback, cat, q.prev)
     methods = {
@@ -151,10 +151,13 @@ def compare(cat, scorer, fc, q, feedback: list[str], seed: int) -> tuple[list[di
         "text only (MiniLM cosine of the feedback)": text,
         "text only + negation filter": text - HARD_NEGATION_PENALTY * ((q.unwanted @ cat.tags.T) > 0),
         "aspect overlap (feedback words in the clip's aspect list)": aspect_overlap_scores(feedback, cat, q.prev),
-        "fusion, hand-set weights (untrained)": FusionScorer(fc).score(q, cat_t),
-        "fusion, trained": scorer.score(q, cat_t),
-        "fusion, trained, feedback removed": scorer.score(no_text, cat_t),
+        "fusion, hand-set weights (untrained)": FusionScorer(fc).score(q, cat_t, method="fusion"),
+        "fusion, trained": scorer.score(q, cat_t, method="fusion"),
+        "fusion, trained, feedback removed": scorer.score(no_text, cat_t, method="fusion"),
+        f"the product (turn 2 = {scorer.method}, chosen on validation)": scorer.score(q, cat_t),
     }
+    for name, other in (alternatives or {}).items():
+        methods[name] = other.score(q, cat_t, method="fusion")
     rows, ranks = [], {}
     for name, scores in methods.items():
         ranks[name] = ranks_of(scores, y)

@@ -157,3 +157,66 @@ def test_every_music_config_loads():
         from crs.music.config import MusicConfig
 
         MusicConfig.from_dict({"fusion": {"epochz": 3}})
+
+
+@pytest.mark.parametrize("text, asked, declined", [
+    ("more upbeat, no vocals", "more upbeat", "no vocals"),
+    ("Hmm, with piano and not jazz", "hmm, with piano", "not jazz"),
+    ("without drums", "", "without drums"),
+    ("something calm", "something calm", ""),
+    ("", "", ""),
+])
+def test_split_feedback_separates_what_is_turned_down(text, asked, declined):
+    from crs.music.feedback import split_feedback
+
+    assert split_feedback(text) == (asked, declined)
+
+
+def test_training_sessions_are_as_served(tiny_engine):
+    """Previous piece random or a turn-1 pick of a synthetic video; the video never comes from the target."""
+    from crs.music.feedback import make_sessions, pseudo_videos, split_clips, turn1_picks
+
+    cat = tiny_engine.catalogue
+    split = split_clips(len(cat), 13)
+    ex = make_sessions(cat, split["train"], pool=split["train"], seed=0, per_target=2, n_videos=8, human_share=0.5)
+    videos = pseudo_videos(8, 0)
+    picks = {p for ps in turn1_picks(cat, videos, split["train"]) for p in ps}
+    test = set(split["test"])
+    assert ex and all(e.target not in test and e.prev not in test and e.prev != e.target for e in ex)
+    assert {e.video_text for e in ex} <= {v[0] for v in videos} | {""}  # drawn before any target is seen
+    turn1 = [e for e in ex if e.prev in picks]
+    assert 0.3 < len(turn1) / len(ex) < 0.9  # about half are turn-1 picks, the rest random clips
+    assert len({e.prev for e in ex}) > len(picks)  # random previous pieces, not only the turn-1 picks
+
+
+def test_scorer_record_and_text_fallback(tiny_engine):
+    import json
+
+    from crs.music.scorer import HARD_NEGATION_PENALTY, build_queries, catalogue_to_torch
+
+    model, cat = tiny_engine.scorer, tiny_engine.catalogue
+    record = json.loads((tiny_engine.config.scorer_dir / "config.json").read_text(), parse_constant=lambda c: 1 / 0)
+    assert record["version"] == 2 and record["turn2_method"] in ("fusion", "text")
+    assert record["history"][0]["train_loss"] is None  # no NaN for the untrained epoch 0
+    assert all(np.isfinite(h["train_loss"]) for h in record["history"][1:])
+    assert set(record["valid_text_only_recall@10"]) == {"lexicon", "aspect phrases"}
+    fb = cat.embeddings[[5, 6]] * 0.5
+    q = build_queries(["with piano, not jazz", "more upbeat"], fb, cat.embeddings[[3, 4]], [0, 1], [0.7, 0.2],
+                      [0.6, 0.4])
+    text = model.score(q, catalogue_to_torch(cat), method="text")
+    expect = fb @ cat.embeddings.T - HARD_NEGATION_PENALTY * ((q.unwanted @ cat.tags.T) > 0)
+    expect[[0, 1], [0, 1]] = -np.inf
+    np.testing.assert_allclose(text, expect, rtol=1e-4, atol=1e-3)
+
+
+def test_old_scorer_version_is_not_loaded(tmp_path, tiny_engine):
+    import json
+
+    from crs.music.scorer import FusionScorer
+
+    tiny_engine.scorer.save_pretrained(tmp_path / "m")
+    cfg = json.loads((tmp_path / "m" / "config.json").read_text())
+    cfg.pop("version")
+    (tmp_path / "m" / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(FileNotFoundError, match="older version"):
+        FusionScorer.from_pretrained(tmp_path / "m")

@@ -48,6 +48,7 @@ class MusicCatalogue:
 
     items: list[MusicItem]
     embeddings: np.ndarray
+    aspect_embeddings: np.ndarray | None = None  # [n, 384] vectors of the aspect lists (turn-2 feature)
     tags: np.ndarray = field(init=False)
     energy: np.ndarray = field(init=False)
     valence: np.ndarray = field(init=False)
@@ -55,6 +56,8 @@ class MusicCatalogue:
     def __post_init__(self):
         if len(self.items) != len(self.embeddings):
             raise ValueError(f"{len(self.items)} items but {len(self.embeddings)} embeddings")
+        if self.aspect_embeddings is not None and len(self.aspect_embeddings) != len(self.items):
+            raise ValueError(f"{len(self.items)} items but {len(self.aspect_embeddings)} aspect embeddings")
         self.tags = tag_matrix([it.attributes.tags for it in self.items])
         self.energy = np.array([it.attributes.energy for it in self.items], dtype=np.float32)
         self.valence = np.array([it.attributes.valence for it in self.items], dtype=np.float32)
@@ -64,8 +67,13 @@ class MusicCatalogue:
         return len(self.items)
 
     def add(self, items: list[MusicItem], embeddings: np.ndarray) -> "MusicCatalogue":
-        """A new catalogue with ``items`` appended (e.g. the user's own audio files)."""
-        return MusicCatalogue(self.items + items, np.concatenate([self.embeddings, embeddings]).astype(np.float32))
+        """A new catalogue with ``items`` appended (e.g. the user's own audio files; their description
+        stands in for the aspect list)."""
+        aspects = None
+        if self.aspect_embeddings is not None:
+            aspects = np.concatenate([self.aspect_embeddings, embeddings]).astype(np.float32)
+        return MusicCatalogue(self.items + items, np.concatenate([self.embeddings, embeddings]).astype(np.float32),
+                              aspects)
 
 
 def tag_matrix(tag_sets: list[set[str]]) -> np.ndarray:
@@ -81,6 +89,11 @@ def tag_matrix(tag_sets: list[set[str]]) -> np.ndarray:
 def item_text(item: MusicItem) -> str:
     """What is embedded for an item: its human-written caption (aspects are used as attributes)."""
     return item.caption
+
+
+def aspect_text(item: MusicItem) -> str:
+    """What is embedded for an item's aspect list (its caption when it has none)."""
+    return ", ".join(item.aspects) if item.aspects else item.caption
 
 
 def musiccaps_items(limit: int | None = None) -> list[MusicItem]:
@@ -101,7 +114,8 @@ def load_catalogue(limit: int | None = None, user_dir: str | Path | None = None,
 
     items = musiccaps_items(limit)
     emb = cached_embeddings("musiccaps", [item_text(it) for it in items], progress=progress)
-    cat = MusicCatalogue(items, emb)
+    aspects = cached_embeddings("musiccaps-aspects", [aspect_text(it) for it in items], progress=progress)
+    cat = MusicCatalogue(items, emb, aspects)
     if user_dir:
         from crs.music.audio import user_audio_items
 

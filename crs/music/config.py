@@ -14,7 +14,7 @@ CONFIG_DIR = REPO_ROOT / "configs" / "music"
 
 @dataclass
 class MusicConfig:
-    name: str = "default"  # trained scorer folder: $CRS_HOME/music/fusion-<name>/
+    name: str = "default"  # trained scorer folder: $CRS_HOME/music/fusion-v2-<name>/
     llm: str = "smollm2"
     turn1_attribute_weight: float = 0.3
     # weight of the picture's label-text vector at turn 1 (0: off); chosen on the validation
@@ -29,7 +29,8 @@ class MusicConfig:
 
     @property
     def scorer_dir(self) -> Path:
-        return cache_dir("music") / f"fusion-{self.name}"
+        # v2 (trained on sessions as served): a scorer of the old protocol in fusion-<name>/ is not reused
+        return cache_dir("music") / f"fusion-v2-{self.name}"
 
     @classmethod
     def from_dict(cls, data: dict) -> "MusicConfig":

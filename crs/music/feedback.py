@@ -12,16 +12,25 @@ for MusicCaps, so:
   ("more upbeat", "calmer"), worded with the lexicon's synonyms;
 * the **video** is a stand-in: the profile text a video of the target's (noisy) energy and
   valence would get. It is synthetic, and the docs say so.
+
+That is the *old* synthesis (:func:`make_examples`): it agrees with itself, and a scorer trained
+on it learns to stay near the previous piece. The product's scorer is trained on
+:func:`make_sessions` instead, which matches how turn 2 is used: the previous piece is a random
+clip or the system's own turn-1 pick for a synthetic video profile drawn independently of the
+target, and the video says nothing about the target. The feedback is the lexicon synthesis
+above or (``human_share``) one or two phrases of the target's own human-written aspect list
+that the previous piece's aspect list lacks (training clips only; see docs/music.md).
 """
 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from crs.music.attributes import LEXICON, tag_label
+from crs.music.attributes import LEXICON, _negator_re, tag_label
 from crs.music.catalogue import MusicCatalogue
 
 POS_TEMPLATES = {
@@ -131,6 +140,86 @@ def make_examples(cat: MusicCatalogue, targets: list[int], pool: list[int], seed
                 ve = float(np.clip(ti.energy + nprng.normal(0, video_noise), 0, 1))
                 vv = float(np.clip(ti.valence + nprng.normal(0, video_noise), 0, 1))
                 out.append(Turn2Example(t, p, fb, pseudo_video_text(ve, vv), ve, vv))
+    return out
+
+
+def split_feedback(text: str) -> tuple[str, str]:
+    """(what the user asks for, what they turn down): clauses split at punctuation, "and", "but";
+    a clause is turned down when it has one of the parser's negators ("no", "not", "less", "without" ...)."""
+    clauses = [c.strip() for c in re.split(r"[.,;:!?]|\band\b|\bbut\b", (text or "").lower().replace("’", "'"))]
+    pos = [c for c in clauses if c and not _negator_re().search(c)]
+    neg = [c for c in clauses if c and _negator_re().search(c)]
+    return ", ".join(pos), ", ".join(neg)
+
+
+def pseudo_videos(n: int, seed: int) -> list[tuple[str, float, float]]:
+    """``n`` synthetic video profiles (text, energy, valence), energy and valence drawn uniformly:
+    independent of any clip, so a video never says anything about a target."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        e, v = float(rng.uniform(0, 1)), float(rng.uniform(0, 1))
+        out.append((pseudo_video_text(e, v), e, v))
+    return out
+
+
+def turn1_picks(cat: MusicCatalogue, videos: list[tuple[str, float, float]], pool: list[int],
+                attribute_weight: float = 0.3, depth: int = 3) -> list[list[int]]:
+    """The product's turn-1 order (top ``depth`` clips of ``pool``) for each synthetic video profile."""
+    from crs.embeddings import cached_embeddings
+    from crs.music.scorer import turn1_scores
+    from crs.music.video import music_tags_for
+
+    emb = cached_embeddings("music-pseudo-videos", [v[0] for v in videos], progress=False)
+    mask = np.full(len(cat), -np.inf)
+    mask[np.asarray(pool)] = 0.0
+    picks = []
+    for (_, e, v), pe in zip(videos, emb):
+        s = turn1_scores(pe, e, v, music_tags_for(e, v), cat, attribute_weight) + mask
+        picks.append([int(i) for i in np.argsort(-s, kind="stable")[:depth]])
+    return picks
+
+
+def human_phrases(target_aspects: list[str], prev_aspects: list[str], rng: random.Random) -> str:
+    """One or two phrases of the target's human-written aspect list that the previous piece's list lacks."""
+    prev = {a.lower() for a in prev_aspects}
+    fresh = [a.lower() for a in dict.fromkeys(target_aspects) if a.lower() not in prev and len(a.split()) <= 6]
+    if not fresh:
+        return ""
+    rng.shuffle(fresh)
+    return " and ".join(fresh[:rng.randint(1, 2)])
+
+
+def make_sessions(cat: MusicCatalogue, targets: list[int], pool: list[int], seed: int, per_target: int = 1,
+                  text_dropout: float = 0.0, n_videos: int = 64, human_share: float = 0.0,
+                  no_video_share: float = 0.25) -> list[Turn2Example]:
+    """Turn-2 examples as the product meets them: the previous piece is a random ``pool`` clip (half)
+    or the turn-1 pick for a synthetic video (half); the video is that one, another random one, or
+    none (``no_video_share`` of the random half); never derived from the target."""
+    rng = random.Random(seed)
+    videos = pseudo_videos(n_videos, seed)
+    picks = turn1_picks(cat, videos, pool)
+    out: list[Turn2Example] = []
+    for t in targets:
+        for _ in range(per_target):
+            vi = rng.randrange(len(videos))
+            if rng.random() < 0.5:
+                p = next(i for i in picks[vi] if i != t)
+            else:
+                p = t
+                while p == t:
+                    p = rng.choice(pool)
+                if rng.random() < no_video_share:
+                    vi = -1
+            ti, pi = cat.items[t].attributes, cat.items[p].attributes
+            if rng.random() < text_dropout:
+                fb = ""
+            else:
+                human = rng.random() < human_share
+                fb = human_phrases(cat.items[t].aspects, cat.items[p].aspects, rng) if human else ""
+                fb = fb or synth_feedback(ti.tags, pi.tags, ti.energy, pi.energy, rng)
+            text, e, v = videos[vi] if vi >= 0 else ("", 0.5, 0.5)
+            out.append(Turn2Example(t, p, fb, text, e, v))
     return out
 
 

@@ -25,7 +25,11 @@ from crs.music.attributes import TAG_INDEX, energy_direction, parse_text
 from crs.music.catalogue import MusicCatalogue, tag_matrix
 
 FEATURES = ("feedback_sim", "video_sim", "prev_sim", "fused_sim", "wanted_tags", "unwanted_tags", "energy_fit",
-            "valence_fit", "energy_direction", "prev_tags", "video_tags")
+            "valence_fit", "energy_direction", "prev_tags", "video_tags", "asked_sim", "declined_sim",
+            "asked_aspect_sim")
+# Hand-set starting weights; the three feedback-part features start at 0 (the untrained scorer is unchanged).
+INIT_WEIGHTS = (1.0, 0.5, 0.5, 0.0, 1.0, -1.0, 0.5, 0.25, 0.5, 0.5, 0.25, 0.0, 0.0, 0.0)
+SCORER_VERSION = 2  # v2: trained on sessions as served (random / turn-1 previous piece), feedback parts
 HARD_NEGATION_PENALTY = 1e4
 
 
@@ -46,12 +50,20 @@ class FusionConfig:
     lr: float = 3e-3
     weight_decay: float = 1e-4
     catalogue_limit: int | None = None  # only the first N clips (tests)
+    negatives: int = 1024  # random training clips scored with each batch's targets (sampled softmax)
+    human_share: float = 0.0  # share of training feedback taken from the target's own aspect phrases
+    n_videos: int = 64  # synthetic video profiles whose turn-1 picks are previous pieces in training
+    features_off: tuple[str, ...] = ()  # hand features held at 0 (ablations, chosen on validation)
 
     def __post_init__(self):
         if not 0 <= self.text_dropout < 1:
             raise ValueError(f"text_dropout must be in [0, 1), got {self.text_dropout}")
         if self.proj_rank < 0 or self.dim <= 0 or self.epochs < 0 or self.per_target < 1:
             raise ValueError("proj_rank >= 0, dim > 0, epochs >= 0 and per_target >= 1 are required")
+        self.features_off = tuple(self.features_off or ())
+        bad = sorted(set(self.features_off) - set(FEATURES))
+        if bad:
+            raise ValueError(f"unknown features in features_off: {bad}")
 
     @classmethod
     def from_dict(cls, data: dict) -> "FusionConfig":
@@ -66,6 +78,8 @@ class Queries:
     """A batch of turn-2 queries as arrays (see :func:`build_queries`)."""
 
     feedback: np.ndarray  # [B, dim], zero rows where there is no text
+    asked: np.ndarray  # [B, dim] the clauses that ask for something (crs.music.feedback.split_feedback)
+    declined: np.ndarray  # [B, dim] the clauses that turn something down (zero when none)
     video: np.ndarray  # [B, dim]
     prev: np.ndarray  # [B] catalogue index of the previous piece
     has_text: np.ndarray  # [B] 0/1
@@ -85,15 +99,21 @@ class Queries:
 
 
 def build_queries(feedback_texts: list[str], feedback_emb: np.ndarray, video_emb: np.ndarray, prev: list[int],
-                  energy: list[float], valence: list[float]) -> Queries:
-    """Parse feedback (wanted / unwanted tags, energy direction) and stack everything into arrays."""
+                  energy: list[float], valence: list[float], asked_emb: np.ndarray | None = None,
+                  declined_emb: np.ndarray | None = None) -> Queries:
+    """Parse feedback (wanted / unwanted tags, energy direction) and stack everything into arrays.
+    ``asked_emb`` / ``declined_emb``: vectors of the asking and declining clauses (default: the whole
+    sentence and none); :func:`crs.music.train.embed_feedback` makes all three."""
     from crs.music.video import music_tags_for
 
     parsed = [parse_text(t) if t.strip() else (set(), set()) for t in feedback_texts]
     has_text = np.array([1.0 if t.strip() else 0.0 for t in feedback_texts], dtype=np.float32)
     fb = np.asarray(feedback_emb, dtype=np.float32) * has_text[:, None]
+    asked = fb if asked_emb is None else np.asarray(asked_emb, dtype=np.float32) * has_text[:, None]
+    declined = np.zeros_like(fb) if declined_emb is None else np.asarray(declined_emb, dtype=np.float32)
     return Queries(
-        feedback=fb, video=np.asarray(video_emb, dtype=np.float32), prev=np.asarray(prev, dtype=np.int64),
+        feedback=fb, asked=asked, declined=declined, video=np.asarray(video_emb, dtype=np.float32),
+        prev=np.asarray(prev, dtype=np.int64),
         has_text=has_text, wanted=tag_matrix([p for p, _ in parsed]), unwanted=tag_matrix([n for _, n in parsed]),
         video_tags=tag_matrix([music_tags_for(e, v) for e, v in zip(energy, valence)]),
         energy=np.asarray(energy, dtype=np.float32), valence=np.asarray(valence, dtype=np.float32),
@@ -107,7 +127,9 @@ class FusionScorer(nn.Module):
         super().__init__()
         self.config = config or FusionConfig()
         k = len(FEATURES)
-        init = torch.tensor([1.0, 0.5, 0.5, 0.0, 1.0, -1.0, 0.5, 0.25, 0.5, 0.5, 0.25])
+        init = torch.tensor(INIT_WEIGHTS)
+        self.register_buffer("on", torch.tensor([0.0 if f in self.config.features_off else 1.0 for f in FEATURES]))
+        self.method = "fusion"  # or "text": the product's turn 2 falls back to text only (chosen on validation)
         self.w_text = nn.Parameter(init.clone())
         self.w_notext = nn.Parameter(init.clone() * torch.tensor([0.0] + [1.0] * (k - 1)))
         self.scale = nn.Parameter(torch.tensor(10.0))
@@ -121,15 +143,18 @@ class FusionScorer(nn.Module):
 
     # ------------------------------------------------------------------ scoring
     def features(self, q: dict[str, torch.Tensor], cat: dict[str, torch.Tensor]) -> torch.Tensor:
-        """[B, n, len(FEATURES)] feature tensor."""
+        """[B, n, len(FEATURES)] feature tensor. The previous piece's vector, tags and energy come from
+        ``q["prev_emb"]`` etc. when given (training scores a sample of clips), else from ``cat``."""
         C = cat["emb"]
-        prev_emb = C[q["prev"]]
+        prev_emb = q["prev_emb"] if "prev_emb" in q else C[q["prev"]]
+        prev_tags = q["prev_tags"] if "prev_tags" in q else cat["tags"][q["prev"]]
+        prev_energy = q["prev_energy"] if "prev_energy" in q else cat["energy"][q["prev"]]
+        A = cat.get("aspect_emb", C)
         fused = self.mix[0] * q["feedback"] + self.mix[1] * q["video"] + self.mix[2] * prev_emb
         if self.down is not None:
             fused = fused + self.up(self.down(torch.cat([q["feedback"], q["video"], prev_emb], -1)))
         fused = nn.functional.normalize(fused, dim=-1)
         tags = cat["tags"]
-        prev_tags = tags[q["prev"]]
 
         def frac(m):  # share of the query's tags that each item has
             return (m @ tags.T) / m.sum(-1, keepdim=True).clamp(min=1.0)
@@ -137,9 +162,9 @@ class FusionScorer(nn.Module):
         ce, cv = cat["energy"][None, :], cat["valence"][None, :]
         feats = [q["feedback"] @ C.T, q["video"] @ C.T, prev_emb @ C.T, fused @ C.T, frac(q["wanted"]),
                  (q["unwanted"] @ tags.T).clamp(max=1.0), -(q["energy"][:, None] - ce).abs(),
-                 -(q["valence"][:, None] - cv).abs(), q["direction"][:, None] * (ce - cat["energy"][q["prev"]][:, None]),
-                 frac(prev_tags), frac(q["video_tags"])]
-        return torch.stack(feats, -1)
+                 -(q["valence"][:, None] - cv).abs(), q["direction"][:, None] * (ce - prev_energy[:, None]),
+                 frac(prev_tags), frac(q["video_tags"]), q["asked"] @ C.T, q["declined"] @ C.T, q["asked"] @ A.T]
+        return torch.stack(feats, -1) * self.on
 
     def forward(self, q: dict[str, torch.Tensor], cat: dict[str, torch.Tensor]) -> torch.Tensor:
         f = self.features(q, cat)
@@ -147,13 +172,20 @@ class FusionScorer(nn.Module):
         return self.scale * (f * w[:, None, :]).sum(-1)
 
     @torch.no_grad()
-    def score(self, queries: Queries, cat_t: dict[str, torch.Tensor], batch_size: int = 256) -> np.ndarray:
-        """Scores [B, n] (previous piece and, with hard negation, unwanted items pushed to the bottom)."""
+    def score(self, queries: Queries, cat_t: dict[str, torch.Tensor], batch_size: int = 256,
+              method: str | None = None) -> np.ndarray:
+        """Scores [B, n] (previous piece and, with hard negation, unwanted items pushed to the bottom).
+        ``method``: "fusion" (the trained weights) or "text" (MiniLM cosine of the feedback, the fallback);
+        default: the one chosen on validation (``self.method``). Queries without text always use fusion."""
         self.eval()
+        method = method or self.method
         out = []
         for s in range(0, len(queries), batch_size):
             qb = queries_to_torch(queries.slice(slice(s, s + batch_size)))
             sc = self(qb, cat_t)
+            if method == "text":
+                text = qb["has_text"][:, None] > 0
+                sc = torch.where(text, qb["feedback"] @ cat_t["emb"].T, sc)
             if self.config.hard_negation:
                 sc = sc - HARD_NEGATION_PENALTY * ((qb["unwanted"] @ cat_t["tags"].T) > 0).float()
             sc[torch.arange(len(sc)), qb["prev"]] = -float("inf")
@@ -163,15 +195,19 @@ class FusionScorer(nn.Module):
     # ------------------------------------------------------------------ persistence
     def save_pretrained(self, path: str | Path, extra: dict | None = None) -> Path:
         """Write config.json (+ training record) and model.safetensors into ``path``."""
-        record = {"config": asdict(self.config), "features": list(FEATURES), **(extra or {})}
+        record = {"config": asdict(self.config), "features": list(FEATURES), "version": SCORER_VERSION,
+                  "turn2_method": self.method, **(extra or {})}
         return save_pretrained_files(self, path, record)
 
     @classmethod
     def from_pretrained(cls, path: str | Path) -> "FusionScorer":
         record, state = load_pretrained_files(path, hint="no music scorer there (run `crs music train`)")
+        if record.get("version") != SCORER_VERSION:
+            raise FileNotFoundError(f"the music scorer in {path} is an older version (retrain: `crs music train --force`)")
         model = cls(FusionConfig.from_dict(record["config"]))
         model.load_state_dict(state)
         model.record = record
+        model.method = record.get("turn2_method", "fusion")
         return model.eval()
 
     def weights_table(self) -> list[dict]:
@@ -182,7 +218,9 @@ class FusionScorer(nn.Module):
 
 def catalogue_to_torch(cat: MusicCatalogue, idx: np.ndarray | None = None) -> dict[str, torch.Tensor]:
     sel = slice(None) if idx is None else idx
+    aspects = cat.aspect_embeddings if cat.aspect_embeddings is not None else cat.embeddings
     return {"emb": torch.from_numpy(np.ascontiguousarray(cat.embeddings[sel])),
+            "aspect_emb": torch.from_numpy(np.ascontiguousarray(aspects[sel])),
             "tags": torch.from_numpy(np.ascontiguousarray(cat.tags[sel])),
             "energy": torch.from_numpy(np.ascontiguousarray(cat.energy[sel])),
             "valence": torch.from_numpy(np.ascontiguousarray(cat.valence[sel]))}

@@ -20,6 +20,7 @@ import numpy as np
 from crs.music.catalogue import MusicCatalogue, MusicItem
 from crs.music.config import MusicConfig, load_config
 from crs.music.explain import Explanation, explain
+from crs.music.feedback import split_feedback
 from crs.music.scorer import FusionScorer, build_queries, catalogue_to_torch, turn1_scores
 from crs.music.video import VideoProfile, analyze_video
 
@@ -135,16 +136,22 @@ class MusicEngine:
                             self.config.turn1_attribute_weight, image_vec, w)
 
     def refine(self, state: MusicState, feedback: str) -> Pick:
-        """Turn 2 (and later): fuse the video, the last pick and the feedback with the trained scorer."""
+        """Turn 2 (and later): fuse the video, the last pick and the feedback with the trained scorer
+        (or text only with the negation filter, when that was better on validation: ``scorer.method``)."""
         from crs.embeddings import encode
 
         if state.profile is None or not state.picks:
             raise ValueError("Give a video first: there is no suggestion to refine yet.")
         feedback = (feedback or "").strip()[:500]
-        fb_emb = encode([feedback])[0:1] if feedback else np.zeros((1, self.catalogue.embeddings.shape[1]), np.float32)
+        asked, declined = split_feedback(feedback)
+        dim = self.catalogue.embeddings.shape[1]
+        texts = [feedback, asked, declined]
+        vecs = encode([t for t in texts if t]) if feedback else np.zeros((0, dim), np.float32)
+        it = iter(vecs)
+        fb, ask, dec = (next(it)[None, :] if t else np.zeros((1, dim), np.float32) for t in texts)
         prev = self.catalogue.index[state.picks[-1].item.id]
-        q = build_queries([feedback], fb_emb, state.profile_emb[None, :], [prev], [state.profile.energy],
-                          [state.profile.valence])
+        q = build_queries([feedback], fb, state.profile_emb[None, :], [prev], [state.profile.energy],
+                          [state.profile.valence], ask, dec)
         scores = self.scorer.score(q, self._cat_t)[0]
         pick = self._pick(scores, state, len(state.picks) + 1, feedback)
         state.picks.append(pick)
