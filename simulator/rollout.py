@@ -30,7 +30,7 @@ class SystemConfig:
     """A system under test (configs/systems/*.yaml)."""
 
     name: str = "text"
-    recommender: str = "text"  # popularity, text, kg, auto
+    recommender: str = "text"  # popularity, text, kg, kg-base, auto, random (simulator/baselines.py)
     llm: str = "template"  # template: the manager's grounded fallback sentences, no LLM; or tiny, smollm2, ...
     n_cards: int = 10  # cards shown per recommendation turn
     entity_bonus: float = 0.75
@@ -69,6 +69,15 @@ def build_system(cfg: SystemConfig):
 
     mcfg = ManagerConfig(n_cards=cfg.n_cards, entity_bonus=cfg.entity_bonus, max_new_tokens=cfg.max_new_tokens)
     backend = template_backend() if cfg.llm == "template" else None
+    if cfg.recommender == "random":
+        # The manager is built around the (cheap) popularity model, then its recommender is swapped.
+        from simulator.baselines import RandomRecommender
+
+        manager = build_manager(cfg.llm, "popularity", config=mcfg, llm_backend=backend)
+        manager.rec = RandomRecommender(manager.catalog)
+        if getattr(manager, "ilm", None) is not None:
+            manager.ilm = None  # the adapter was fitted to a real recommender
+        return manager
     return build_manager(cfg.llm, cfg.recommender, config=mcfg, llm_backend=backend)
 
 
@@ -166,7 +175,8 @@ def run_dialogue(profile, manager, catalog, sat_model, turns: int, seed: int) ->
         "turn_of_success": first_hit, "final_rank": rank, **{f"recall@{k}": float(rank <= k) for k in KS},
         "recommender_rank": rec_rank, **{f"rec_only_recall@{k}": float(rec_rank <= k) for k in KS},
         "leaks": len(leaks), "leaked_names": sorted(set(leaks)), "seeker_messages": len(log),
-        "redraws": seeker.redraws, "log": log, "seconds": round(time.time() - t0, 2),
+        "redraws": seeker.redraws, "hints": seeker.given, "behaviours": seeker.actions,
+        "own_utterances": len(profile.utterances), "log": log, "seconds": round(time.time() - t0, 2),
     }
     if sat_model is not None:
         rec.update(predict_satisfaction(sat_model, log))

@@ -1,18 +1,20 @@
 """A simulated seeker built from a ReDial test dialogue.
 
 The seeker wants one **target** movie: a movie the recommender suggested in the real dialogue
-and the seeker said they liked. It knows the target's KG attributes (genres, directors, stars,
-writers, keywords, decade) and the other movies it said it liked, and it talks from those; it
-never writes the target's title or any alias (every candidate message goes through
-simulator/leak.py and is re-drawn if it would leak). Nothing from the real dialogue's text
-reaches the system: only the seeker's own liked movies and the target's attributes.
+and the seeker said they liked. It talks like the real seeker: its opening and some of its
+hints are the real seeker's own utterances from before the target was first mentioned, with
+every movie masked (simulator/utterances.py). It also knows the target's KG attributes
+(genres, directors, stars, writers, keywords, decade) and the other movies it said it liked.
+It never writes the target's title or any alias: every candidate message goes through
+simulator/leak.py and is re-drawn if it would leak.
 
-Each turn it reacts to the system's reply: it accepts the target when it is among the cards;
-otherwise it rejects with a reason drawn from a KG difference between the top card and the
-target (a genre the card has and the target lacks -> "No horror, please"; a person or keyword
-the target has and the card lacks -> asks for it; a different decade -> asks for that era)
-and asks for more; it gives up after two replies without any recommendation. Variation comes
-from templates drawn with a per-dialogue seeded RNG.
+Each turn it reacts to the system's reply with one behaviour from a seeded mix: it accepts the
+target when it is among the cards; otherwise it rejects the top card with a reason drawn from
+a KG difference ("No horror, please", "I'd love something starring ..."), asks why a card was
+suggested, says it liked a card that shares something with the target (and has seen it) or
+disliked one that shares nothing, or loses patience after its own number of misses (3-5 turns,
+drawn per seeker). It gives up after two replies without any recommendation. Every hint it
+gives is recorded in ``given`` (kind, value, polarity) for the identifiability audit.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ ACCEPTS = ("Yes! That one sounds perfect, I'll watch it tonight. Thanks!",
 MORE = ("Any other ideas?", "What else do you have?", "Can you suggest another one?", "Do you have more options?")
 PREFIXES = ("Hmm, not quite.", "I don't think that's for me.", "Not really what I want.", "Close, but no.")
 GIVE_UPS = ("Never mind, thanks anyway.", "I'll look elsewhere, thanks.")
+IMPATIENT = ("This is taking too long, I'll find something myself. Bye.", "None of these are right. I give up, thanks.",
+             "I think I'll stop here, thanks anyway.")
+WHYS = ("Why would I like {t}?", "What makes you think {t} is for me?", "Why {t}? What is it like?")
+LIKE_CARD = ("I liked {t}, but I've already seen it. Something like it?", "Oh, {t} was good! I've seen it though. More like that?")
+DISLIKE_CARD = ("I didn't like {t}.", "I saw {t} and didn't enjoy it.")
 
 
 @dataclass
@@ -46,6 +53,7 @@ class SeekerProfile:
     writers: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     year: int | None = None
+    utterances: list[str] = field(default_factory=list)  # the real seeker's words before the target, movies masked
 
     def to_dict(self) -> dict:
         from dataclasses import asdict
@@ -56,6 +64,7 @@ class SeekerProfile:
 def build_profile(dialogue, catalog, graph, checker: LeakChecker | None = None) -> SeekerProfile | None:
     """The seeker for one ReDial dialogue, or None when no suggested movie was liked by the seeker."""
     from kg.graph import neighbours
+    from simulator.utterances import seeker_utterances
 
     order = [rid for m in dialogue.messages for rid in m.movies]
     order += [rid for rid in dialogue.answers if rid not in order]
@@ -75,9 +84,11 @@ def build_profile(dialogue, catalog, graph, checker: LeakChecker | None = None) 
     keywords = [graph.nodes[e]["name"] for e, rels in nb.items() if "keyword" in rels]
     keywords = [k for k in keywords if k.lower() not in KEYWORD_STOPLIST and len(k) > 3 and "stinger" not in k]
     safe = lambda xs: [x for x in xs if x and not checker.leaks(x)]  # noqa: E731
+    target_rids = {rid for rid in dialogue.mentions if catalog.item_of(rid) == target.item} | set(target.redial_ids)
     return SeekerProfile(dialogue.id, target.item, liked, safe([g.lower() for g in target.genres]),
                          safe(target.directors), safe(target.stars[:3]), safe(target.writers[:2]),
-                         safe(sorted(keywords)[:8]), target.year)
+                         safe(sorted(keywords)[:8]), target.year,
+                         seeker_utterances(dialogue, target_rids, checker))
 
 
 def build_profiles(dialogues, catalog, graph, n: int, seed: int = 0) -> list[SeekerProfile]:
@@ -116,6 +127,14 @@ class Seeker:
         self.said: set[str] = set()  # hints already given
         self.status = CONTINUE
         self.redraws = 0  # candidate messages dropped because they would have leaked
+        self.given: list[dict] = []  # every hint given: {"kind", "value", "polarity"} (+1 wants, -1 does not)
+        self.actions: list[str] = []  # the behaviour of each reaction
+        self.utterances = list(profile.utterances)
+        # The seeded persona: how many recommendation turns it tolerates, how often it asks why or
+        # comments on a card, how often it uses its own (real) words rather than a KG hint.
+        self.patience = self.rng.choice([3, 4, 5])
+        self.p_why, self.p_card, self.p_own = self.rng.choice([0.0, 0.1, 0.2]), self.rng.choice([0.1, 0.25]), 0.5
+        self.misses = 0
 
     # ------------------------------------------------------------------ hints
     def _hints(self) -> list[tuple[str, str]]:
@@ -147,8 +166,24 @@ class Seeker:
         for key, text in hints:
             if not self.checker.leaks(text):
                 self.said.add(key)
+                self._give(key)
                 return text
             self.said.add(key)
+            self.redraws += 1
+        return None
+
+    def _give(self, key: str, polarity: int = 1) -> None:
+        kind, _, value = key.partition(":")
+        if kind == "era":
+            value = str(self.p.year // 10 * 10) if self.p.year else ""
+        self.given.append({"kind": kind, "value": value, "polarity": polarity})
+
+    def _own_words(self) -> str | None:
+        """The real seeker's next utterance (movies masked), once each."""
+        while self.utterances:
+            text = self.utterances.pop(0)
+            if not self.checker.leaks(text):
+                return text
             self.redraws += 1
         return None
 
@@ -167,8 +202,16 @@ class Seeker:
 
     # ------------------------------------------------------------------ turns
     def opening(self) -> str:
-        """The first message: a greeting, one or two liked movies, and the first hint."""
+        """The first message: the real seeker's first utterance (movies masked) with one or two liked
+        movies and a KG genre hint when it has no own words; else a greeting, liked movies and the hint."""
         r = self.rng
+        own = self._own_words()
+        if own:
+            self.actions.append("open-own-words")
+            extra = self._next_hint("genre") if r.random() < 0.5 else None
+            parts = [own, extra or ""] + ([] if own.rstrip().endswith("?") else [r.choice(ASKS)])
+            return self._safe([" ".join(x for x in parts if x), own])
+        self.actions.append("open-template")
         greet = r.choice(GREETINGS)
         liked = [self.catalog[i].display for i in self.p.liked[:2]]
         likes = ""
@@ -186,19 +229,56 @@ class Seeker:
         r = self.rng
         if self.p.target in items:
             self.status = SUCCESS
+            self.actions.append("accept")
             return self._safe([r.choice(ACCEPTS)], "Thanks!"), SUCCESS
         if not cards:
             self.no_cards += 1
             if self.no_cards >= 2:
                 self.status = GIVE_UP
+                self.actions.append("give-up")
                 return self._safe(list(GIVE_UPS), "Bye."), GIVE_UP
-            hint = self._next_hint()
+            self.actions.append("hint")
+            hint = self._own_words() if r.random() < self.p_own else None
+            hint = hint or self._next_hint()
             return self._safe([f"{hint} Any suggestions?" if hint else "Can you just suggest something?"]), CONTINUE
         self.no_cards = 0
-        reason = self._reason(cards[0])
+        self.misses += 1
+        if self.misses >= self.patience:
+            self.status = GIVE_UP
+            self.actions.append("lose-patience")
+            return self._safe(list(IMPATIENT), "Bye."), GIVE_UP
+        top = self.catalog[cards[0].item]
+        u = r.random()
+        if u < self.p_why:
+            self.actions.append("ask-why")
+            return self._safe([r.choice(WHYS).format(t=top.display)]), CONTINUE
+        if u < self.p_why + self.p_card:
+            shared = self._shared(top)
+            if shared:
+                self.actions.append("like-card")
+                self._give(shared)
+                return self._safe([r.choice(LIKE_CARD).format(t=top.display)]), CONTINUE
+            self.actions.append("dislike-card")
+            return self._safe([r.choice(DISLIKE_CARD).format(t=top.display) + " " + r.choice(MORE)]), CONTINUE
+        self.actions.append("reject")
+        own = self._own_words() if r.random() < self.p_own * 0.6 else None
+        reason = own or self._reason(cards[0])
         more = r.choice(MORE)
         prefix = r.choice(PREFIXES)
         return self._safe([f"{prefix} {reason} {more}".replace("  ", " "), f"{prefix} {more}"]), CONTINUE
+
+    def _shared(self, movie) -> str | None:
+        """A KG attribute the card shares with the target (what liking the card tells the system)."""
+        for g in movie.genres:
+            if g.lower() in self.p.genres:
+                return f"genre:{g.lower()}"
+        for s in movie.stars:
+            if s in self.p.stars:
+                return f"star:{s}"
+        for d in movie.directors:
+            if d in self.p.directors:
+                return f"director:{d}"
+        return None
 
     def _reason(self, card) -> str:
         """A reason from a KG difference between the top card and the target."""
@@ -208,12 +288,15 @@ class Seeker:
         if extra:
             g = extra[0]
             reasons.append(self.rng.choice([f"No {g}, please.", f"I don't want {g}."]))
+            self._give(f"genre:{g}", -1)
         missing_star = [s for s in p.stars[:2] if s not in movie.stars and f"star:{s}" not in self.said]
         if missing_star and self.rng.random() < 0.6:
             self.said.add(f"star:{missing_star[0]}")
+            self._give(f"star:{missing_star[0]}")
             reasons.append(f"I'd love something starring {missing_star[0]}.")
         elif p.year and movie.year and abs(movie.year - p.year) >= 10 and "era" not in self.said:
             self.said.add("era")
+            self._give("era")
             reasons.append(f"Something {'older' if movie.year > p.year else 'more recent'}, "
                            f"maybe from the {_decade(p.year)}.")
         if not reasons or self.rng.random() < 0.5:

@@ -18,7 +18,7 @@ def test_every_system_config_loads(path):
     from crs.recommenders import REGISTRY
 
     cfg = SystemConfig.from_yaml(path)
-    assert cfg.recommender in set(REGISTRY) | {"auto"} and cfg.n_cards >= 1
+    assert cfg.recommender in set(REGISTRY) | {"auto", "random"} and cfg.n_cards >= 1
     # Systems compared on success@10 show 10 cards; an LLM system shows what the app shows (3), for
     # measuring its replies (configs/systems/smollm2.yaml).
     assert cfg.n_cards >= 10 or cfg.llm != "template"
@@ -57,6 +57,7 @@ def test_one_dialogue_through_the_event_interface(manager, catalog, profiles, sa
     assert rec["recall@1"] <= rec["recall@10"] <= rec["recall@50"] and rec["final_rank"] >= 1
     assert rec["rec_only_recall@1"] <= rec["rec_only_recall@50"] and rec["recommender_rank"] >= 1
     assert len(rec["sat_per_turn"]) == rec["turns"] and all(1 <= s <= 5 for s in rec["sat_per_turn"])
+    assert rec["behaviours"] and all({"kind", "value", "polarity"} == set(h) for h in rec["hints"])
     again = run_dialogue(profiles[0], manager, catalog, sat_model, turns=3, seed=0)
     assert [t["seeker"] for t in again["log"]] == [t["seeker"] for t in rec["log"]]  # seeded per dialogue
 
@@ -100,3 +101,14 @@ def test_simulate_writes_results_and_resumes(tmp_path, sat_model, real_data):
     res = json.loads((out / "results.json").read_text())
     assert res["metrics"]["success@10"] == first["success@10"]
     assert np.isclose(res["metrics"]["recall@50"], first["recall@50"])
+
+
+def test_random_recommender_is_seeded_and_uniform(catalog):
+    from crs.recommenders.base import RecContext
+    from simulator.baselines import RandomRecommender
+
+    rec = RandomRecommender(catalog)
+    a, b = rec.rank(RecContext("I like horror"), k=10), rec.rank(RecContext("I like horror"), k=10)
+    assert a == b and a != rec.rank(RecContext("I like comedy"), k=10)
+    scores = rec.score([RecContext(str(i)) for i in range(50)])
+    assert scores.shape == (50, len(catalog)) and abs(float(scores.mean()) - 0.5) < 0.01

@@ -7,7 +7,8 @@ import random
 import pytest
 
 from simulator.leak import LeakChecker, checker_for, name_variants, normalise, target_names
-from simulator.seeker import ACCEPTS, ASKS, GIVE_UPS, GIVE_UP, GREETINGS, MORE, PREFIXES, SUCCESS, Seeker, build_profiles
+from simulator.seeker import (ACCEPTS, ASKS, DISLIKE_CARD, GIVE_UP, GIVE_UPS, GREETINGS, IMPATIENT, LIKE_CARD, MORE,
+                              PREFIXES, SUCCESS, WHYS, Seeker, build_profiles)
 
 
 def test_normalise():
@@ -103,6 +104,7 @@ def test_seeker_accepts_the_target_and_rejects_others_with_a_kg_reason(profiles,
     card = lambda i: Card(i, catalog[i].title, catalog[i].year, catalog[i].genres, "", "")  # noqa: E731
     other = next(m.item for m in catalog.movies if m.genres and m.genres[0].lower() not in p.genres)
     s = Seeker(p, catalog)
+    s.p_why = s.p_card = s.p_own = 0.0  # the plain reject behaviour (the mix is tested below)
     s.opening()
     msg, status = s.react([card(other)])
     assert status == "continue" and any(m in msg for m in MORE)
@@ -121,7 +123,8 @@ def test_seeker_is_reproducible_per_dialogue(profiles, catalog):
 
 
 def test_fixed_phrases_link_to_no_movie_or_person(linker):
-    for text in GREETINGS + ASKS + ACCEPTS + MORE + PREFIXES + GIVE_UPS:
+    for text in GREETINGS + ASKS + ACCEPTS + MORE + PREFIXES + GIVE_UPS + IMPATIENT + tuple(
+            t.format(t="it") for t in WHYS + LIKE_CARD + DISLIKE_CARD):
         found = [(m.type, m.name) for m in linker.link(text).mentions if m.type in ("movie", "person", "genre")]
         assert found == [], (text, found)
 
@@ -135,3 +138,45 @@ def test_a_paraphraser_that_leaks_is_filtered(profiles, catalog):
     assert leaky.opening() == first and leaky.redraws == 1
     kind = Seeker(p, catalog, seed=0, paraphrase=lambda text: text.upper())
     assert kind.opening() == first.upper()
+
+
+def test_own_words_are_masked_and_never_name_the_target(profiles, catalog):
+    """Most seekers open with the real seeker's words; no @id survives and no utterance names the target."""
+    with_words = [p for p in profiles if p.utterances]
+    assert len(with_words) >= 0.6 * len(profiles)
+    for p in with_words:
+        fresh = LeakChecker(target_names(p.target, catalog))
+        for u in p.utterances:
+            assert "@" not in u and not fresh.leaks(u), (p.dialogue_id, u)
+
+
+def test_mask_movies_replaces_ids_and_plain_titles():
+    from simulator.utterances import mask_movies
+
+    text = mask_movies("I loved @1234 and also the matrix, and Inception (2010) !", ["The Matrix (1999)", "Inception (2010)"])
+    assert text == "I loved that movie and also that movie, and that movie (2010)!"
+
+
+def test_behaviour_mix_is_seeded_and_covers_every_behaviour(profiles, catalog):
+    """Across seekers reacting to random cards: accept, reject, ask why, like/dislike a card, lose patience."""
+    from crs.dialogue.events import Card
+
+    def run(seed):
+        rng, seen, logs = random.Random(seed), set(), []
+        for p in profiles[:120]:
+            s = Seeker(p, catalog, seed=seed)
+            msgs = [s.opening()]
+            for turn in range(6):
+                items = rng.sample(range(len(catalog)), 3) + ([p.target] if turn == 3 and rng.random() < 0.5 else [])
+                msg, status = s.react([Card(i, catalog[i].title, catalog[i].year, catalog[i].genres, "", "") for i in items])
+                msgs.append(msg)
+                if status != "continue":
+                    break
+            seen |= set(s.actions)
+            logs.append((msgs, s.actions, s.given))
+        return seen, logs
+
+    seen, logs = run(0)
+    assert {"accept", "reject", "ask-why", "like-card", "dislike-card", "lose-patience", "open-own-words"} <= seen
+    assert run(0)[1] == logs  # reproducible
+    assert all(set(g) == {"kind", "value", "polarity"} for _, _, given in logs for g in given)

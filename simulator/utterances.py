@@ -1,0 +1,63 @@
+"""The seeker's own words: utterances from its ReDial test dialogue, with every movie masked.
+
+A simulated seeker opens and hints with what the real seeker wrote *before* the target was
+first mentioned (after that, the real seeker talks about the target itself). Every ``@id`` is
+replaced by "that movie", every plain-text title of a movie mentioned in the dialogue is
+replaced too, and an utterance that still names the target or one of its aliases (the strict
+checker of simulator/leak.py) is dropped. Greetings, thanks and very short turns are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crs.data.movies import split_title
+from crs.data.redial import MENTION
+
+MASK = "that movie"
+_CHATTER = re.compile(r"^(hi|hello|hey|thanks?|thank you|ok(ay)?|yes|no|bye|good ?bye|sure|great|cool|lol|"
+                      r"you too|same|me too|nice)\b[\s!.,?]*$", re.I)
+
+
+def _title_pattern(names: list[str]) -> re.Pattern | None:
+    """Plain-text titles (without year, at least 4 characters) of the dialogue's movies, on word boundaries."""
+    forms = set()
+    for name in names:
+        title, _ = split_title(name)
+        title = title.strip()
+        if len(title) >= 4:
+            forms.add(re.escape(title))
+            if title.lower().startswith("the ") and len(title) >= 8:
+                forms.add(re.escape(title[4:]))
+    if not forms:
+        return None
+    return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(sorted(forms, key=len, reverse=True)) + r")(?![A-Za-z0-9])", re.I)
+
+
+def mask_movies(text: str, names: list[str]) -> str:
+    """``text`` with @ids and the given movie titles replaced by "that movie"."""
+    text = MENTION.sub(MASK, text)
+    rx = _title_pattern(names)
+    if rx is not None:
+        text = rx.sub(MASK, text)
+    text = re.sub(r"&quot;|&amp;|&#39;", lambda m: {"&quot;": '"', "&amp;": "&", "&#39;": "'"}[m.group()], text)
+    return re.sub(r"\s+([.,!?])", r"\1", " ".join(text.split()))
+
+
+def seeker_utterances(dialogue, target_rids: set[str], checker, max_n: int = 6) -> list[str]:
+    """Masked seeker utterances before the target's first mention that do not leak the target."""
+    names = list(dialogue.mentions.values()) + list(getattr(checker, "names", []))
+    out: list[str] = []
+    for m in dialogue.messages:
+        if target_rids & set(m.movies):
+            break
+        if m.role != "seeker":
+            continue
+        text = mask_movies(m.text, names)
+        words = re.findall(r"[A-Za-z']+", text)
+        if len(words) < 4 or _CHATTER.match(text) or checker.leaks(text):
+            continue
+        out.append(text)
+        if len(out) >= max_n:
+            break
+    return out
