@@ -435,11 +435,6 @@ class _Context:
         """The words are the whole message."""
         return i == 0 and n == self.n
 
-    def same_sentence(self, a: int, b: int) -> bool:
-        """No sentence end between word a and word b."""
-        lo, hi = sorted((a, b))
-        return not re.search(r"[.!?;\n]", self.text[self.words[lo].end():self.words[hi].start()])
-
     def sentence_start(self, i: int) -> bool:
         before = self.text[: self.words[i].start()].rstrip(" \"“'(*_")
         return not before or before[-1] in ".!?:;\n"

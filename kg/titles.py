@@ -204,10 +204,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if words[-1] in FUNCTION_TITLES and len(words) == 1:
         # "It", "Up", "Friday" are titles only when written so after a cue: "Have you seen It?", "the new It"
         return raw[0][:1].isupper() and not raw[0].isupper() and not sentence_start and (cue_before or modifier)
-    # ALL-CAPS words are shouting ("I LOVE that"), not a title's capitals.
-    caps = [w[:1].isupper() and not (len(w) > 3 and w.isupper()) or w[:1].isdigit() or w.lower() in ROMAN_NUMERALS
-            for w in raw]
-    capitalised = caps[0] and all(c or w.lower() in MINOR for c, w in zip(caps, raw))
+    caps = _caps(raw)
+    capitalised = written_as_title(raw)
     later_capital = any(c for c, w in zip(caps[1:], raw[1:]) if w.lower() not in MINOR)
     one_word = len(words) == 1 or (len(words) == 2 and words[0] in ARTICLES)  # "the seeker" is a noun phrase
     z = 0.0 if typo else zipf(key)  # a misspelt title is judged by its cues, not by its correct spelling
@@ -250,10 +248,15 @@ def _genre_word(after: list[str], genres: frozenset) -> bool:
     return w in genres or singular in genres or " ".join(after[:2]) in genres
 
 
+def _caps(raw: list[str]) -> list[bool]:
+    """Which words start with a capital (or are numbers); ALL-CAPS words are shouting, not a title's capitals."""
+    return [w[:1].isupper() and not (len(w) > 3 and w.isupper()) or w[:1].isdigit() or w.lower() in ROMAN_NUMERALS
+            for w in raw]
+
+
 def written_as_title(raw: list[str]) -> bool:
     """Capitalised as titles are ("Friends with Benefits"); all-caps shouting does not count."""
-    caps = [w[:1].isupper() and not (len(w) > 3 and w.isupper()) or w[:1].isdigit() or w.lower() in ROMAN_NUMERALS
-            for w in raw]
+    caps = _caps(raw)
     return bool(raw) and caps[0] and all(c or w.lower() in MINOR for c, w in zip(caps, raw))
 
 
