@@ -133,11 +133,11 @@ def tag_label(tag: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> list[tuple[re.Pattern, str]]:
-    """(regex, tag) pairs, longest phrase first so "no vocals" wins over "vocals"."""
+def _patterns() -> list[tuple[str, re.Pattern, str]]:
+    """(phrase, regex, tag), longest phrase first so "no vocals" wins over "vocals"."""
     pairs = [(p, f"{f}:{v}") for f, vals in LEXICON.items() for v, phrases in vals.items() for p in phrases]
     pairs.sort(key=lambda x: -len(x[0]))
-    return [(re.compile(r"(?<![\w-])" + re.escape(p) + r"(?![\w-])"), t) for p, t in pairs]
+    return [(p, re.compile(r"(?<![\w-])" + re.escape(p) + r"(?![\w-])"), t) for p, t in pairs]
 
 
 @lru_cache(maxsize=1)
@@ -159,7 +159,11 @@ def find_mentions(text: str) -> list[Mention]:
     low = text.lower().replace("’", "'")
     taken = [False] * len(low)
     found: list[Mention] = []
-    for pat, tag in _patterns():
+    for phrase, pat, tag in _patterns():
+        # A substring test first: most of the ~365 phrases are absent, and `in` is ~50x cheaper than a
+        # regex scan (parsing the 5,521 MusicCaps clips held the GIL for minutes at app start-up).
+        if phrase not in low:
+            continue
         for m in pat.finditer(low):
             if any(taken[m.start():m.end()]):
                 continue
