@@ -309,12 +309,25 @@ def _prebuild_music(music) -> None:
         missing = factory.missing()
     except Exception:  # a broken music config must not stop the chat
         log.exception("video-to-music config")
+        print("video-to-music: loading failed (see the log above)", flush=True)
         return
     if missing:
         print(f"video-to-music: not prepared (run `crs music train --config {factory.config}`); "
               "the tab says so", flush=True)
     else:
-        threading.Thread(target=music.get, name="music-load", daemon=True).start()
+        threading.Thread(target=_load_music, args=(music,), name="music-load", daemon=True).start()
+
+
+def _load_music(music) -> None:
+    """Build the music engine; the log line tells an operator (and `crs bench app`) when the app is warm."""
+    t = time.time()
+    try:
+        music.get()
+    except Exception:  # the tab reports it on use; the chat keeps serving
+        log.exception("video-to-music: loading failed")
+        print("video-to-music: loading failed (see the log above)", flush=True)
+        return
+    print(f"video-to-music: ready ({time.time() - t:.1f}s)", flush=True)
 
 
 def _batch_llm(manager, max_batch: int, threads: int | None = None) -> None:

@@ -66,11 +66,27 @@ def start_server(run_dir: Path, llm: str, recommender: str, port: int, extra: li
             raise RuntimeError(f"the app exited ({proc.returncode}); see {run_dir / 'server.log'}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
-                return proc
+                break
         except OSError:
             time.sleep(1)
-    proc.kill()
-    raise RuntimeError("the app did not start within 15 minutes")
+    else:
+        proc.kill()
+        raise RuntimeError("the app did not start within 15 minutes")
+    _wait_warm(run_dir / "server.log", deadline)
+    return proc
+
+
+# What the app prints when its background loading (the video-to-music engine) has ended, one way or another.
+WARM_LINES = ("video-to-music: ready", "video-to-music: not prepared", "video-to-music: loading failed")
+
+
+def _wait_warm(log_path: Path, deadline: float) -> None:
+    """Measure a warm server: background loading at start-up competes with the first turns for the CPU."""
+    while time.time() < deadline:
+        text = log_path.read_text(errors="replace")
+        if any(w in text for w in WARM_LINES):
+            return
+        time.sleep(1)
 
 
 def run_conversation(url: str, messages: list[str], results: list[dict], who: str, barrier=None) -> None:
