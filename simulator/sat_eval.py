@@ -153,6 +153,35 @@ def _cv_runs(ds, model_kwargs: dict, train_cfg: TrainConfig, folds: int, log=pri
     return runs
 
 
+def _linear_cv_runs(ds, model_kwargs: dict, train_cfg: TrainConfig, folds: int, log=print) -> list[dict]:
+    """The linear head (simulator/sat_linear.py) with the config's fixed hyper-parameters: fit on
+    each fold's training part, score its test part once. It has no epochs, so both protocols give
+    the same numbers; its hyper-parameters are chosen on validation folds by eval/sat_variants.py."""
+    from simulator.sat_linear import LinearSatConfig, LinearSatModel
+
+    cfg = LinearSatConfig.from_dict(model_kwargs)
+    if cfg.reads_user_turn:
+        raise ValueError("both protocols predict from the context before the user turn; "
+                         "the 'current' block reads the rated turn itself")
+    runs = []
+    for f, (tr, _va, te) in enumerate(cv_folds(len(ds.dialogues), folds, seed=train_cfg.seed)):
+        t0 = time.time()
+        model = LinearSatModel.fit([ds.dialogues[i] for i in tr], cfg, seed=train_cfg.seed)
+        test = [ds.dialogues[i] for i in te]
+        _score, pred5, y = model.predict(test)
+        p = {"sat5": {"true": y, "pred": pred5}, "sat3": {"true": _to3(y), "pred": _to3(pred5)},
+             "action": {"true": np.zeros(0, int), "pred": np.zeros(0, int)},
+             "overall": {"true": np.zeros(0, int), "pred": np.zeros(0, int)}}
+        train = [ds.dialogues[i] for i in tr]
+        runs.append({"best_epoch": 1, "true": {k: v["true"].tolist() for k, v in p.items()},
+                     "selected": _lists(p), "per_epoch": [_lists(p)],
+                     "baselines": {n: _lists(bp) for n, bp in baseline_predictions(train, p).items()}})
+        if log:
+            log(f"fold {f + 1}/{folds}: " + ", ".join(f"{k} {v:.3f}" for k, v in fold_metrics(p).items())
+                + f" ({time.time() - t0:.0f}s)")
+    return runs
+
+
 SELECTED = "model (epoch chosen on the validation fold)"
 SUN_SELECTED = "model (each metric at its best epoch on the test folds, as Sun et al.)"
 
@@ -171,10 +200,13 @@ def cross_validate(domain: str, protocol: str, model_kwargs: dict | None = None,
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     ds = load_dataset(domain, aggregation, limit=limit, progress=True)
     train_cfg = train_cfg or TrainConfig()
-    kwargs = {"predict_before_user_turn": True, **(model_kwargs or {})}
-    if not kwargs["predict_before_user_turn"]:
-        raise ValueError("both protocols predict from the context before the user turn")
-    runs = _cv_runs(ds, kwargs, train_cfg, folds, log)
+    if (model_kwargs or {}).get("kind") == "linear":
+        runs = _linear_cv_runs(ds, model_kwargs, train_cfg, folds, log)
+    else:
+        kwargs = {"predict_before_user_turn": True, **(model_kwargs or {})}
+        if not kwargs["predict_before_user_turn"]:
+            raise ValueError("both protocols predict from the context before the user turn")
+        runs = _cv_runs(ds, kwargs, train_cfg, folds, log)
     systems: dict[str, list[dict]] = {}
     if protocol == "sun":
         n_epochs = min(len(r["per_epoch"]) for r in runs)

@@ -111,6 +111,10 @@ class SatModel(nn.Module):
     def from_pretrained(cls, path: str | Path, device: str = "cpu") -> "SatModel":
         data, state = load_pretrained_files(path, CONFIG_NAME, WEIGHTS_NAME, device,
                                             "no satisfaction model there (run `crs train sat`)")
+        if data.get("kind") == "linear":  # the context + logistic-head estimator (simulator/sat_linear.py)
+            from simulator.sat_linear import LinearSatModel
+
+            return LinearSatModel.from_pretrained(path, device)
         data.pop("_meta", None)
         model = cls(SatConfig.from_dict(data))
         model.load_state_dict(state)

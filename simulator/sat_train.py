@@ -145,9 +145,9 @@ def selection_score(model: SatModel, valid) -> float:
 
 def load_config(path: str | Path) -> dict:
     """Read a configs/sat/*.yaml file into {name, domains, aggregation, model: SatConfig kwargs, train: TrainConfig}."""
-    import yaml
+    from crs.config_utils import load_yaml
 
-    cfg = yaml.safe_load(Path(path).read_text()) or {}
+    cfg = load_yaml(path)  # `base: other.yaml` inherits, key by key
     unknown = sorted(set(cfg) - {"name", "domains", "aggregation", "model", "train"})
     if unknown:
         raise ValueError(f"{path}: unknown keys {unknown}")
@@ -176,6 +176,8 @@ def train_final(config_path: str | Path, out: str | Path | None = None, limit: i
     n_val = max(1, len(dialogues) // 10)
     valid = [dialogues[i] for i in order[:n_val]]
     train = [dialogues[i] for i in order[n_val:]]
+    if cfg["model"].get("kind") == "linear":
+        return _train_final_linear(cfg, dialogues, out)
     model_cfg = SatConfig.from_dict(cfg["model"])
     model, epoch, scores = train_model(train, valid, model_cfg, cfg["train"], selection_score)
     path = Path(out) if out else default_model_dir(cfg["name"])
@@ -184,6 +186,23 @@ def train_final(config_path: str | Path, out: str | Path | None = None, limit: i
                                        "valid_uar_plus_kappa": scores[epoch], "n_train": len(train),
                                        "n_valid": len(valid)})
     print(f"saved {path} (epoch {epoch + 1}, validation UAR+kappa {scores[epoch]:.4f})")
+    return path
+
+
+def _train_final_linear(cfg: dict, dialogues, out) -> Path:
+    """The logistic head needs no epoch choice (its hyper-parameters were chosen by
+    eval/sat_variants.py on validation folds): fit on every dialogue and save."""
+    from simulator.sat_linear import LinearSatConfig, LinearSatModel
+
+    t0 = time.time()
+    model = LinearSatModel.fit(dialogues, LinearSatConfig.from_dict(cfg["model"]), seed=cfg["train"].seed)
+    path = Path(out) if out else default_model_dir(cfg["name"])
+    n_turns = int(sum((d.sat5 >= 0).sum() for d in dialogues))
+    model.save_pretrained(path, extra={"domains": cfg["domains"], "aggregation": cfg["aggregation"],
+                                       "seed": cfg["train"].seed, "n_dialogues": len(dialogues),
+                                       "n_rated_turns": n_turns})
+    print(f"saved {path} (logistic head on {n_turns} rated turns of {len(dialogues)} dialogues, "
+          f"{time.time() - t0:.0f}s)")
     return path
 
 

@@ -1,0 +1,134 @@
+"""Does estimated satisfaction separate successful from failed simulated conversations?
+
+`python -m eval.sat_auc RUN_DIR [RUN_DIR ...] [--out DIR]`
+
+Reads each run's ``dialogues.jsonl`` (written by `crs eval simulate`) and reports the AUC of
+the *final-turn* estimated satisfaction (the last entry of ``sat_per_turn``: the rating the
+estimator predicts after the system's last reply) against conversation success, per run and
+pooled, with a bootstrap 95 % CI over dialogues. The dialogue mean (``sat_dialogue``) and the
+overall score are reported beside it.
+
+Success is recomputed here from the transcript, independently of the rollout's own flags and
+of the seeker: a dialogue succeeded when its target id is among the first 10 cards of any
+system turn (``--k`` changes 10). The AUC is the Mann-Whitney probability, ties counted half.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def auc(scores, labels) -> float:
+    """P(score of a random positive > score of a random negative), ties counting 1/2."""
+    s, y = np.asarray(scores, dtype=float), np.asarray(labels, dtype=bool)
+    pos, neg = s[y], s[~y]
+    if pos.size == 0 or neg.size == 0:
+        raise ValueError("AUC needs at least one successful and one failed dialogue")
+    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
+    allv = np.concatenate([pos, neg])[order]
+    ranks = np.empty(allv.size)
+    i = 0
+    while i < allv.size:  # average ranks over ties
+        j = i
+        while j + 1 < allv.size and allv[j + 1] == allv[i]:
+            j += 1
+        ranks[i:j + 1] = (i + j) / 2 + 1
+        i = j + 1
+    r = np.empty(allv.size)
+    r[order] = ranks
+    return float((r[:pos.size].sum() - pos.size * (pos.size + 1) / 2) / (pos.size * neg.size))
+
+
+def bootstrap_ci(scores, labels, n: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Percentile 95 % CI of the AUC, resampling dialogues (resamples with one class only are skipped)."""
+    s, y = np.asarray(scores, dtype=float), np.asarray(labels, dtype=bool)
+    rng = np.random.default_rng(seed)
+    vals = []
+    for _ in range(n):
+        idx = rng.integers(0, s.size, s.size)
+        if y[idx].all() or not y[idx].any():
+            continue
+        vals.append(auc(s[idx], y[idx]))
+    return float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))
+
+
+def succeeded(record: dict, k: int = 10) -> bool:
+    """The target is among the first k cards of some system turn of the transcript."""
+    target = record["target"]
+    return any(target in (turn.get("cards") or [])[:k] for turn in record["log"])
+
+
+def read_run(run_dir: str | Path, k: int = 10, model=None) -> dict[str, np.ndarray]:
+    """Per-dialogue final-turn / mean / overall satisfaction and recomputed success of one run.
+    With ``model`` (a loaded estimator) the transcripts are scored again by the rollout's own
+    scoring function, so a new estimator is measured on the same conversations."""
+    path = Path(run_dir) / "dialogues.jsonl"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: pass a `crs eval simulate` run folder")
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if model is not None:
+        from simulator.rollout import predict_satisfaction
+
+        rows = [{**r, **predict_satisfaction(model, r["log"])} for r in rows]
+    rows = [r for r in rows if r.get("sat_per_turn")]
+    if not rows:
+        raise ValueError(f"{path}: no dialogue has sat_per_turn (was a satisfaction model loaded?)")
+    return {"final": np.array([r["sat_per_turn"][-1] for r in rows]),
+            "mean": np.array([r["sat_dialogue"] for r in rows]),
+            "overall": np.array([r.get("sat_overall", np.nan) for r in rows]),
+            "success": np.array([succeeded(r, k) for r in rows])}
+
+
+def summarise(data: dict[str, np.ndarray]) -> dict:
+    y = data["success"]
+    out = {"n": int(y.size), "successes": int(y.sum()),
+           "final_sat_success": float(data["final"][y].mean()) if y.any() else None,
+           "final_sat_failure": float(data["final"][~y].mean()) if (~y).any() else None}
+    for key in ("final", "mean", "overall"):
+        if y.all() or not y.any() or np.isnan(data[key]).any():
+            continue
+        out[f"auc_{key}"] = auc(data[key], y)
+        out[f"auc_{key}_ci"] = bootstrap_ci(data[key], y)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m eval.sat_auc", description=__doc__.split("\n\n")[0])
+    ap.add_argument("runs", nargs="+", help="`crs eval simulate` run folders")
+    ap.add_argument("--k", type=int, default=10, help="success: target among the first k cards of a turn")
+    ap.add_argument("--out", help="write results.json / results.md here")
+    ap.add_argument("--rescore", metavar="MODEL_DIR",
+                    help="score the transcripts again with this estimator (default: the scores in the run)")
+    args = ap.parse_args(argv)
+    model = None
+    if args.rescore:
+        import torch
+
+        from simulator.sat_model import SatModel
+
+        torch.set_num_threads(1)
+        model = SatModel.from_pretrained(args.rescore)
+    per_run = {str(r): read_run(r, args.k, model) for r in args.runs}
+    pooled = {k: np.concatenate([d[k] for d in per_run.values()]) for k in ("final", "mean", "overall", "success")}
+    res = {"k": args.k, "estimator": args.rescore or "as recorded in the runs", "runs": {r: summarise(d) for r, d in per_run.items()}, "pooled": summarise(pooled)}
+    lines = ["| run | n | successes | AUC final-turn sat [95 % CI] | AUC mean sat | final sat, success / failure |",
+             "|---|---|---|---|---|---|"]
+    for name, m in [*res["runs"].items(), ("pooled", res["pooled"])]:
+        ci = m.get("auc_final_ci", (np.nan, np.nan))
+        lines.append(f"| {name} | {m['n']} | {m['successes']} | {m.get('auc_final', np.nan):.3f} [{ci[0]:.3f}, {ci[1]:.3f}] "
+                     f"| {m.get('auc_mean', np.nan):.3f} | {m['final_sat_success'] or np.nan:.3f} / {m['final_sat_failure'] or np.nan:.3f} |")
+    print("\n".join(lines))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps(res, indent=1))
+        (out / "results.md").write_text("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""The context + logistic-head satisfaction estimator, its variant selection, and the rollout AUC check."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from simulator.sat_linear import LinearSatConfig, LinearSatModel, _kappa, context_features
+from simulator.uss_data import EncodedDialogue
+
+ALL = ("sys", "user", "sys2", "user2", "ctx", "pos", "mood")
+
+
+def test_features_read_only_the_turns_before_the_rated_one():
+    rng = np.random.default_rng(0)
+    emb, roles = rng.normal(size=(8, 4)).astype(np.float32), np.array([0, 1, 1, 0, 0, 1, 0, 1])
+    us = rng.normal(size=8)
+    x = context_features(emb, roles, ALL, us)
+    for t in range(8):
+        changed, us2 = emb.copy(), us.copy()
+        changed[t:] = rng.normal(size=changed[t:].shape)
+        us2[t:] = 0
+        assert np.allclose(context_features(changed, roles, ALL, us2)[t], x[t])  # turn t and later are unseen
+    with_current = context_features(emb, roles, ("current",))
+    assert np.allclose(with_current, emb)  # only the labelled comparison reads the rated turn
+
+
+def test_feature_blocks_pick_the_latest_system_block_and_user_turns():
+    emb = np.arange(12, dtype=np.float32).reshape(6, 2)
+    roles = np.array([0, 1, 1, 0, 0, 1])
+    x = context_features(emb, roles, ("sys", "user", "sys2", "user2"))
+    assert x[4].tolist() == [3, 4, 6, 7, 0, 0, 0, 1]  # system block = mean of turns 1-2; users 3 then 0
+    assert x[0].tolist() == [0] * 8
+    with pytest.raises(ValueError):
+        context_features(emb, roles[:3], ("sys",))
+
+
+def _synthetic(n=60, dim=6, seed=0):
+    """Dialogues whose user rating is written in the previous system turn's first coordinate."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        t = 10
+        roles = np.array([i % 2 for i in range(t)])  # user, system, user, ...
+        emb = rng.normal(size=(t, dim)).astype(np.float32)
+        sat5, mean = np.full(t, -1), np.full(t, np.nan)
+        for i in range(2, t, 2):
+            mean[i] = float(np.clip(emb[i - 1, 0] * 1.5 + 3, 1, 5))
+            sat5[i] = int(np.round(mean[i])) - 1
+        out.append(EncodedDialogue(emb, roles, sat5, sat5, np.full(t, -1), mean))
+    return out
+
+
+def test_mood_block_reads_earlier_user_scores_only():
+    emb, roles = np.zeros((5, 2), np.float32), np.array([0, 1, 0, 0, 1])
+    x = context_features(emb, roles, ("mood",), user_score=np.array([4.0, 9, 2.0, 1.0, 9]))
+    assert x[0].tolist() == [3, 3, 3, 3]  # nothing heard yet: neutral
+    assert x[3].tolist() == [2, 4, 3, 2]  # last, the one before, mean, minimum
+    with pytest.raises(ValueError):
+        context_features(emb, roles, ("mood",))
+
+
+def test_fit_learns_the_rating_from_the_system_reply_and_saves(tmp_path):
+    from simulator.sat_model import SatModel
+
+    train, test = _synthetic(seed=0), _synthetic(seed=1)
+    cfg = LinearSatConfig(blocks=("sys", "pos", "mood"), emb_dim=6, alpha=1.0, mood_alpha=1.0)
+    model = LinearSatModel.fit(train, cfg)
+    score, pred, y = model.predict(test)
+    assert np.corrcoef(score, y)[0, 1] > 0.8 and _kappa(y, pred) > 0.2  # only classes 2-4 are predicted
+    lo, hi = model.thresholds.tolist()
+    assert lo <= hi
+    model.save_pretrained(tmp_path / "m", extra={"note": "test"})
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["kind"] == "linear"
+    loaded = SatModel.from_pretrained(tmp_path / "m")  # the rollouts' loader dispatches on kind
+    assert isinstance(loaded, LinearSatModel)
+    d = test[0]
+    a, b = model.predict_dialogue(d.emb, d.roles), loaded.predict_dialogue(d.emb, d.roles)
+    assert np.allclose(a["expected"], b["expected"]) and a["expected"].shape == (10,)
+    assert a["p5"].shape == (10, 5) and np.isfinite(a["overall_expected"])
+
+
+def test_config_rejects_unknown_blocks_and_fields():
+    with pytest.raises(ValueError):
+        LinearSatConfig(blocks=("sys", "future"))
+    with pytest.raises(ValueError):
+        LinearSatConfig.from_dict({"blocks": ["sys"], "hidden": 3})
+
+
+def test_thresholds_maximise_kappa_on_the_given_scores():
+    from simulator.sat_linear import _kappa, kappa_thresholds
+
+    rng = np.random.default_rng(0)
+    y = rng.choice(5, 500, p=[.02, .1, .7, .16, .02])
+    score = y + rng.normal(scale=0.3, size=500)
+    lo, hi = kappa_thresholds(score, y)
+    pred = np.where(score < lo, 1, np.where(score > hi, 3, 2))
+    assert _kappa(y, pred) > 0.5
+    assert _kappa(y, y) == 1.0
+
+
+def test_variant_selection_never_prints_unselected_test_scores(tmp_path, monkeypatch):
+    import eval.sat_variants as sv
+    from simulator.uss_data import USSDataset
+
+    ds = USSDataset("toy", _synthetic(n=40, seed=2), [], "majority")
+    monkeypatch.setattr(sv, "load_dataset", lambda *a, **k: ds)
+    grid = {"blocks": [["sys", "pos"], ["ctx"]], "alpha": [1.0], "emb_dim": [6]}
+    r = sv.run("toy", grid, tmp_path, folds=4)
+    assert len(r["table"]) == 2 and all("test_kappa" not in row for row in r["table"])
+    assert r["global"]["variant"]["blocks"] == ["sys", "pos"]  # the informative block wins on validation
+    again = sv.run("toy", grid, tmp_path, folds=4)  # resumed from the cached fits
+    assert again["nested"]["test"] == r["nested"]["test"]
+
+
+def test_auc_counts_ties_half_and_needs_both_classes():
+    from eval.sat_auc import auc
+
+    assert auc([3, 2, 1], [1, 0, 0]) == 1.0
+    assert auc([1, 1], [1, 0]) == 0.5
+    assert auc([1, 2, 3, 4], [1, 0, 1, 0]) == 0.25
+    with pytest.raises(ValueError):
+        auc([1, 2], [1, 1])
+
+
+def test_success_is_recomputed_from_the_cards(tmp_path):
+    from eval.sat_auc import read_run
+
+    recs = [{"target": 7, "success@10": False, "log": [{"cards": [1, 2, 7]}, {"seeker": "ok"}],
+             "sat_per_turn": [3.2], "sat_dialogue": 3.2, "sat_overall": 3.0},
+            {"target": 7, "success@10": True, "log": [{"cards": list(range(10, 30)) + [7]}],
+             "sat_per_turn": [3.0, 2.5], "sat_dialogue": 2.75, "sat_overall": 3.0}]
+    (tmp_path / "dialogues.jsonl").write_text("\n".join(json.dumps(r) for r in recs))
+    d = read_run(tmp_path)
+    assert d["success"].tolist() == [True, False]  # the flags in the records are not trusted
+    assert d["final"].tolist() == [3.2, 2.5]
