@@ -30,6 +30,7 @@ from crs.music.catalogue import MusicCatalogue
 from crs.music.config import MusicConfig, load_config
 from crs.music.feedback import Turn2Example, make_sessions, split_clips, split_feedback
 from crs.music.scorer import FusionScorer, Queries, build_queries, catalogue_to_torch, queries_to_torch
+from crs.pretrained import publish_folder
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,8 @@ def load_or_train(config: MusicConfig, cat: MusicCatalogue, force: bool = False,
     if progress:
         print(f"training the fusion scorer ({config.name}) on synthesised sessions; saved to {path}", flush=True)
     model, record = train_fusion(config, cat, progress=progress)
-    model.save_pretrained(path, extra=record)
+    with publish_folder(path) as folder:  # published in one rename, only when complete
+        model.save_pretrained(folder, extra=record)
     return FusionScorer.from_pretrained(path)
 
 

@@ -30,6 +30,7 @@ from crs.ilm.model import ItemLanguageAdapter, attach_lora, is_adapter
 from crs.ilm.prompt import assemble, render_chat
 from crs.config_utils import load_yaml
 from crs.paths import cache_dir
+from crs.pretrained import publish_folder
 from crs.training.checkpoint import load_checkpoint, save_checkpoint, seed_everything
 
 TRAIN_DEFAULTS = {"steps": 100, "batch_size": 32, "gen_batch_size": 4, "gen_every": 1, "lr": 1e-3, "weight_decay": 0.01,
@@ -368,10 +369,11 @@ def train(cfg: dict, output: Path, res: Resources | None = None, max_steps: int 
             result["retrieval_held_out"] = retrieval_recall(adapter, res, res.held_items, device=acc.device)
         if stage == 2 and res.valid_examples:
             result["valid_perplexity"] = {m: valid_perplexity(adapter, res, cfg, m, acc.device) for m in ("soft", "title+soft")}
-        adapter.save_pretrained(output, llm)
-        res.features.save(output)  # the adapter keeps the exact item vectors it was trained on
-        (output / "training.json").write_text(json.dumps({"config": cfg, **{k: v for k, v in result.items() if k != "losses"}},
-                                                         indent=2))
+        with publish_folder(output) as folder:  # published in one rename, only when complete
+            adapter.save_pretrained(folder, llm)
+            res.features.save(folder)  # the adapter keeps the exact item vectors it was trained on
+            (folder / "training.json").write_text(json.dumps({"config": cfg, **{k: v for k, v in result.items()
+                                                                                if k != "losses"}}, indent=2))
     if writer is not None:
         writer.close()
     return result

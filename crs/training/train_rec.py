@@ -5,6 +5,9 @@ Resumable: a checkpoint is written every `checkpoint_every` steps and at each ep
 the same command continues from it. Early stopping on the validation split (never the test split).
 Then the score fusion (copy + co-mention, crs/recommenders/fusion.py) is fitted on validation and saved as
 fusion.json; rerunning a finished config only refits it. `fusion: false` in the YAML skips it.
+The best model is kept in a hidden staging sibling (`.<name>.partial`) while training runs and is
+published to the output folder in one rename only when complete (crs/pretrained.py), so an app
+started meanwhile never loads a half-trained model.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from crs.config_utils import load_yaml
 from crs.paths import cache_dir
 from crs.recommenders.kg import GraphInputs, make_batch
 from crs.recommenders.kg_model import KGRecConfig, KGRecModel
+from crs.pretrained import staging_path, swap_in
 from crs.training.checkpoint import load_checkpoint, save_checkpoint, seed_everything
 
 TRAIN_DEFAULTS = {"epochs": 30, "batch_size": 128, "lr": 1e-3, "weight_decay": 0.0, "patience": 4,
@@ -91,7 +95,7 @@ def validate(model, graph, samples, text, config, protocol: str) -> dict:
 
 
 def fit_and_save_fusion(output: Path, graph, samples, text, protocol: str, catalog, progress: bool):
-    """Fit the score fusion (crs/recommenders/fusion.py) of the best saved model on validation."""
+    """Fit the score fusion (crs/recommenders/fusion.py) of the best model saved in `output` on validation."""
     from crs.recommenders.fusion import fit_fusion
 
     model = KGRecModel.from_pretrained(output).to(graph.device)
@@ -131,6 +135,7 @@ def train(cfg: dict, output: Path, limit: int | None = None, max_steps: int | No
               f"{len(rows)} training rows, {len(valid_s)} validation turns")
     if progress_state["global_step"]:
         acc.print(f"resuming from {ckpt_dir}: epoch {progress_state['epoch']}, step {progress_state['step']}")
+    stage = prepare_staging(output, resuming=bool(progress_state["global_step"]), main=acc.is_main_process)
     model, opt = acc.prepare(model, opt)
     raw = acc.unwrap_model(model)
     n_batches = math.ceil(len(rows) / tc["batch_size"])
@@ -178,20 +183,40 @@ def train(cfg: dict, output: Path, limit: int | None = None, max_steps: int | No
         if score > p["best"]:
             p["best"], p["bad_epochs"] = score, 0
             if acc.is_main_process:
-                raw.save_pretrained(output)
-                (output / "training.json").write_text(json.dumps({"config": cfg, "history": p["history"]}, indent=2))
+                raw.save_pretrained(stage)
+                (stage / "training.json").write_text(json.dumps({"config": cfg, "history": p["history"]}, indent=2))
         else:
             p["bad_epochs"] += 1
         p["epoch"], p["step"] = epoch + 1, 0
         if acc.is_main_process:
             save_checkpoint(ckpt_dir, raw, opt, p)
     result = {"best_valid": p["best"], "history": p["history"]}
-    if acc.is_main_process and (output / "training.json").exists():
-        (output / "training.json").write_text(json.dumps({"config": cfg, "history": p["history"],
-                                                          "best_valid": p["best"]}, indent=2))
+    if acc.is_main_process and (stage / "training.json").exists():
+        (stage / "training.json").write_text(json.dumps({"config": cfg, "history": p["history"],
+                                                         "best_valid": p["best"]}, indent=2))
         if cfg["fusion"]:
-            result["fusion"] = asdict(fit_and_save_fusion(output, graph, valid_s, valid_text, vprot, catalog, progress))
+            result["fusion"] = asdict(fit_and_save_fusion(stage, graph, valid_s, valid_text, vprot, catalog, progress))
+        swap_in(stage, output)
+        acc.print(f"published {output}")
     return result
+
+
+def prepare_staging(output: Path, resuming: bool, main: bool = True) -> Path:
+    """The folder the best model is saved in until training ends. A fresh run starts it empty; a resumed
+    run keeps it (or, when an earlier run already published, starts from a copy of the published folder)."""
+    import shutil
+
+    stage = staging_path(output)
+    if not main:
+        return stage
+    if not resuming:
+        shutil.rmtree(stage, ignore_errors=True)
+    if not stage.exists():
+        if resuming and output.is_dir():
+            shutil.copytree(output, stage)  # a copy: the fusion refit writes files in place
+        else:
+            stage.mkdir(parents=True)
+    return stage
 
 
 def main(argv: list[str] | None = None) -> int:
