@@ -68,6 +68,7 @@ from crs.data.jsonl import read_jsonl
 from crs.data.movies import Catalog, cached_catalog
 from crs.data.redial import split_ids
 from crs.paths import data_file
+from eval.title_context import as_films, predict_in_conversation, recommender_items, same_film
 from eval.title_render import (
     KINDS,
     RenderedUtterance,
@@ -106,6 +107,13 @@ class Prediction:
 
 def seeker_messages(split: str) -> Iterable[tuple[str, int, str]]:
     """(dialogue id, message index, text) of every seeker message of a ReDial split."""
+    for dialogue, i, text, is_seeker in dialogue_messages(split):
+        if is_seeker:
+            yield dialogue, i, text
+
+
+def dialogue_messages(split: str) -> Iterable[tuple[str, int, str, bool]]:
+    """(dialogue id, message index, text, sent by the seeker) of every message of a ReDial split."""
     if split not in ("train", "valid", "test"):
         raise ValueError(f"unknown split {split!r}; choose train, valid or test")
     path = data_file("redial", "test.jsonl" if split == "test" else "train.jsonl")
@@ -117,10 +125,10 @@ def seeker_messages(split: str) -> Iterable[tuple[str, int, str]]:
     for o in rows:
         seeker = o["initiatorWorkerId"]
         for i, m in enumerate(o.get("messages") or []):
-            if isinstance(m, dict) and m.get("senderWorkerId") == seeker:
+            if isinstance(m, dict):
                 text = str(m.get("text") or "").strip()
                 if text:
-                    yield str(o["conversationId"]), i, text
+                    yield str(o["conversationId"]), i, text, m.get("senderWorkerId") == seeker
 
 
 def build_sets(split: str, catalog: Catalog | None = None, seed: int = DEFAULT_SEED,
@@ -177,10 +185,11 @@ def load_adversarial(path: str | Path = ADVERSARIAL) -> list[dict]:
 # ---------------------------------------------------------------- prediction
 
 
-def predict(linker: Linker, text: str) -> Prediction:
-    """The linker's movie items and clarifying questions for one text, timed."""
+def predict(linker: Linker, text: str, conversation: frozenset | None = None) -> Prediction:
+    """The linker's movie items and clarifying questions for one text, timed; `conversation`: the
+    catalogue items known from earlier in the dialogue (see :mod:`eval.title_context`)."""
     t0 = time.perf_counter()
-    res = linker.link(text)
+    res = linker.link(text) if conversation is None else linker.link(text, conversation=conversation)
     ms = (time.perf_counter() - t0) * 1000
     items = []
     for m in res.mentions:
@@ -343,28 +352,49 @@ def run_bench(linker: Linker, split: str = "valid", limit: int | None = None, se
     pos_preds = [predict(linker, u.text) for u in tqdm(positives, desc=f"titles ({split})", disable=not progress)]
     neg_preds = [predict(linker, n.text) for n in tqdm(negatives, desc=f"movie-free ({split})", disable=not progress)]
     rendered = score_rendered(positives, pos_preds, negatives, neg_preds, catalog)
+    # The same messages in conversation (what the system knows at run time), and both scored with
+    # duplicate catalogue ids of one film counted as that film.
+    said = recommender_items(split, catalog, dialogue_messages)
+    conv_pos, conv_neg = predict_in_conversation(predict, linker, positives, negatives, said, progress)
+    conversation = score_rendered(positives, conv_pos, negatives, conv_neg, catalog)
+    films = same_film(catalog)
+    rendered_films = score_rendered(*_films(positives, pos_preds, negatives, neg_preds, films), catalog)
+    conversation_films = score_rendered(*_films(positives, conv_pos, negatives, conv_neg, films), catalog)
     cases = load_adversarial(adversarial)
     problems = check_adversarial(cases, catalog)
     if problems:
         raise ValueError("adversarial set: " + "; ".join(problems[:5]))
     adv_preds = [predict(linker, c["text"]) for c in tqdm(cases, desc="adversarial", disable=not progress)]
     adv = score_adversarial(cases, adv_preds, catalog)
-    return {"split": split, "seed": seed, "limit": limit, "data": counts, "rendered": rendered, "adversarial": adv}
+    return {"split": split, "seed": seed, "limit": limit, "data": counts, "rendered": rendered,
+            "rendered_same_film": rendered_films, "conversation": conversation,
+            "conversation_same_film": conversation_films, "adversarial": adv}
+
+
+def _films(positives, pos_preds, negatives, neg_preds, films):
+    pos, pp, np_ = as_films(positives, pos_preds, neg_preds, films)
+    return pos, pp, negatives, np_
+
+
+VARIANTS = (("rendered", "alone, strict"), ("rendered_same_film", "alone, same film"),
+            ("conversation", "in conversation, strict"), ("conversation_same_film", "in conversation, same film"))
 
 
 def summary_rows(res: dict) -> list[dict]:
-    r, a = res["rendered"], res["adversarial"]
-    return [
-        {"metric": "title recall", "value": r["recall"]},
-        {"metric": "recall incl. clarification", "value": r["recall_with_clarification"]},
-        {"metric": "precision", "value": r["precision"]},
-        {"metric": "precision excl. verbatim-typed titles", "value": r["precision_excl_verbatim"]},
-        {"metric": "false movie links / 100 movie-free", "value": r["false_links_per_100"]},
-        {"metric": "clarifying questions / 100 movie-free", "value": r["asks_per_100"]},
-        {"metric": "adversarial right", "value": f"{a['right']}/{a['cases']}"},
-        {"metric": "adversarial right or clarified", "value": f"{a['right_or_clarified']}/{a['cases']}"},
-        {"metric": "ms per message (mean, positives)", "value": r["time_positive"]["mean_ms"]},
-    ]
+    """One row per metric, one column per variant: each message alone or in its conversation, with
+    strict gold or duplicate ids of one film counted as that film."""
+    a = res["adversarial"]
+    metrics = (("title recall", "recall"), ("recall incl. clarification", "recall_with_clarification"),
+               ("precision", "precision"), ("precision excl. verbatim-typed titles", "precision_excl_verbatim"),
+               ("false movie links / 100 movie-free", "false_links_per_100"),
+               ("clarifying questions / 100 movie-free", "asks_per_100"))
+    rows = [{"metric": name, **{label: res[key][m] for key, label in VARIANTS if key in res}} for name, m in metrics]
+    rows.append({"metric": "shared-title recall", **{label: res[key]["by_kind"].get("shared", {}).get("recall", 0.0)
+                                                      for key, label in VARIANTS if key in res}})
+    rows.append({"metric": "adversarial right", "alone, strict": f"{a['right']}/{a['cases']}"})
+    rows.append({"metric": "adversarial right or clarified", "alone, strict": f"{a['right_or_clarified']}/{a['cases']}"})
+    rows.append({"metric": "ms per message (mean, positives)", "alone, strict": res["rendered"]["time_positive"]["mean_ms"]})
+    return rows
 
 
 def format_report(res: dict) -> str:
@@ -374,12 +404,17 @@ def format_report(res: dict) -> str:
              f"  {d['positives']} seeker messages with {d['gold_mentions']} rendered titles "
              f"({d.get('skipped_unknown_or_no_id', 0)} skipped: @id outside the catalogue); "
              f"{d['negatives']} movie-free messages ({d.get('negatives_excluded', 0)} excluded: name a 2+-word title)"]
+    labels = [label for key, label in VARIANTS if key in res]
+    lines.append("  " + " " * 40 + "".join(f"{lab:>28}" for lab in labels))
     for row in summary_rows(res):
-        v = row["value"]
-        lines.append(f"  {row['metric']:<42} {v:.4f}" if isinstance(v, float) else f"  {row['metric']:<42} {v}")
+        cells = [row.get(lab, "") for lab in labels]
+        lines.append(f"  {row['metric']:<40}" + "".join(f"{v:>28.4f}" if isinstance(v, float) else f"{v!s:>28}"
+                                                        for v in cells))
     lines.append("  recall by rendering kind:")
     for k, v in r["by_kind"].items():
         lines.append(f"    {k:<12} n={v['n']:<6} recall {v['recall']:.3f}  with clarification {v['recall_with_clarification']:.3f}")
+    lines.append("  recall by rendering kind, in conversation: " + ", ".join(
+        f"{k} {v['recall']:.3f}" for k, v in res["conversation"]["by_kind"].items()))
     lines.append("  most missed: " + "; ".join(f"{m['movie']} x{m['count']} {m['examples']}" for m in r["most_missed"][:10]))
     lines.append("  most false (movie-free): " + "; ".join(f"{m['movie']} x{m['count']}" for m in r["most_false_in_negatives"][:10]))
     lines.append(f"  adversarial failures ({a['cases'] - a['right']}):")
@@ -413,6 +448,8 @@ def evaluate_titles(split: str = "valid", limit: int | None = None, out=None, se
     metrics = {
         "rendered": {k: v for k, v in r.items() if isinstance(v, (int, float))},
         "by_kind": r["by_kind"],
+        **{key: {**{k: v for k, v in res[key].items() if isinstance(v, (int, float))}, "by_kind": res[key]["by_kind"]}
+           for key, _ in VARIANTS[1:]},
         "adversarial": {"cases": res["adversarial"]["cases"], "right": res["adversarial"]["right"],
                         "right_or_clarified": res["adversarial"]["right_or_clarified"]},
         "time_ms": {"positive": r["time_positive"], "negative": r["time_negative"]},

@@ -14,6 +14,7 @@ from crs.data.movies import Catalog, cached_catalog
 from crs.data.tmdkg import TMDKG, cached_tmdkg
 from crs.paths import data_dir
 from kg import titles as T
+from kg.mention_prior import train_mentions
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _YEAR = re.compile(r"^\(?((?:19|20)\d\d)\)?$")
@@ -132,7 +133,8 @@ class EntityLinker:
             if key:
                 self.names.setdefault(key, []).append((eid, types.get(eid, "keyword")))
         self.genre_by_name = {k: v for k, vs in self.names.items() for v in vs if v[1] == "genre"}
-        self.titles = T.TitleIndex.build(catalog)
+        # The prior among movies sharing a title: mentions in ReDial's train partition only.
+        self.titles = T.TitleIndex.build(catalog, train_mentions(catalog))
         self._kg, self._nb = kg, None
         self.people = [k for k, vs in self.names.items() if any(t == "person" for _, t in vs) and " " in k]
         # "the Hitchcock one" is the director: a title that is someone's surname needs a cue ("I loved Hitchcock").
@@ -147,8 +149,11 @@ class EntityLinker:
             if len(t) >= 4 and v[0][1] != "part":
                 self.titles_by_words.setdefault(t.count(" ") + 1, []).append(t)
 
-    def link(self, text: str, movies: bool = True, fuzzy: bool = True) -> LinkResult:
-        """All mentions in `text`, longest match first, non-overlapping."""
+    def link(self, text: str, movies: bool = True, fuzzy: bool = True, conversation=()) -> LinkResult:
+        """All mentions in `text`, longest match first, non-overlapping.
+
+        `conversation`: catalogue items recommended or named earlier in the same conversation; they
+        pick among movies that share a typed title."""
         text = text[-MAX_CHARS:]
         out: list[Mention] = []
         if movies:
@@ -163,7 +168,7 @@ class EntityLinker:
         raw_tokens = [w.group() for w in words]
         if _shouting(raw_tokens):
             raw_tokens = tokens  # capitals in an all-caps message say nothing about titles
-        ctx = _Context(clean, words, len(tokens))  # per call: one linker serves every session
+        ctx = _Context(clean, words, len(tokens), frozenset(conversation))  # per call: one linker serves every session
         taken = [False] * len(tokens)
         titles: list[tuple[str, int, int, float]] = []  # (key, start, end, score) decided after the loop
         for n in range(min(MAX_NGRAM, len(tokens)), 0, -1):
@@ -217,7 +222,7 @@ class EntityLinker:
         if not hits:
             return None
         # Of equally close titles, the one people talk about ("the shinning" is The Shining, not The Thinning).
-        best = min(hits, key=lambda h: (h[1], -self.catalog[self.titles.items(h[0])[0]].mentions))[0]
+        best = min(hits, key=lambda h: (h[1], -self.titles.mentions[self.titles.items(h[0])[0]]))[0]
         slips = [(t, w) for t, w in zip(typed, best.split(" ")) if t != w]
         if any(len(t) < 3 or t.isdigit() or w.isdigit() for t, w in slips):
             return None  # "Wonder Woman I" is not Wonder Woman 2
@@ -251,7 +256,7 @@ class EntityLinker:
         ambiguous = []
         for key, i, j, score in found:
             year = ctx.year_after(j, tokens) or ctx.year_before(i, tokens)
-            item, items = T.resolve(self.titles, key, year, context, self._neighbours)
+            item, items = T.resolve(self.titles, key, year, context, self._neighbours, ctx.conversation)
             nth = ORDINALS.get(tokens[i - 1]) if i > 0 else None
             newest_or_oldest = T.modifier_choice(self.titles, key, tokens[i - 1]) if i > 0 and not year else None
             if newest_or_oldest is not None:  # "the new Jumanji", "the original It": one of the remakes
@@ -385,8 +390,8 @@ class EntityLinker:
 class _Context:
     """Where the words of one message sit: quotes, sentence starts, initials, years."""
 
-    def __init__(self, text: str, words: list, n_tokens: int):
-        self.text, self.words, self.n = text, words, n_tokens
+    def __init__(self, text: str, words: list, n_tokens: int, conversation: frozenset = frozenset()):
+        self.text, self.words, self.n, self.conversation = text, words, n_tokens, conversation
         self.weak: list[tuple[str, int, int]] = []  # title forms read as prose, for a second look
         self.quoted_chars = [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
 

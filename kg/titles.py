@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from crs.data.movies import Catalog
@@ -126,13 +126,16 @@ class TitleIndex:
     """Typed form -> [(item, kind)], kinds ordered exact < no_article < part."""
 
     forms: dict[str, list[tuple[int, str]]]
-    mentions: dict[int, int]
+    mentions: dict[int, int]  # the prior: ReDial train mentions (kg.mention_prior), else the catalogue's counts
     years: dict[int, int | None]
     surnames: frozenset = frozenset()  # people's last names, set by the linker
     genres: frozenset = frozenset()  # genre names and their everyday forms, set by the linker
+    same_film: dict[int, int] = field(default_factory=dict)  # item -> its canonical item (duplicate_films)
 
     @classmethod
-    def build(cls, catalog: Catalog) -> "TitleIndex":
+    def build(cls, catalog: Catalog, mentions: dict[int, int] | None = None) -> "TitleIndex":
+        """`mentions`: item -> mention count for the prior (default: the catalogue's counts)."""
+        counts = mentions if mentions is not None else {m.item: m.mentions for m in catalog.movies}
         forms: dict[str, list[tuple[int, str]]] = {}
         order = {"exact": 0, "no_article": 1, "part": 2, "prefix": 3}
         for m in catalog.movies:
@@ -150,12 +153,13 @@ class TitleIndex:
                     del forms[key]
         for key, cur in forms.items():
             best = min(order[k] for _, k in cur)
-            top = max(catalog[i].mentions for i, k in cur if order[k] == best)
+            top = max(counts[i] for i, k in cur if order[k] == best)
             # "heat" is the film Heat, not The Heat: a form written out exactly beats a shortened one,
             # unless the shortened one is far more talked about ("prestige" is The Prestige).
-            keep = [(i, k) for i, k in cur if order[k] == best or catalog[i].mentions > DOMINANCE * 2 * max(top, 1)]
-            cur[:] = sorted(keep, key=lambda ik: -catalog[ik[0]].mentions)
-        return cls(forms, {m.item: m.mentions for m in catalog.movies}, {m.item: m.year for m in catalog.movies})
+            keep = [(i, k) for i, k in cur if order[k] == best or counts[i] > DOMINANCE * 2 * max(top, 1)]
+            cur[:] = sorted(keep, key=lambda ik: (-counts[ik[0]], -catalog[ik[0]].mentions))
+        return cls(forms, dict(counts), {m.item: m.year for m in catalog.movies},
+                   same_film=duplicate_films(catalog, counts))
 
     def __contains__(self, key: str) -> bool:
         return key in self.forms
@@ -165,6 +169,22 @@ class TitleIndex:
 
     def kind(self, key: str) -> str:
         return self.forms[key][0][1]
+
+
+def duplicate_films(catalog: Catalog, counts: dict[int, int]) -> dict[int, int]:
+    """item -> canonical item for catalogue entries that are one film to the catalogue: the same title
+    and the same IMDb record ("The Fast and the Furious" with and without its year). ReDial holds
+    such duplicate ids; the canonical one is the most mentioned, then the one with a year."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for m in catalog.movies:
+        if m.imdb_id:
+            groups.setdefault((" ".join(_SPLIT.findall(fold(m.title))), m.imdb_id), []).append(m.item)
+    out = {}
+    for items in groups.values():
+        if len(items) > 1:
+            head = min(items, key=lambda i: (-counts.get(i, 0), catalog[i].year is None, i))
+            out.update({i: head for i in items})
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -293,11 +313,14 @@ def modifier_choice(index: "TitleIndex", key: str, word: str) -> int | None:
     return pick(dated, key=lambda i: index.years[i])
 
 
-def resolve(index: TitleIndex, key: str, year: int | None, context: set[int], neighbours) -> tuple[int | None, list[int]]:
+def resolve(index: TitleIndex, key: str, year: int | None, context: set[int], neighbours,
+            conversation: frozenset | set = frozenset()) -> tuple[int | None, list[int]]:
     """(chosen item, candidates) for a form; chosen is None when the user should be asked.
 
     `context`: entities (people, genres...) named in the same message; `neighbours(item)` gives an
-    item's KG neighbours.
+    item's KG neighbours. `conversation`: catalogue items recommended or named earlier in the
+    conversation ("It" after the system suggested It (2017) is that one). Duplicates of one film
+    (`TitleIndex.same_film`) count as one film for the prior and are offered once in a question.
     """
     items = index.items(key)
     if len(items) == 1 and year is None:
@@ -311,7 +334,18 @@ def resolve(index: TitleIndex, key: str, year: int | None, context: set[int], ne
         fits = [i for i in items if context & neighbours(i)]
         if len(fits) == 1:
             return fits[0], items
-    first, second = items[0], items[1]  # sorted by mentions
-    if index.mentions[first] >= DOMINANCE * max(index.mentions[second], 1):
+    said = [i for i in items if i in conversation]
+    if said and len({index.same_film.get(i, i) for i in said}) == 1:
+        return said[0], items
+    films: dict[int, int] = {}  # canonical item -> mentions of the film, in prior order
+    for i in items:
+        head = index.same_film.get(i, i)
+        films[head] = films.get(head, 0) + index.mentions.get(i, 0)
+    ranked = sorted(films, key=lambda i: -films[i])
+    if len(ranked) == 1:
+        return ranked[0], items
+    first, second = ranked[0], ranked[1]
+    if films[first] >= DOMINANCE * max(films[second], 1):
         return first, items
-    return None, items
+    # No prior decides, so the question lists the films newest first ("the first one" is then the newer).
+    return None, sorted(ranked, key=lambda i: -(index.years.get(i) or 0))

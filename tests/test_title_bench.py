@@ -174,7 +174,7 @@ class _Oracle:
     def __init__(self, catalog):
         self.m = TitleMatcher(catalog)
 
-    def link(self, text):
+    def link(self, text, conversation=()):
         return _Result([_Mention("movie", i) for k in self.m.find(text) for i in sorted(self.m.keys[k])[:1]])
 
 
@@ -229,3 +229,47 @@ def test_heldout_adversarial_file_names_only_catalogue_titles():
     heldout = ADVERSARIAL.parent / "title_adversarial_heldout.jsonl"
     cases = load_adversarial(heldout)
     assert len(cases) == 60 and check_adversarial(cases, cached_catalog()) == []
+
+
+class _Recorder:
+    """Links a fixed item for some texts and records the conversation it was given."""
+
+    def __init__(self, links):
+        self.links, self.seen = links, {}
+
+    def link(self, text, conversation=()):
+        self.seen[text] = set(conversation)
+        return _Result([_Mention("movie", i) for i in self.links.get(text, [])])
+
+
+def test_conversation_context_is_the_system_s_turns_and_the_linker_s_own_output():
+    from eval.title_bench import Negative, predict
+    from eval.title_context import predict_in_conversation
+
+    pos = [RenderedUtterance("d", 1, "@x", "loved Heat", [7], ["title"], ["Heat"], [False]),
+           RenderedUtterance("d", 5, "@y", "and Alien", [8], ["title"], ["Alien"], [False])]
+    neg = [Negative("d", 3, "seen Jaws"), Negative("e", 0, "hello")]
+    said = {"d": [(2, [40]), (4, [41])], "e": [(1, [50])]}
+    rec = _Recorder({"loved Heat": [9], "seen Jaws": [12]})  # 9 is not the gold 7: the linker's reading counts
+    pos_preds, neg_preds = predict_in_conversation(predict, rec, pos, neg, said, progress=False)
+    assert rec.seen["loved Heat"] == set()
+    assert rec.seen["seen Jaws"] == {9, 40}
+    assert rec.seen["and Alien"] == {9, 40, 12, 41}  # never the gold 7
+    assert rec.seen["hello"] == set()  # the system's message comes after it
+    assert [p.items for p in pos_preds] == [[9], []] and [p.items for p in neg_preds] == [[12], []]
+
+
+def test_same_film_scoring_counts_a_duplicate_id_as_the_film():
+    from eval.title_context import as_films, same_film
+
+    cat = cached_catalog()
+    films = same_film(cat)
+    a = next(m.item for m in cat.movies if m.display == "The Fast and the Furious")
+    b = next(m.item for m in cat.movies if m.display == "The Fast and the Furious (2001)")
+    assert films[a] == films[b]
+    assert next(m.item for m in cat.movies if m.display == "Jumanji (1995)") not in films
+    pos = [_u("the fast and the furious", [a], ["lower"])]
+    strict = score_rendered(pos, [Prediction([b], [])], [], [], cat)
+    film_pos, film_preds, film_neg = as_films(pos, [Prediction([b], [])], [], films)
+    aware = score_rendered(film_pos, film_preds, [], film_neg, cat)
+    assert strict["recall"] == 0 and aware["recall"] == 1 and aware["precision"] == 1

@@ -60,12 +60,13 @@ class DialogueManager:
             yield Notice(f"Your message is {len(message):,} characters long; I read the first "
                          f"{MAX_MESSAGE_CHARS:,}.", "warning")
             message = message[:MAX_MESSAGE_CHARS]
-        link = self.linker.link(message)
+        said = _said_before(state)  # "It" after the system suggested It (2017) is that one
+        link = self.linker.link(message, conversation=said)
         unknown = self._unknown_titles(message, link)
         if unknown:
             yield Notice(f"I couldn't find {unknown!r} in my catalogue of {len(self.catalog):,} movies.", "warning")
             # Words of an unknown title ("Quest") must not become preferences.
-            link = self.linker.link(message.replace(unknown, " "))
+            link = self.linker.link(message.replace(unknown, " "), conversation=said)
         language = detect_non_english(message, ignore=_name_words(link))
         if language:
             yield Notice(f"Sorry, I only understand English, and this looks like {language}. "
@@ -257,6 +258,11 @@ class DialogueManager:
         if not produced:
             yield fallback_reply(action, cards, lead_given=bool(cards and action == "recommend"),
                                  variant=len(state.history))
+
+
+def _said_before(state: DialogueState) -> frozenset:
+    """Movies the conversation has named so far: cards shown and movies the user mentioned."""
+    return frozenset(state.recommended) | frozenset(state.mentioned_items)
 
 
 def _name_words(link) -> set[str]:

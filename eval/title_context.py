@@ -1,0 +1,91 @@
+"""The title benchmark in conversation, and scoring that treats duplicate catalogue ids as one film.
+
+**In conversation.** At run time the system knows what was said before a message: the movies it
+recommended and the movies the linker found in the user's earlier messages. The benchmark
+replays each ReDial dialogue in order and gives the linker, for every seeker message, the catalogue
+items of the earlier *recommender* messages' ``@id``s (the system said those) and the linker's OWN
+output on the earlier seeker messages (rendered positives and negatives). The seeker's gold
+``@id``s are never given. Seeker messages that are not in the benchmark (an ``@id`` outside the
+catalogue, or a negative excluded for naming a title) add nothing.
+
+**Same film.** ReDial has several ids for one film ("The Fast and the Furious" with and without a
+year). Here two catalogue items are one film when their titles normalise alike
+(:func:`eval.title_render.norm`) and they carry the same IMDb id. This definition is the
+benchmark's own (it shares no code with ``kg/titles.py``); duplicate-aware scores map every gold
+and predicted item to one representative of its film and score again. They are reported beside the
+strict scores, never instead of them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from typing import Callable
+
+from tqdm.auto import tqdm
+
+from crs.data.movies import Catalog
+from eval.title_render import MENTION, norm
+
+
+def recommender_items(split: str, catalog: Catalog, messages) -> dict[str, list[tuple[int, list[int]]]]:
+    """dialogue -> [(message index, catalogue items of its @ids)] for the recommender's messages.
+
+    `messages(split)` yields (dialogue, index, text, is_seeker)."""
+    out: dict[str, list[tuple[int, list[int]]]] = defaultdict(list)
+    for dialogue, i, text, is_seeker in messages(split):
+        if not is_seeker:
+            items = [catalog.by_redial[r].item for r in MENTION.findall(text) if r in catalog.by_redial]
+            if items:
+                out[dialogue].append((i, items))
+    return out
+
+
+def predict_in_conversation(predict: Callable, linker, positives, negatives, said_by_system, progress=True,
+                            desc="in conversation"):
+    """(positive predictions, negative predictions), each message linked with what came before it."""
+    events = defaultdict(list)  # dialogue -> [(index, kind, position)]
+    for k, u in enumerate(positives):
+        events[u.dialogue].append((u.index, "pos", k))
+    for k, n in enumerate(negatives):
+        events[n.dialogue].append((n.index, "neg", k))
+    for dialogue, said in said_by_system.items():
+        if dialogue in events:
+            events[dialogue].extend((i, "sys", items) for i, items in said)
+    pos_preds, neg_preds = [None] * len(positives), [None] * len(negatives)
+    bar = tqdm(total=len(positives) + len(negatives), desc=desc, disable=not progress)
+    for dialogue in events:
+        known: list[int] = []
+        for _, kind, what in sorted(events[dialogue], key=lambda e: (e[0], e[1] != "sys")):
+            if kind == "sys":
+                known.extend(what)
+                continue
+            text = positives[what].text if kind == "pos" else negatives[what].text
+            p = predict(linker, text, conversation=frozenset(known))
+            (pos_preds if kind == "pos" else neg_preds)[what] = p
+            known.extend(p.items)  # the linker's own reading, never the gold
+            bar.update(1)
+    bar.close()
+    return pos_preds, neg_preds
+
+
+def same_film(catalog: Catalog) -> dict[int, int]:
+    """item -> representative item of its film (the lowest item id of the group), for duplicates only."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for m in catalog.movies:
+        if m.imdb_id:
+            groups[(norm(m.title), m.imdb_id)].append(m.item)
+    return {i: min(g) for g in groups.values() if len(g) > 1 for i in g}
+
+
+def as_films(positives, pos_preds, neg_preds, rep: dict[int, int]):
+    """Positives and predictions with every item replaced by its film's representative."""
+    def one(i):
+        return rep.get(i, i)
+
+    def pred(p):
+        items = list(dict.fromkeys(one(i) for i in p.items))
+        return replace(p, items=items, asks=[list(dict.fromkeys(one(i) for i in a)) for a in p.asks])
+
+    pos = [replace(u, gold=[one(i) for i in u.gold]) for u in positives]
+    return pos, [pred(p) for p in pos_preds], [pred(p) for p in neg_preds]
