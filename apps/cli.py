@@ -241,7 +241,12 @@ def cmd_bench_app(args) -> int:
 def cmd_prepare(args) -> int:
     from apps.prepare import prepare
 
-    prepare(llm=not args.skip_llm, train_rec=not args.skip_train, music=not args.skip_music)
+    timings = prepare(llm=not args.skip_llm, train_rec=not args.skip_train, music=not args.skip_music,
+                      retrain=args.retrain)
+    if args.timings:
+        from pathlib import Path
+
+        Path(args.timings).write_text(json.dumps(timings, indent=2) + "\n")
     return 0
 
 
@@ -408,7 +413,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not train the default KG recommender (the app then uses the text recommender)")
     p.add_argument("--skip-music", action="store_true",
                    help="do not train the video-to-music scorer (the app's video tab then says to run `crs music train`)")
+    p.add_argument("--retrain", action="store_true",
+                   help="ignore the released weights (weights/) and train the KG recommender and music scorer here")
+    p.add_argument("--timings", help="write each step's seconds as JSON to this file")
     p.set_defaults(func=cmd_prepare)
+
+    from apps.weights import add_parser as add_weights_parser
+
+    add_weights_parser(sub)
     return parser
 
 

@@ -101,6 +101,10 @@ def adapter_features(path: str | Path, catalog, recommender=None):
 
     path = Path(path).expanduser()
     src = json.loads((path / CONFIG_NAME).read_text()).get("item_vectors", "svd")
+    if src.startswith("$CRS_HOME/"):  # a released adapter names its KG recommender relative to $CRS_HOME
+        from crs.paths import cache_dir
+
+        src = str(cache_dir() / src[len("$CRS_HOME/"):])
     rec = None
     if src != "svd":
         if recommender is not None and Path(getattr(recommender, "path", "")) == Path(src):
