@@ -17,16 +17,21 @@ NO_FALLBACK = {"ilm": "the app runs without the item-language adapter (train it:
                "sat": "the simulator needs `crs train sat` (docs/simulator.md)"}
 
 
-def _step(label: str, t: float, timings: dict | None) -> None:
+def _clock() -> tuple[float, float]:
+    """(wall, CPU of this process and its threads): CPU seconds do not grow when other jobs share the cores."""
+    return time.time(), time.process_time()
+
+
+def _step(label: str, t: tuple[float, float], timings: dict | None) -> None:
     if timings is not None:
-        timings[label] = round(time.time() - t, 1)
+        timings[label] = {"wall_s": round(time.time() - t[0], 1), "cpu_s": round(time.process_time() - t[1], 1)}
 
 
 def install_released(kinds: tuple[str, ...], timings: dict | None = None) -> dict[str, str]:
     """Install each released model; returns kind -> installed | current | local | failed (one line printed each)."""
     from crs import release as R
 
-    t = time.time()
+    t = _clock()
     status = {}
     for kind in kinds:
         try:
@@ -50,13 +55,13 @@ def prepare(llm: bool = True, embeddings: bool = True, train_rec: bool = True, m
     from crs.paths import cache_dir
 
     timings = {} if timings is None else timings
-    t0 = time.time()
+    t0 = _clock()
     reports = check_all(verify_hashes=False)
     if not all(r.ok for r in reports):
         print(format_reports(reports))
         raise SystemExit("data check failed; run `crs data check` for details")
     _step("data check", t0, timings)
-    print(f"[prepare] data ok ({time.time() - t0:.1f}s); cache: {cache_dir()}")
+    print(f"[prepare] data ok ({time.time() - t0[0]:.1f}s); cache: {cache_dir()}")
     status = {}
     if released and not retrain:
         kinds = tuple(k for k in ("rec", "ilm", "music", "sat")
@@ -65,16 +70,16 @@ def prepare(llm: bool = True, embeddings: bool = True, train_rec: bool = True, m
     if llm:
         from crs.llm import ensure_smollm
 
-        t = time.time()
+        t = _clock()
         path = ensure_smollm()
         _step("LLM conversion", t, timings)
-        print(f"[prepare] LLM ready at {path} ({time.time() - t:.1f}s)")
+        print(f"[prepare] LLM ready at {path} ({time.time() - t[0]:.1f}s)")
     if embeddings:
-        t = time.time()
+        t = _clock()
         print("[prepare] movie and entity-name text embeddings (first run: a minute or two on 2 CPU cores)…")
         _embeddings()
         _step("embeddings", t, timings)
-        print(f"[prepare] embeddings ready ({time.time() - t:.1f}s)")
+        print(f"[prepare] embeddings ready ({time.time() - t[0]:.1f}s)")
     for kind, why in NO_FALLBACK.items():
         if status.get(kind) == "failed":
             print(f"[prepare] NOTICE: no released {kind} model: {why}")
@@ -83,7 +88,7 @@ def prepare(llm: bool = True, embeddings: bool = True, train_rec: bool = True, m
     if music:
         _train_music(retrain, status.get("music"), timings)
     _step("total", t0, timings)
-    print(f"[prepare] done in {time.time() - t0:.1f}s")
+    print(f"[prepare] done in {time.time() - t0[0]:.1f}s")
     return timings
 
 
@@ -118,7 +123,7 @@ def _train_rec(retrain: bool, status: str | None, timings: dict) -> None:
         return
     from crs.training.train_rec import main as train_main
 
-    t = time.time()
+    t = _clock()
     if status == "failed":
         print("[prepare] NOTICE: falling back to training the KG recommender; until it is published the app "
               "uses the text recommender.")
@@ -126,7 +131,7 @@ def _train_rec(retrain: bool, status: str | None, timings: dict) -> None:
           "continue; published only when complete). Skip with `crs prepare --skip-train`.")
     train_main(["--config", str(REPO_ROOT / "configs" / "rec" / "default.yaml")])
     _step("KG recommender training", t, timings)
-    print(f"[prepare] KG recommender trained ({time.time() - t:.1f}s)")
+    print(f"[prepare] KG recommender trained ({time.time() - t[0]:.1f}s)")
 
 
 def _train_music(retrain: bool, status: str | None, timings: dict) -> None:
@@ -138,11 +143,11 @@ def _train_music(retrain: bool, status: str | None, timings: dict) -> None:
         return
     from crs.music.train import main as music_train
 
-    t = time.time()
+    t = _clock()
     if status == "failed":
         print("[prepare] NOTICE: falling back to training the music scorer.")
     print("[prepare] video-to-music scorer (caption embeddings and training, about 30 minutes on 2 CPU cores). "
           "Skip with `crs prepare --skip-music`.")
     music_train(["--config", "default", "--force"] if retrain else ["--config", "default"])
     _step("music scorer training", t, timings)
-    print(f"[prepare] music scorer ready ({time.time() - t:.1f}s)")
+    print(f"[prepare] music scorer ready ({time.time() - t[0]:.1f}s)")
