@@ -12,6 +12,11 @@ It also measures **attribute identifiability**: for each dialogue, how many cata
 match every hint the seeker gave (recorded in the transcript as kind/value/polarity: wanted
 genres, stars, directors, writers, keywords and decade; unwanted genres). A median of 1 or a
 large share with <= 3 matches would mean the hints alone name the target.
+
+Because that count trusts the seeker's own record, a second count reads only the text: every
+attribute of the target (genre, with a few everyday words for genres; star, director, writer,
+keyword; decade as "90s" / "1990s") that occurs in any seeker message, as whole tokens, is taken
+as wanted, and the movies having all of them are counted (``text_identifiability_*``).
 """
 
 from __future__ import annotations
@@ -106,6 +111,9 @@ class Attributes:
             "keyword": kw.get(m.item, set()), "era": {str(m.year // 10 * 10)} if m.year else set(),
         } for m in catalog.movies]
 
+    def keywords(self, item: int) -> set[str]:
+        return self.sets[item]["keyword"]
+
     def matching(self, hints: list[dict]) -> list[int]:
         """Items that have every wanted attribute and no unwanted one (hints of unknown kind are ignored)."""
         want = [(h["kind"], str(h["value"]).casefold()) for h in hints if h["polarity"] > 0]
@@ -117,16 +125,53 @@ class Attributes:
         return out
 
 
+# Everyday words for genres (written here, not shared with the linker or the seeker).
+_GENRE_WORDS = {"comedy": ["funny", "comedies", "comedic"], "horror": ["scary", "horrors"],
+                "romance": ["romantic", "romcom"], "animation": ["animated", "cartoon", "cartoons"],
+                "sci-fi": ["sci fi", "scifi", "science fiction"], "science fiction": ["sci fi", "scifi", "sci-fi"],
+                "thriller": ["thrillers"], "drama": ["dramas"], "documentary": ["documentaries"],
+                "western": ["westerns"], "musical": ["musicals"]}
+
+
+def _decade_words(year: int) -> list[str]:
+    d = year // 10 * 10
+    return [f"{d}s", f"{d % 100:02d}s"] if d < 2000 else [f"{d}s"]
+
+
+def text_attributes(movie, kw: set[str], text_tokens: list[str]) -> list[dict]:
+    """The target's attributes that occur as whole-token sequences in the seeker's text, as wanted hints."""
+    def occurs(phrase: str) -> bool:
+        t = tokens(phrase)
+        n = len(t)
+        return bool(t) and any(text_tokens[i:i + n] == t for i in range(len(text_tokens) - n + 1))
+
+    found = []
+    for g in movie.genres:
+        if any(occurs(w) for w in [g] + _GENRE_WORDS.get(g.casefold(), [])):
+            found.append({"kind": "genre", "value": g, "polarity": 1})
+    for kind, values in (("star", movie.stars), ("director", movie.directors), ("writer", movie.writers),
+                         ("keyword", sorted(kw))):
+        found += [{"kind": kind, "value": v, "polarity": 1} for v in values if occurs(v)]
+    if movie.year and any(occurs(w) for w in _decade_words(movie.year)):
+        found.append({"kind": "era", "value": str(movie.year // 10 * 10), "polarity": 1})
+    return found
+
+
 def audit_records(records: list[dict], catalog, attributes: Attributes | None, redial: dict[str, str]) -> dict:
     """Leaks in every seeker message, and attribute identifiability per dialogue."""
-    leaks, n_msgs, counts, target_kept, no_hints = [], 0, [], 0, 0
+    leaks, n_msgs, counts, target_kept, no_hints, text_counts = [], 0, [], 0, 0, []
     for r in records:
         forms = name_forms(all_names(catalog[r["target"]], redial))
+        text_tokens: list[str] = []
         for turn in r["log"]:
             n_msgs += 1
             hit = find_names(turn["seeker"], forms)
             if hit:
                 leaks.append({"dialogue_id": r["dialogue_id"], "message": turn["seeker"], "names": hit})
+            text_tokens += tokens(turn["seeker"]) + ["|"]  # "|" keeps phrases from spanning two messages
+        if attributes is not None:
+            found = text_attributes(catalog[r["target"]], attributes.keywords(r["target"]), text_tokens)
+            text_counts.append(len(attributes.matching(found)))
         if attributes is not None and "hints" in r:
             hints = [h for h in r["hints"] if h["kind"] in ("genre", "star", "director", "writer", "keyword", "era")]
             if not hints:
@@ -141,6 +186,10 @@ def audit_records(records: list[dict], catalog, attributes: Attributes | None, r
                     "identifiability_share_1": sum(c == 1 for c in counts) / len(counts),
                     "dialogues_without_attribute_hints": no_hints,
                     "target_among_matches": target_kept / len(counts)})
+    if text_counts:
+        out.update({"text_identifiability_median_matches": statistics.median(text_counts),
+                    "text_identifiability_share_le3": sum(c <= 3 for c in text_counts) / len(text_counts),
+                    "text_identifiability_share_1": sum(c == 1 for c in text_counts) / len(text_counts)})
     return out
 
 

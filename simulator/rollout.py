@@ -35,6 +35,7 @@ class SystemConfig:
     n_cards: int = 10  # cards shown per recommendation turn
     entity_bonus: float = 0.75
     max_new_tokens: int = 60
+    adapter: str = "none"  # item-language adapter: "none", "auto" ($CRS_HOME/ilm/cpu-stage2) or a folder
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "SystemConfig":
@@ -67,7 +68,10 @@ def build_system(cfg: SystemConfig):
     from crs.dialogue.factory import build_manager
     from crs.dialogue.manager import ManagerConfig
 
-    mcfg = ManagerConfig(n_cards=cfg.n_cards, entity_bonus=cfg.entity_bonus, max_new_tokens=cfg.max_new_tokens)
+    if cfg.adapter not in ("none", "off", "") and cfg.llm == "template":
+        raise ValueError(f"system {cfg.name}: an item-language adapter needs an LLM, not llm: template")
+    mcfg = ManagerConfig(n_cards=cfg.n_cards, entity_bonus=cfg.entity_bonus, max_new_tokens=cfg.max_new_tokens,
+                         adapter=cfg.adapter)
     backend = template_backend() if cfg.llm == "template" else None
     if cfg.recommender == "random":
         # The manager is built around the (cheap) popularity model, then its recommender is swapped.
@@ -78,7 +82,11 @@ def build_system(cfg: SystemConfig):
         if getattr(manager, "ilm", None) is not None:
             manager.ilm = None  # the adapter was fitted to a real recommender
         return manager
-    return build_manager(cfg.llm, cfg.recommender, config=mcfg, llm_backend=backend)
+    manager = build_manager(cfg.llm, cfg.recommender, config=mcfg, llm_backend=backend)
+    if cfg.adapter not in ("none", "off", "") and getattr(manager, "ilm", None) is None:
+        raise ValueError(f"system {cfg.name}: adapter {cfg.adapter!r} was not loaded (missing, or it does not fit "
+                         f"llm {cfg.llm!r})")
+    return manager
 
 
 def full_ranking(manager, state) -> np.ndarray:
@@ -175,7 +183,7 @@ def run_dialogue(profile, manager, catalog, sat_model, turns: int, seed: int) ->
         "turn_of_success": first_hit, "final_rank": rank, **{f"recall@{k}": float(rank <= k) for k in KS},
         "recommender_rank": rec_rank, **{f"rec_only_recall@{k}": float(rec_rank <= k) for k in KS},
         "leaks": len(leaks), "leaked_names": sorted(set(leaks)), "seeker_messages": len(log),
-        "redraws": seeker.redraws, "hints": seeker.given, "behaviours": seeker.actions,
+        "redraws": seeker.redraws, "withheld_hints": seeker.withheld, "hints": seeker.given, "behaviours": seeker.actions,
         "own_utterances": len(profile.utterances), "log": log, "seconds": round(time.time() - t0, 2),
     }
     if sat_model is not None:
@@ -246,7 +254,7 @@ def summarise(records: list[dict], turns: int) -> tuple[dict, dict]:
 
 
 def simulate(system: str | Path, n: int = 200, turns: int = 5, out: str | None = None, workers: int = 2,
-             seed: int = 0, sat_dir: str | None = None, threads: int = 1, log=print) -> dict:
+             seed: int = 0, sat_dir: str | None = None, threads: int = 1, split: str = "test", log=print) -> dict:
     """Run (or resume) the rollouts and write dialogues.jsonl, results.json/.md and a plot."""
     from crs.data.movies import cached_catalog
     from crs.data.redial import load_redial
@@ -267,7 +275,7 @@ def simulate(system: str | Path, n: int = 200, turns: int = 5, out: str | None =
     sat_dir = str(sat_dir or default_model_dir())
     if not Path(sat_dir, "config.json").exists():
         log(f"no satisfaction model at {sat_dir}: run `crs train sat` first; rollouts run without satisfaction")
-    profiles = build_profiles(load_redial("test"), cached_catalog(), cached_graph(), n, seed)
+    profiles = build_profiles(load_redial(split), cached_catalog(), cached_graph(), n, seed)
     jl = JsonlLog(run_dir / "dialogues.jsonl")
     done = jl.done_keys("dialogue_id")
     todo = [p for p in profiles if p.dialogue_id not in done]
@@ -296,7 +304,10 @@ def simulate(system: str | Path, n: int = 200, turns: int = 5, out: str | None =
     metrics, curves = summarise(records, turns)
     metrics.update({"system": cfg.name, "recommender": cfg.recommender, "llm": cfg.llm, "turns_limit": turns, "seconds_this_invocation": round(wall, 1),
                     "dialogues_run_this_invocation": len(todo), "workers": workers})
-    meta = run_metadata(seed, {"system": asdict(cfg), "n": n, "turns": turns, "workers": workers, "sat_model": sat_dir})
+    from simulator.seeker import MIN_MATCHES
+
+    meta = run_metadata(seed, {"system": asdict(cfg), "n": n, "turns": turns, "workers": workers, "sat_model": sat_dir,
+                               "split": split, "seeker_min_matches": MIN_MATCHES})
     write_results(run_dir, metrics, meta, f"Simulated seekers vs {cfg.name} ({len(records)} dialogues, {turns} turns)",
                   [{"turn": t, **{k: v[i] for k, v in curves.items() if k != "turn"}} for i, t in enumerate(curves.get("turn", []))],
                   digits=3)

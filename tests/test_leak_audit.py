@@ -72,3 +72,18 @@ def test_identifiability_counts_matching_movies(catalog, graph):
     assert movie.item not in attrs.matching([{"kind": "genre", "value": movie.genres[0].lower(), "polarity": -1}])
     res = audit_records([_record(movie.item, ["hi there"], hints)], catalog, attrs, {})
     assert res["identifiability_median_matches"] == len(broad) and res["target_among_matches"] == 1.0
+
+
+def test_text_identifiability_reads_the_messages_not_the_record(catalog, graph):
+    """A star and a decade written in a message count even when the record lists no hints."""
+    attrs = Attributes(catalog, graph)
+    movie = next(m for m in catalog.movies if m.stars and m.genres and m.year and m.year >= 1990 and len(m.stars[0]) > 8)
+    decade = f"{movie.year // 10 * 10}s"
+    vague = audit_records([_record(movie.item, ["hi there, any ideas?"])], catalog, attrs, {})
+    assert vague["text_identifiability_median_matches"] == len(catalog)
+    told = audit_records([_record(movie.item, [f"I like {movie.stars[0]}", f"something from the {decade}?"])],
+                         catalog, attrs, {})
+    n = told["text_identifiability_median_matches"]
+    assert 1 <= n < len(catalog) and n == len(attrs.matching(
+        [{"kind": "star", "value": movie.stars[0], "polarity": 1},
+         {"kind": "era", "value": str(movie.year // 10 * 10), "polarity": 1}]))

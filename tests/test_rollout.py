@@ -24,6 +24,13 @@ def test_every_system_config_loads(path):
     assert cfg.n_cards >= 10 or cfg.llm != "template"
 
 
+def test_an_adapter_needs_an_llm_and_must_load():
+    from simulator.rollout import build_system
+
+    with pytest.raises(ValueError, match="needs an LLM"):
+        build_system(SystemConfig(name="x", recommender="popularity", llm="template", adapter="auto"))
+
+
 def test_unknown_system_key_is_an_error(tmp_path):
     p = tmp_path / "bad.yaml"
     p.write_text("name: x\nrecomender: text\n")

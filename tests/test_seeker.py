@@ -180,3 +180,36 @@ def test_behaviour_mix_is_seeded_and_covers_every_behaviour(profiles, catalog):
     assert {"accept", "reject", "ask-why", "like-card", "dislike-card", "lose-patience", "open-own-words"} <= seen
     assert run(0)[1] == logs  # reproducible
     assert all(set(g) == {"kind", "value", "polarity"} for _, _, given in logs for g in given)
+
+
+def test_other_movies_are_named_and_the_target_masked():
+    from simulator.utterances import name_other_movies
+
+    text = name_other_movies("I loved @11 and @22, also the matrix!", {"11": "Heat (1995)", "22": "The Matrix (1999)"},
+                             {"22"}, ["The Matrix (1999)"])
+    assert text == "I loved Heat (1995) and that movie, also that movie!"
+
+
+def test_hints_never_pin_the_target(profiles, catalog, graph):
+    """Checked with the audit's own attribute index: whatever the cards, the recorded hints leave at least
+    MIN_MATCHES catalogue movies, and no keyword or writer is ever given."""
+    from crs.dialogue.events import Card
+    from eval.leak_audit import Attributes
+    from simulator.seeker import MIN_MATCHES
+
+    attrs, rng = Attributes(catalog, graph), random.Random(5)
+    kinds = set()
+    for p in profiles[:150]:
+        s = Seeker(p, catalog, seed=2)
+        s.opening()
+        pool = [m.item for m in catalog.movies if set(m.stars) & set(p.stars) or {g.lower() for g in m.genres} & set(p.genres)]
+        pool = pool if len(pool) >= 2 else list(range(len(catalog)))
+        for _ in range(5):
+            items = rng.sample(pool, 2) + rng.sample(range(len(catalog)), 1)  # cards that share something with the target
+            cards = [Card(i, catalog[i].title, catalog[i].year, catalog[i].genres, "", "") for i in items if i != p.target]
+            if s.react(cards)[1] != "continue":
+                break
+        hints = [h for h in s.given if h["kind"] != "movie"]
+        kinds |= {h["kind"] for h in s.given}
+        assert len(attrs.matching(hints)) >= MIN_MATCHES, (p.dialogue_id, s.given)
+    assert not kinds & {"keyword", "writer"} and {"genre", "movie"} <= kinds
