@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-from typing import TypeVar
+from dataclasses import asdict, fields, is_dataclass
+from typing import TypeVar, get_type_hints
 
 T = TypeVar("T")
+C = TypeVar("C", bound="StrictConfig")
+
+
+class StrictConfig:
+    """The one base of every config dataclass: `from_dict` rejects unknown keys (nested dataclass fields
+    too), `to_dict` gives back what `from_dict` reads, `from_yaml` reads a file with `base:` inheritance."""
+
+    @classmethod
+    def from_dict(cls: type[C], data: dict | None) -> C:
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} keys {unknown}; valid keys: {sorted(known)}")
+        hints = get_type_hints(cls)
+        for name, value in data.items():
+            sub = hints.get(name)
+            if isinstance(value, dict) and isinstance(sub, type) and is_dataclass(sub):
+                data[name] = sub.from_dict(value) if issubclass(sub, StrictConfig) else strict_from_dict(sub, value)
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_yaml(cls: type[C], path) -> C:
+        return cls.from_dict(load_yaml(path))
 
 
 def strict_from_dict(cls: type[T], data: dict) -> T:

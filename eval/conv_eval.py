@@ -34,7 +34,7 @@ def _item_ratio(texts: list[str], linker) -> float:
 
 
 def _gen_metrics(hyps: list[str], refs: list[str], linker) -> dict:
-    from eval.metrics import bleu, distinct_n
+    from crs.metrics import bleu, distinct_n
 
     return {"dist-2": distinct_n(hyps, 2), "dist-3": distinct_n(hyps, 3), "dist-4": distinct_n(hyps, 4),
             "bleu-2": bleu(hyps, refs, 2), "bleu-4": bleu(hyps, refs, 4), "item_ratio": _item_ratio(hyps, linker)}

@@ -7,7 +7,7 @@ from collections import Counter
 from tqdm.auto import tqdm
 
 from crs.data.tmdkg import cached_tmdkg, load_utterance_entities
-from eval.metrics import prf1
+from crs.metrics import prf1
 from eval.report import write_results
 from eval.rundir import make_run_dir, run_metadata
 from kg.linker import cached_linker

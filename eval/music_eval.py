@@ -120,7 +120,7 @@ def human_aspects_table(cat, split_seed: int) -> list[dict]:
 
 def grounding_rates(config, cat, scorer, examples, llm, n: int) -> dict:
     """Explain the fused pick for n test queries; share whose named aspects all belong to the clip."""
-    from crs.music.explain import explain, grounding
+    from crs.music.explain import explain_pick, grounding
     from crs.music.scorer import catalogue_to_torch
     from crs.music.train import examples_to_queries
 
@@ -134,7 +134,7 @@ def grounding_rates(config, cat, scorer, examples, llm, n: int) -> dict:
     for ex, p in zip(sub, picks):
         item = cat.items[int(p)]
         summary = re.sub(r"\ba (?=[aeiou])", "an ", ex.video_text.split(". ")[0].replace("Music for ", ""))
-        e = explain(item, summary, ex.feedback, llm, config.explain_max_new_tokens)
+        e = explain_pick(item, summary, ex.feedback, llm, config.explain_max_new_tokens)
         named, bad = grounding(e.llm_text, item, summary) if e.llm_text else ([], [])
         llm_named += len(named)
         llm_good += len(named) - len(bad)

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from crs.data.movies import cached_catalog
 from crs.data.redial import load_redial
 from crs.recommenders import load_recommender
-from eval.rec_samples import rec_samples
+from crs.recommenders.samples import rec_samples
 from eval.report import write_results
 from eval.rundir import make_run_dir, run_metadata
 
@@ -71,7 +71,7 @@ def rank_samples(rec, samples, protocol: str, k: int, batch_size: int = 64, prog
 
 def topk_metrics(ranked, samples, popularity: np.ndarray, n_items: int, ks=KS) -> dict:
     """Accuracy (pessimistic ties), coverage, ARP, novelty and cold-start recall from top lists."""
-    from eval.metrics import RankingMeter, arp_at_k, coverage_at_k, novelty_at_k, ranks_from_topk
+    from crs.metrics import RankingMeter, arp_at_k, coverage_at_k, novelty_at_k, ranks_from_topk
 
     k_max = max(ks)
     meter, cold = RankingMeter(ks=ks), RankingMeter(ks=ks)

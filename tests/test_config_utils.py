@@ -37,3 +37,19 @@ def test_every_ilm_ablation_differs_from_the_default_only_in_its_losses():
         cfg = load_config(path)
         assert cfg["name"] == path.stem and cfg["loss"] != main["loss"]
         assert cfg["train"] == main["train"] and cfg["data"] == main["data"] and cfg["init_from"] == main["init_from"]
+
+
+def test_strict_config_base_nested_round_trip_and_yaml_base(tmp_path):
+    from crs.music.config import MusicConfig
+
+    cfg = MusicConfig.from_dict({"name": "x", "fusion": {"epochs": 2}, "video": {"max_mb": 5.0}})
+    assert (cfg.fusion.epochs, cfg.video.max_mb) == (2, 5.0)
+    assert MusicConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match=r"unknown ScorerConfig keys \['epoch'\]"):
+        MusicConfig.from_dict({"fusion": {"epoch": 2}})
+    with pytest.raises(ValueError, match="unknown MusicConfig keys"):
+        MusicConfig.from_dict({"fusoin": {}})
+    (tmp_path / "a.yaml").write_text("name: a\nllm: tiny\nfusion: {epochs: 3, lr: 0.1}\n")
+    (tmp_path / "b.yaml").write_text("base: a.yaml\nfusion: {epochs: 1}\n")
+    b = MusicConfig.from_yaml(tmp_path / "b.yaml")
+    assert (b.name, b.llm, b.fusion.epochs, b.fusion.lr) == ("b", "tiny", 1, 0.1)

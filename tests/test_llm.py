@@ -249,7 +249,7 @@ def test_backend_config_round_trip_and_build():
     assert BackendConfig.from_dict(cfg.to_dict()) == cfg
     assert cfg.generation_kwargs() == {"max_new_tokens": 128, "temperature": 0.5}
     assert isinstance(cfg.build(), OpenAIBackend)
-    with pytest.raises(ValueError, match="unknown LLM config keys"):
+    with pytest.raises(ValueError, match="unknown BackendConfig keys"):
         BackendConfig.from_dict({"nmae": "tiny"})
 
 

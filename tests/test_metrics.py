@@ -1,4 +1,4 @@
-"""Metrics against hand-computed cases (eval/metrics.py and the evaluate module)."""
+"""Metrics against hand-computed cases (crs/metrics.py and the evaluate module)."""
 
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ def test_refinement_honours_negations(tiny_engine, feedback, banned, tmp_path):
 
 
 def test_explanations_are_grounded(tiny_engine):
-    from crs.music.explain import explain, grounding, template_reason
+    from crs.music.explain import explain_pick, grounding, template_reason
 
     cat = tiny_engine.catalogue
     for item in cat.items[:50]:
@@ -129,7 +129,7 @@ def test_explanations_are_grounded(tiny_engine):
             return "This track fits because of its soaring bagpipes and a heavy metal banjo and harp solo."
 
     item = next(it for it in cat.items if "instrument:harp" not in it.attributes.tags and it.attributes.tags)
-    e = explain(item, "a dark video", "", Liar())
+    e = explain_pick(item, "a dark video", "", Liar())
     assert e.source == "template" and not e.ungrounded
 
     class Honest:
@@ -141,7 +141,7 @@ def test_explanations_are_grounded(tiny_engine):
             tag = tag_label(sorted(item.attributes.tags)[0])
             return f"The {tag} character of this music matches the mood of the video."
 
-    e = explain(item, "a dark video", "", Honest())
+    e = explain_pick(item, "a dark video", "", Honest())
     assert e.source == "llm", e
 
 

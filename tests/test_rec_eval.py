@@ -11,7 +11,7 @@ import pytest
 from conftest import find_movie
 from crs.data.redial import Dialogue, Message
 from eval.rec_eval import evaluate_recommender
-from eval.rec_samples import PROTOCOLS, context_for, rec_samples, render
+from crs.recommenders.samples import PROTOCOLS, context_for, rec_samples, render
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,7 @@ def test_top_list_metrics_equal_full_row_metrics(catalog, protocol):
     """Metrics from the served top-51 lists (pessimistic ties) equal those from full score rows."""
     from crs.recommenders import load_recommender
     from eval.rec_eval import _samples, rank_samples, topk_metrics
-    from eval.rec_samples import ranking_metrics
+    from crs.recommenders.samples import ranking_metrics
 
     samples = _samples("test", protocol, catalog, 300, False)
     rec = load_recommender("popularity", catalog)
@@ -172,7 +172,7 @@ def test_top_list_metrics_equal_full_row_metrics(catalog, protocol):
 
 
 def test_beyond_accuracy_metrics_on_toy_lists():
-    from eval.metrics import arp_at_k, coverage_at_k, novelty_at_k, ranks_from_topk
+    from crs.metrics import arp_at_k, coverage_at_k, novelty_at_k, ranks_from_topk
 
     lists = [[0, 1, 2], [0, 3, 4]]
     pop = np.array([10.0, 0, 0, 5, 1, 0])

@@ -6,7 +6,7 @@ from scipy import sparse
 
 from crs.recommenders.base import RecContext
 from crs.recommenders.fusion import (FusionConfig, apply_fusion, co_mention_bonus, copy_bonus, fit_fusion)
-from eval.rec_samples import RecSample
+from crs.recommenders.samples import RecSample
 
 
 def _ctx(mentioned, disliked=()):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
+from crs.config_utils import StrictConfig
 from crs.llm.base import LLMBackend
 from crs.llm.hf import HFBackend
 from crs.llm.openai_compat import OpenAIBackend
@@ -37,7 +38,7 @@ def load_backend(name: str, **kwargs: Any) -> LLMBackend:
 
 
 @dataclass
-class BackendConfig:
+class BackendConfig(StrictConfig):
     """Which backend to use and the default generation settings (e.g. a YAML ``llm:`` block)."""
 
     name: str = "smollm2"
@@ -46,19 +47,6 @@ class BackendConfig:
     model: str | None = None  # "openai": the served model name
     max_new_tokens: int = 128
     temperature: float = 0.0
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "BackendConfig":
-        """Build from a plain dict, rejecting misspelt keys instead of ignoring them."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown LLM config keys {unknown}; valid keys: {', '.join(sorted(known))}")
-        return cls(**data)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A plain dict that :meth:`from_dict` reads back."""
-        return asdict(self)
 
     def generation_kwargs(self) -> dict[str, Any]:
         """The per-call settings for ``backend.stream``/``generate``."""

@@ -147,18 +147,18 @@ def _negator_re() -> re.Pattern:
 
 
 @dataclass
-class Mention:
+class AttributeMention:
     tag: str
     start: int
     end: int
     negated: bool
 
 
-def find_mentions(text: str) -> list[Mention]:
+def find_mentions(text: str) -> list[AttributeMention]:
     """Every lexicon phrase in ``text`` (non-overlapping, longest first), with negation."""
     low = text.lower().replace("’", "'")
     taken = [False] * len(low)
-    found: list[Mention] = []
+    found: list[AttributeMention] = []
     for phrase, pat, tag in _patterns():
         # A substring test first: most of the ~365 phrases are absent, and `in` is ~50x cheaper than a
         # regex scan (parsing the 5,521 MusicCaps clips held the GIL for minutes at app start-up).
@@ -169,7 +169,7 @@ def find_mentions(text: str) -> list[Mention]:
                 continue
             for i in range(m.start(), m.end()):
                 taken[i] = True
-            found.append(Mention(tag, m.start(), m.end(), _is_negated(low, m.start(), tag)))
+            found.append(AttributeMention(tag, m.start(), m.end(), _is_negated(low, m.start(), tag)))
     found.sort(key=lambda x: x.start)
     return found
 

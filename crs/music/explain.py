@@ -22,7 +22,7 @@ SYSTEM = ("You are a music supervisor. In one or two short sentences, say why th
 
 
 @dataclass
-class Explanation:
+class MusicReason:
     text: str
     source: str  # "llm" or "template"
     named: list[str] = field(default_factory=list)  # aspects (tags) the text names
@@ -81,7 +81,7 @@ def build_messages(item: MusicItem, video_summary: str, feedback: str = "") -> l
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-def explain(item: MusicItem, video_summary: str, feedback: str = "", llm=None, max_new_tokens: int = 60) -> Explanation:
+def explain_pick(item: MusicItem, video_summary: str, feedback: str = "", llm=None, max_new_tokens: int = 60) -> MusicReason:
     """The LLM's reason if it passes the grounding check, else the template reason."""
     llm_text = ""
     if llm is not None:
@@ -96,7 +96,7 @@ def explain(item: MusicItem, video_summary: str, feedback: str = "", llm=None, m
             llm_text = llm_text[:cut + 1]
         named, bad = grounding(llm_text, item, video_summary)
         if llm_text and _readable(llm_text) and named and not bad:
-            return Explanation(llm_text, "llm", named, [], llm_text)
+            return MusicReason(llm_text, "llm", named, [], llm_text)
     text = template_reason(item, video_summary, feedback)
     named, bad = grounding(text, item, video_summary)
-    return Explanation(text, "template", named, bad, llm_text)
+    return MusicReason(text, "template", named, bad, llm_text)

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from crs.config_utils import StrictConfig
 from crs.pretrained import load_pretrained_files, save_pretrained_files
 from crs.music.attributes import TAG_INDEX, energy_direction, parse_text
 from crs.music.catalogue import MusicCatalogue, tag_matrix
@@ -34,7 +35,7 @@ HARD_NEGATION_PENALTY = 1e4
 
 
 @dataclass
-class FusionConfig:
+class ScorerConfig(StrictConfig):
     """Fusion scorer shape and training settings (configs/music/*.yaml, ``fusion:`` block)."""
 
     dim: int = 384  # text-vector size (all-MiniLM-L6-v2)
@@ -64,13 +65,6 @@ class FusionConfig:
         bad = sorted(set(self.features_off) - set(FEATURES))
         if bad:
             raise ValueError(f"unknown features in features_off: {bad}")
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "FusionConfig":
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown fusion config keys {unknown}")
-        return cls(**data)
 
 
 @dataclass
@@ -123,9 +117,9 @@ def build_queries(feedback_texts: list[str], feedback_emb: np.ndarray, video_emb
 class FusionScorer(nn.Module):
     """Scores [B, n] for a batch of queries against the whole catalogue."""
 
-    def __init__(self, config: FusionConfig | None = None):
+    def __init__(self, config: ScorerConfig | None = None):
         super().__init__()
-        self.config = config or FusionConfig()
+        self.config = config or ScorerConfig()
         k = len(FEATURES)
         init = torch.tensor(INIT_WEIGHTS)
         self.register_buffer("on", torch.tensor([0.0 if f in self.config.features_off else 1.0 for f in FEATURES]))
@@ -204,7 +198,7 @@ class FusionScorer(nn.Module):
         record, state = load_pretrained_files(path, hint="no music scorer there (run `crs music train`)")
         if record.get("version") != SCORER_VERSION:
             raise FileNotFoundError(f"the music scorer in {path} is an older version (retrain: `crs music train --force`)")
-        model = cls(FusionConfig.from_dict(record["config"]))
+        model = cls(ScorerConfig.from_dict(record["config"]))
         model.load_state_dict(state)
         model.record = record
         model.method = record.get("turn2_method", "fusion")

@@ -19,7 +19,7 @@ import numpy as np
 
 from crs.music.catalogue import MusicCatalogue, MusicItem
 from crs.music.config import MusicConfig, load_config
-from crs.music.explain import Explanation, explain
+from crs.music.explain import MusicReason, explain_pick
 from crs.music.feedback import split_feedback
 from crs.music.scorer import FusionScorer, build_queries, catalogue_to_torch, turn1_scores
 from crs.music.video import VideoProfile, analyze_video
@@ -34,7 +34,7 @@ class Pick:
     """One suggested piece: the item, the reason, and the runners-up."""
 
     item: MusicItem
-    reason: Explanation
+    reason: MusicReason
     turn: int
     feedback: str = ""
     alternatives: list[MusicItem] = field(default_factory=list)
@@ -110,7 +110,7 @@ class MusicEngine:
             scores[self.catalogue.index[sid]] = -np.inf
         order = np.argsort(-scores, kind="stable")[:6]
         item = self.catalogue.items[int(order[0])]
-        reason = explain(item, state.profile.summary(), feedback, self.llm, self.config.explain_max_new_tokens)
+        reason = explain_pick(item, state.profile.summary(), feedback, self.llm, self.config.explain_max_new_tokens)
         return Pick(item, reason, turn, feedback, [self.catalogue.items[int(i)] for i in order[1:]])
 
     def start(self, state: MusicState, video_path: str) -> Pick:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from crs.config_utils import StrictConfig
+
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".avi", ".m4v")
 
 
@@ -22,7 +24,7 @@ class VideoError(ValueError):
 
 
 @dataclass
-class VideoConfig:
+class VideoConfig(StrictConfig):
     """How a video is read and analysed."""
 
     max_mb: float = 200.0  # larger files are refused before decoding
@@ -165,7 +167,7 @@ def motion_and_cuts(frames: np.ndarray, duration: float, cut_threshold: float) -
     return float(diffs.mean()), float(cuts / minutes)
 
 
-def energy_valence(brightness: float, saturation: float, warmth: float, motion: float, cut_rate: float) -> tuple[float, float]:
+def visual_energy_valence(brightness: float, saturation: float, warmth: float, motion: float, cut_rate: float) -> tuple[float, float]:
     """Hand-set mapping from what is seen to musical energy and valence (0..1); documented in docs/music.md."""
     energy = 0.1 + 3.0 * min(motion, 0.25) + min(cut_rate, 40.0) / 100.0 + 0.15 * saturation + 0.1 * brightness
     valence = 0.15 + 0.55 * brightness + 0.3 * saturation * min(1.0, brightness / 0.5) + 0.1 * warmth
@@ -215,7 +217,7 @@ def analyze_video(path: str | os.PathLike, config: VideoConfig | None = None) ->
     frames, duration = sample_frames(path, config)
     brightness, saturation, warmth = colour_stats(frames)
     motion, cut_rate = motion_and_cuts(frames, duration, config.cut_threshold)
-    energy, valence = energy_valence(brightness, saturation, warmth, motion, cut_rate)
+    energy, valence = visual_energy_valence(brightness, saturation, warmth, motion, cut_rate)
     labels, feature = [], None
     if config.use_cnn and config.cnn_frames:
         from crs.music.vision import classify_frames

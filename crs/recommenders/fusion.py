@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crs.config_utils import strict_from_dict
+from crs.config_utils import StrictConfig
 from crs.paths import cache_dir
 
 FUSION_NAME = "fusion.json"
@@ -26,16 +26,12 @@ GRID = {"copy_weight": (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0), "copy_decay"
 
 
 @dataclass
-class FusionConfig:
+class FusionConfig(StrictConfig):
     copy_weight: float = 0.0  # bonus for the most recently mentioned movie
     copy_decay: float = 0.8  # each earlier mention gets this factor more
     cooc_weight: float = 0.0  # weight of the co-mention similarity
     select_metric: str = "mean recall@1/10/50"
     valid: dict = field(default_factory=dict)  # validation metrics without and with the fusion
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "FusionConfig":
-        return strict_from_dict(cls, d)
 
     def save_pretrained(self, path: str | Path) -> None:
         Path(path).mkdir(parents=True, exist_ok=True)
@@ -104,7 +100,7 @@ def apply_fusion(scores: np.ndarray, contexts, fusion: FusionConfig | None, cooc
 
 
 def _recalls(scores: np.ndarray, samples, protocol: str) -> dict:
-    from eval.rec_samples import ranking_metrics
+    from crs.recommenders.samples import ranking_metrics
 
     m = ranking_metrics(scores, samples, protocol)
     return {k: round(m[k], 4) for k in ("recall@1", "recall@10", "recall@50")}

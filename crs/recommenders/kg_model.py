@@ -13,14 +13,14 @@ import torch
 from torch import nn
 
 from kg.rgcn import RGCNEncoder
-from crs.config_utils import strict_from_dict
+from crs.config_utils import StrictConfig
 from crs.pretrained import load_pretrained_files, save_pretrained_files
 
 CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
 
 
 @dataclass
-class KGRecConfig:
+class KGRecConfig(StrictConfig):
     """Architecture of the KG recommender (the data sizes are checked when loading)."""
 
     n_entities: int = 15602
@@ -40,10 +40,6 @@ class KGRecConfig:
     def __post_init__(self):
         if self.dim <= 0 or self.n_bases <= 0 or self.n_layers <= 0:
             raise ValueError("dim, n_bases and n_layers must be positive")
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "KGRecConfig":
-        return strict_from_dict(cls, d)
 
 
 class KGRecModel(nn.Module):

@@ -1,4 +1,4 @@
-"""Recall@k as a Hugging Face ``evaluate`` metric module, wrapping ``eval.metrics.recall_at_k``.
+"""Recall@k as a Hugging Face ``evaluate`` metric module, wrapping ``crs.metrics.recall_at_k``.
 
 Load it offline by path from the repository root::
 
@@ -20,13 +20,13 @@ import evaluate
 # ``evaluate`` copies this file into its cache, so find the repository by the working
 # directory when the ``eval`` package is not installed (``pip install -e .`` installs it).
 try:
-    from eval.metrics import recall_at_k as _recall_at_k
+    from crs.metrics import recall_at_k as _recall_at_k
 except ImportError:  # pragma: no cover - depends on how the repo is installed
     for _root in (Path.cwd(), *Path.cwd().parents):
         if (_root / "eval" / "metrics.py").is_file():
             sys.path.insert(0, str(_root))
             break
-    from eval.metrics import recall_at_k as _recall_at_k
+    from crs.metrics import recall_at_k as _recall_at_k
 
 _CITATION = """\
 @inproceedings{zhou2021crslab,
