@@ -39,6 +39,7 @@ import gradio as gr
 
 from apps.chat_service import NO_CARDS, ChatService, TabSession, TurnGate, cards_markdown
 from apps.music_tab import LazyEngine, build_music_tab, default_engine_factory
+from apps.models_status import models_line
 
 if TYPE_CHECKING:  # the manager module pulls in numpy, the KG and the recommenders; only for type hints
     from crs.dialogue.manager import DialogueManager
@@ -162,6 +163,8 @@ def build_app(manager_factory: Callable[[], DialogueManager], *, store=None, gat
         sid = gr.BrowserState("", storage_key=SESSION_KEY, secret=browser_secret)
         gr.Markdown(f"## 🎬 {TITLE}\nTell me movies you loved (or hated), genres or actors; "
                     "I recommend from the catalogue and say why, using the knowledge graph.")
+        # Which models are served (read on each page load; "loading…" until the manager is built, never builds it).
+        gr.Markdown(lambda: models_line(manager.get()) if manager.built else "Models: loading…", elem_id="crs-models")
         with gr.Tabs():
             with gr.Tab("Movie chat"):
                 with gr.Row():

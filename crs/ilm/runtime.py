@@ -28,6 +28,7 @@ class ILMRuntime:
     def __init__(self, adapter: ItemLanguageAdapter, llm, tokenizer, features: ItemFeatures,
                  name_tokens: dict[int, list[int]] | None = None, adapter_path: str | Path | None = None):
         self.adapter, self.tokenizer, self.features = adapter.eval(), tokenizer, features
+        self.adapter_path = Path(adapter_path).expanduser() if adapter_path is not None else None  # status line
         if adapter.config.lora and adapter_path is not None and not hasattr(llm, "peft_config"):
             llm = attach_lora(llm, adapter.config, adapter_path)
         self.llm = llm.eval()
