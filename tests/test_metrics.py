@@ -221,7 +221,7 @@ def test_evaluate_module_loads_offline(tmp_path):
     pytest.importorskip("evaluate")
     code = (
         "import json, evaluate\n"
-        "m = evaluate.load('eval/hf_metrics/recall_at_k')\n"
+        "m = evaluate.load('eval/hf_metrics/ranking_at_k')\n"
         "print(json.dumps(m.compute(predictions=[[3, 1, 2], [5, 6, 7]], references=[[1], [7, 9]], k=[1, 2, 10])))\n"
     )
     env = {
@@ -236,4 +236,13 @@ def test_evaluate_module_loads_offline(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
     # example 1: target 1 at rank 2; example 2: target 7 at rank 3, target 9 missing
-    assert out == pytest.approx({"recall@1": 0.0, "recall@2": 0.5, "recall@10": 0.75, "count": 2})
+    assert {k: v for k, v in out.items() if k.startswith("recall") or k == "count"} == pytest.approx(
+        {"recall@1": 0.0, "recall@2": 0.5, "recall@10": 0.75, "count": 2})
+    # the same per-example code as crs eval rec: compare with crs.metrics directly
+    from crs.metrics import mrr_at_k, ndcg_at_k
+
+    for k in (1, 2, 10):
+        assert out[f"ndcg@{k}"] == pytest.approx((ndcg_at_k([3, 1, 2], [1], k) + ndcg_at_k([5, 6, 7], [7, 9], k)) / 2)
+        assert out[f"mrr@{k}"] == pytest.approx((mrr_at_k([3, 1, 2], [1], k) + mrr_at_k([5, 6, 7], [7, 9], k)) / 2)
+    assert out["mrr@2"] == pytest.approx(0.25)  # 1/2 for example 1, nothing in the top 2 of example 2
+

@@ -1,14 +1,15 @@
-"""Recall@k as a Hugging Face ``evaluate`` metric module, wrapping ``crs.metrics.recall_at_k``.
+"""Recall, NDCG and MRR at k as a Hugging Face ``evaluate`` metric module, wrapping ``crs.metrics``.
 
 Load it offline by path from the repository root::
 
     import evaluate
-    metric = evaluate.load("eval/hf_metrics/recall_at_k")
+    metric = evaluate.load("eval/hf_metrics/ranking_at_k")
     metric.compute(predictions=[[3, 1, 2]], references=[[1]], k=[1, 10])
-    # {'recall@1': 0.0, 'recall@10': 1.0, 'count': 1}
+    # {'recall@1': 0.0, 'ndcg@1': 0.0, 'mrr@1': 0.0, 'recall@10': 1.0, 'ndcg@10': 0.63..., 'mrr@10': 0.5, 'count': 1}
 
 ``predictions`` are ranked item ids (best first), ``references`` the target ids of each
-example. The score is the mean over examples of the fraction of targets in the top k.
+example. Each score is the mean over examples of ``crs.metrics``' per-example value (the same code as
+`crs eval rec`).
 """
 
 import sys
@@ -18,15 +19,15 @@ import datasets
 import evaluate
 
 # ``evaluate`` copies this file into its cache, so find the repository by the working
-# directory when the ``eval`` package is not installed (``pip install -e .`` installs it).
+# directory when the ``crs`` package is not installed (``pip install -e .`` installs it).
 try:
-    from crs.metrics import recall_at_k as _recall_at_k
+    from crs.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 except ImportError:  # pragma: no cover - depends on how the repo is installed
     for _root in (Path.cwd(), *Path.cwd().parents):
-        if (_root / "eval" / "metrics.py").is_file():
+        if (_root / "crs" / "metrics.py").is_file():
             sys.path.insert(0, str(_root))
             break
-    from crs.metrics import recall_at_k as _recall_at_k
+    from crs.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 
 _CITATION = """\
 @inproceedings{zhou2021crslab,
@@ -37,7 +38,7 @@ _CITATION = """\
 }
 """
 
-_DESCRIPTION = "Recall@k (CRSLab hit@k for a single target): fraction of targets in the top k of a ranking."
+_DESCRIPTION = "Recall@k (CRSLab hit@k for a single target), NDCG@k and MRR@k of ranked item lists."
 
 _KWARGS_DESCRIPTION = """
 Args:
@@ -45,13 +46,13 @@ Args:
     references: list of target item-id lists (one list per example).
     k: an int or a list of ints (default 10).
 Returns:
-    {"recall@<k>": mean over examples, ..., "count": number of examples}
+    {"recall@<k>", "ndcg@<k>", "mrr@<k>": means over examples, ..., "count": number of examples}
 """
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class RecallAtK(evaluate.Metric):
-    """Mean recall@k over examples."""
+class RankingAtK(evaluate.Metric):
+    """Mean recall, NDCG and MRR at k over examples."""
 
     def _info(self):
         return evaluate.MetricInfo(
@@ -71,7 +72,8 @@ class RecallAtK(evaluate.Metric):
         n = len(predictions)
         out = {}
         for kk in ks:
-            vals = [_recall_at_k(p, r, kk) for p, r in zip(predictions, references)]
-            out[f"recall@{kk}"] = float(sum(vals) / n) if n else 0.0
+            for name, fn in (("recall", recall_at_k), ("ndcg", ndcg_at_k), ("mrr", mrr_at_k)):
+                vals = [fn(p, r, kk) for p, r in zip(predictions, references)]
+                out[f"{name}@{kk}"] = float(sum(vals) / n) if n else 0.0
         out["count"] = n
         return out
