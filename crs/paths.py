@@ -20,7 +20,7 @@ def data_dir() -> Path:
         raise DataDirError(
             f"data directory not found: {path}. Set $CRS_DATA to the folder holding "
             "redial/, tmdkg/, movies/, movielens/, uss/ and musiccaps/ "
-            "(see data/README.md for where to fetch them)."
+            "(README.md, section \"Data\", lists their sources; data/manifest.json their checksums)."
         )
     return path
 
@@ -29,7 +29,7 @@ def data_file(*parts: str) -> Path:
     """A file inside the data directory, with a clear error when it is missing."""
     path = data_dir().joinpath(*parts)
     if not path.exists():
-        raise DataDirError(f"missing data file: {path} (see data/README.md for its source)")
+        raise DataDirError(f"missing data file: {path} (README.md, section \"Data\", and data/manifest.json give its source)")
     return path
 
 

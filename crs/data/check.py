@@ -12,7 +12,7 @@ from crs.paths import REPO_ROOT, DataDirError, data_dir
 
 MANIFEST = REPO_ROOT / "data" / "manifest.json"
 
-# The counts data/README.md and ../shared/data/README.md state.
+# The counts the datasets' own README ($CRS_DATA/README.md) and this README's "Data" table state.
 EXPECTED = {
     "redial": {"train dialogues": 3047, "test dialogues": 1342, "movie ids": 6924},
     "tmdkg": {"entity ids": 15602, "relations": 16, "triples": 295764, "linked utterances": 39960},
