@@ -300,7 +300,8 @@ def _cpu_dtype(adapter: str) -> str | None:
         if resolve_adapter(adapter) is not None:
             return None
         flags = open("/proc/cpuinfo").read()
-    except Exception:  # not Linux, or no adapter module: keep the default
+    except Exception as e:  # not Linux, or no adapter module: keep the default
+        log.info("LLM dtype: CPU flags unreadable (%s); keeping the backend's default", e)
         return None
     return "bfloat16" if (" amx_bf16" in flags or " avx512_bf16" in flags) else None
 

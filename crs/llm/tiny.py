@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from typing import Any
 
 from crs.llm.hf import HFBackend
@@ -62,7 +64,8 @@ def _smollm_tokenizer() -> Any | None:
         from transformers import AutoTokenizer
 
         return AutoTokenizer.from_pretrained(folder)
-    except Exception:  # a broken or unreadable cache must not break unit tests: fall back
+    except Exception as e:  # a broken or unreadable cache must not break unit tests: fall back
+        logging.getLogger(__name__).warning("tiny LLM: SmolLM2 tokenizer unreadable (%s); using the byte tokenizer", e)
         return None
 
 
