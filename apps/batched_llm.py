@@ -55,8 +55,10 @@ class _Request:
 class BatchedLLM(LLMBackend):
     """An `LLMBackend` that decodes concurrent `stream` calls as one batch (continuous batching)."""
 
-    def __init__(self, backend, max_batch: int = 16, max_waiting: int = 64):
+    def __init__(self, backend, max_batch: int = 16, max_waiting: int = 64, prefill_threads: int | None = None):
         self.backend = backend
+        # CPU threads for a prefill (compute-bound: it scales with cores), None: as many as decoding uses
+        self.prefill_threads = prefill_threads
         self.name = getattr(backend, "name", "hf")
         self.max_batch, self.max_waiting = max_batch, max_waiting
         self._waiting: deque[_Request] = deque()
@@ -114,7 +116,7 @@ class BatchedLLM(LLMBackend):
     def _loop(self) -> None:
         import torch
 
-        batch = self.batch = _Batch(self.backend)
+        batch = self.batch = _Batch(self.backend, self.prefill_threads)
         while True:
             with self._cond:
                 while not self._waiting and not batch.rows:
@@ -132,14 +134,15 @@ class BatchedLLM(LLMBackend):
                 log.exception("batched decoding failed")
                 for r in batch.rows + ([new] if new is not None and new not in batch.rows else []):
                     r.out.put(exc)
-                batch = self.batch = _Batch(self.backend)
+                batch = self.batch = _Batch(self.backend, self.prefill_threads)
 
 
 class _Batch:
     """The running replies: one KV cache of shape (rows, heads, time, dim), left-padded."""
 
-    def __init__(self, backend):
+    def __init__(self, backend, prefill_threads: int | None = None):
         self.backend = backend
+        self.prefill_threads = prefill_threads if backend.device.type == "cpu" else None
         self.model = backend.model
         self.tok = backend.tokenizer
         cfg = self.model.generation_config
@@ -171,8 +174,15 @@ class _Batch:
             cache.update(k[:, :, :reuse], v[:, :, :reuse], i)
         ids = torch.tensor([req.ids[reuse:]], device=self.backend.device)
         positions = torch.arange(reuse, n, device=ids.device)
-        out = self.model(input_ids=ids, attention_mask=torch.ones(1, n, dtype=torch.long, device=ids.device),
-                         position_ids=positions[None], cache_position=positions, cache=cache, use_cache=True)
+        decode_threads = torch.get_num_threads()
+        if self.prefill_threads:
+            torch.set_num_threads(self.prefill_threads)
+        try:
+            out = self.model(input_ids=ids, attention_mask=torch.ones(1, n, dtype=torch.long, device=ids.device),
+                             position_ids=positions[None], cache_position=positions, cache=cache, use_cache=True)
+        finally:
+            if self.prefill_threads:
+                torch.set_num_threads(decode_threads)
         self.prefix_ids, self.prefix_kv = req.ids[:n], [(layer.keys, layer.values) for layer in cache.layers]
         self.reused_tokens += reuse
         self.prefilled_tokens += n - reuse

@@ -212,7 +212,8 @@ def cmd_app(args) -> int:
         return 2
     launch(host=args.host, port=args.port, llm=args.llm, recommender=args.recommender, llm_kwargs=_llm_kwargs(args),
            adapter=args.adapter, auth=auth, db=args.db, max_running=args.max_running, max_waiting=args.max_waiting,
-           batch=not args.no_batch, llm_threads=args.llm_threads, llm_dtype=args.llm_dtype)
+           batch=not args.no_batch, llm_threads=args.llm_threads, llm_dtype=args.llm_dtype,
+           prefill_threads=args.prefill_threads)
     return 0
 
 
@@ -233,7 +234,8 @@ def cmd_bench_app(args) -> int:
     from eval.bench_app import run_bench
 
     res = run_bench(llm=args.llm, recommender=args.recommender, clients=args.clients, single=args.single, out=args.out,
-                    server_args=["--no-batch"] if args.no_batch else None)
+                    server_args=(["--no-batch"] if args.no_batch else [])
+                    + (["--prefill-threads", str(args.prefill_threads)] if args.prefill_threads else []))
     print(json.dumps(res, indent=2))
     return 0
 
@@ -362,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--single", type=int, default=4, help="single-user conversations before and after (3 turns each)")
     p.add_argument("--out", help="run directory (default runs/<date>-bench-app)")
     p.add_argument("--no-batch", action="store_true", help="serve with `crs app --no-batch` (the comparison)")
+    p.add_argument("--prefill-threads", type=int, help="serve with `crs app --prefill-threads N`")
     p.set_defaults(func=cmd_bench_app)
 
     mu = sub.add_parser("music", help="video-to-music: a piece for a video, refined by feedback")
@@ -397,6 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-waiting", type=int, default=32, help="replies waiting beyond that; more are told to retry")
     p.add_argument("--no-batch", action="store_true", help="decode each reply alone (for comparison)")
     p.add_argument("--llm-threads", type=int, help="CPU threads for the batched LLM (default: CPU cores - 1)")
+    p.add_argument("--prefill-threads", type=int,
+                   help="CPU threads for reading a new prompt (compute-bound; default: as --llm-threads)")
     p.add_argument("--llm-dtype", help="float32 or bfloat16 (default: bfloat16 on a CPU with AMX or AVX512-BF16 "
                    "when no item-language adapter is used, else the backend's default)")
     p.set_defaults(func=cmd_app)

@@ -255,6 +255,7 @@ def serve(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth=None,
 def launch(host: str = "127.0.0.1", port: int = 7860, llm: str = "smollm2", recommender: str = "auto",
            llm_kwargs: dict | None = None, adapter: str = "auto", *, auth=None, db: str | None = None,
            max_running: int = 16, max_waiting: int = 32, batch: bool = True, llm_threads: int | None = None,
+           prefill_threads: int | None = None,
            llm_dtype: str | None = None, **launch_kwargs) -> None:
     """Build the manager before serving (so the first reply is fast), then serve until interrupted."""
     from apps.security import browser_secret
@@ -269,7 +270,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, llm: str = "smollm2", reco
     def factory():
         manager = build_manager(llm, recommender, kwargs, ManagerConfig(adapter=adapter))
         if batch:
-            _batch_llm(manager, max_running, llm_threads)
+            _batch_llm(manager, max_running, llm_threads, prefill_threads)
         return manager
 
     store = ConversationStore(db)
@@ -334,7 +335,7 @@ def _load_music(music) -> None:
     print(f"video-to-music: ready ({time.time() - t:.1f}s)", flush=True)
 
 
-def _batch_llm(manager, max_batch: int, threads: int | None = None) -> None:
+def _batch_llm(manager, max_batch: int, threads: int | None = None, prefill_threads: int | None = None) -> None:
     """Decode the replies of concurrent sessions together (Hugging Face backends; an OpenAI-compatible
     server such as vLLM batches on its side). The item-language adapter keeps its own decoding."""
     from apps.batched_llm import BatchedLLM
@@ -342,7 +343,7 @@ def _batch_llm(manager, max_batch: int, threads: int | None = None) -> None:
 
     if not isinstance(manager.llm, HFBackend):
         return
-    manager.llm = BatchedLLM(manager.llm, max_batch=max_batch)
+    manager.llm = BatchedLLM(manager.llm, max_batch=max_batch, prefill_threads=prefill_threads)
     if manager.llm.device.type == "cpu":
         import torch
 

@@ -94,3 +94,12 @@ def test_model_failure_reaches_the_caller_and_the_engine_recovers(tiny):
     finally:
         tiny.model.forward = real
     assert batched.generate(p, max_new_tokens=5) == tiny.generate(p, max_new_tokens=5)
+
+
+def test_prefill_threads_give_the_same_reply(tiny):
+    prompt = _prompts(3)[2]
+    alone = tiny.generate(prompt, max_new_tokens=16)
+    batched = BatchedLLM(tiny, prefill_threads=2)
+    assert batched.generate(prompt, max_new_tokens=16) == alone
+    assert batched.generate(prompt, max_new_tokens=16) == alone  # the next prompt reuses the cached start
+    assert batched.batch.reused_tokens > 0
