@@ -111,14 +111,15 @@ def evaluate_recommender(model: str, split: str = "test", protocol: str = "crsla
     fused = None
     if fit_fusion:
         from crs.recommenders import fusion as F
+        from crs.training.fit_fusion import fit_fusion
 
         if getattr(rec, "fusion", None) is not None:
             raise ValueError(f"{model} already applies its own fitted fusion; evaluate kg-base with --fit-fusion instead")
         if split == "valid":
             raise ValueError("--fit-fusion fits on the validation split, so it cannot also be evaluated there")
         valid = _samples("valid", protocol, catalog, None, progress)
-        fusion = F.fit_fusion(_scores(rec, valid, "valid", protocol, batch_size, progress, f"{model}/valid"),
-                              valid, protocol, catalog, progress)
+        fusion = fit_fusion(_scores(rec, valid, "valid", protocol, batch_size, progress, f"{model}/valid"),
+                            valid, protocol, catalog, progress)
         scores = _scores(rec, samples, split, protocol, batch_size, progress, f"eval {model}/{protocol}")
         fused = F.apply_fusion(scores, [s.context for s in samples], fusion, F.co_mention_matrix(catalog))
         config["fusion"] = {"copy_weight": fusion.copy_weight, "copy_decay": fusion.copy_decay,

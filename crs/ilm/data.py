@@ -225,7 +225,7 @@ def conv_examples(split: str, catalog, limit: int | None = None, seed: int = 0, 
     """
     from crs.data.redial import load_redial
     from crs.recommenders.kg_features import link_turns
-    from eval.rec_samples import rec_samples, render
+    from crs.recommenders.samples import rec_samples, render
 
     dialogues = load_redial(split)
     links = link_turns(dialogues, f"redial-{split}", progress)

@@ -55,7 +55,7 @@ def build_samples(split: str, target: str, catalog, limit: int | None = None, pr
     """(contexts, targets) with one row per target movie; validation uses the matching protocol."""
     from crs.data.redial import load_redial
     from crs.recommenders.kg_features import link_turns
-    from eval.rec_samples import rec_samples
+    from crs.recommenders.samples import rec_samples
 
     dialogues = load_redial(split)[:limit] if limit else load_redial(split)
     links = link_turns(dialogues, f"redial-{split}", progress)
@@ -89,14 +89,14 @@ def model_scores(model, graph, samples, text, config, batch_size: int = 256) -> 
 
 
 def validate(model, graph, samples, text, config, protocol: str) -> dict:
-    from eval.rec_samples import ranking_metrics
+    from crs.recommenders.samples import ranking_metrics
 
     return ranking_metrics(model_scores(model, graph, samples, text, config), samples, protocol)
 
 
 def fit_and_save_fusion(output: Path, graph, samples, text, protocol: str, catalog, progress: bool):
     """Fit the score fusion (crs/recommenders/fusion.py) of the best model saved in `output` on validation."""
-    from crs.recommenders.fusion import fit_fusion
+    from crs.training.fit_fusion import fit_fusion
 
     model = KGRecModel.from_pretrained(output).to(graph.device)
     fusion = fit_fusion(model_scores(model, graph, samples, text, model.config), samples, protocol, catalog, progress)
