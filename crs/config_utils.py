@@ -15,17 +15,7 @@ class StrictConfig:
 
     @classmethod
     def from_dict(cls: type[C], data: dict | None) -> C:
-        data = dict(data or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown {cls.__name__} keys {unknown}; valid keys: {sorted(known)}")
-        hints = get_type_hints(cls)
-        for name, value in data.items():
-            sub = hints.get(name)
-            if isinstance(value, dict) and isinstance(sub, type) and is_dataclass(sub):
-                data[name] = sub.from_dict(value) if issubclass(sub, StrictConfig) else strict_from_dict(sub, value)
-        return cls(**data)
+        return strict_from_dict(cls, data)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -35,13 +25,20 @@ class StrictConfig:
         return cls.from_dict(load_yaml(path))
 
 
-def strict_from_dict(cls: type[T], data: dict) -> T:
-    """Build a dataclass from a dict; unknown keys are an error that lists the valid ones
-    (a typo in a YAML file should fail loudly, not be ignored)."""
+def strict_from_dict(cls: type[T], data: dict | None) -> T:
+    """Build a dataclass from a dict; unknown keys are an error that lists the valid ones (a typo in a
+    YAML file should fail loudly, not be ignored). A dict given for a dataclass-typed field is built the same way."""
+    data = dict(data or {})
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"unknown {cls.__name__} fields {unknown}; valid fields: {sorted(known)}")
+        raise ValueError(f"unknown {cls.__name__} keys {unknown}; valid keys: {sorted(known)}")
+    if any(isinstance(v, dict) for v in data.values()):
+        hints = get_type_hints(cls)
+        for name, value in data.items():
+            sub = hints.get(name)
+            if isinstance(value, dict) and isinstance(sub, type) and is_dataclass(sub):
+                data[name] = strict_from_dict(sub, value)
     return cls(**data)
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from crs.config_utils import strict_from_dict
+from dataclasses import dataclass, field
+
+from crs.config_utils import StrictConfig
 
 ITEM_PLACEHOLDER = "<item>"
 USER_PLACEHOLDER = "<user>"
 
 
 @dataclass
-class ILMConfig:
+class ILMConfig(StrictConfig):
     """Architecture of the item-language adapter. Data sizes (entities, vocabulary) are checked on load."""
 
     llm_hidden: int = field(default=576, metadata={"help": "hidden size of the frozen LLM (SmolLM2-135M: 576)"})
@@ -40,10 +41,3 @@ class ILMConfig:
             raise ValueError("n_query and q_layers must be positive and q_dim divisible by q_heads")
         if min(self.llm_hidden, self.kg_dim, self.cf_dim, self.text_dim, self.user_dim) <= 0:
             raise ValueError("all sizes must be positive")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ILMConfig":
-        return strict_from_dict(cls, d)

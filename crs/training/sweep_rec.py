@@ -17,11 +17,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from crs.config_utils import load_yaml, strict_from_dict
+from crs.config_utils import StrictConfig, load_yaml
 
 
 @dataclass
-class SweepConfig:
+class SweepConfig(StrictConfig):
     name: str = "sweep"
     base: str = "../default.yaml"  # the training config every run starts from (relative to the sweep file)
     grid: dict = field(default_factory=dict)  # dotted key (model.dim, train.lr, target) -> list of values
@@ -32,9 +32,10 @@ class SweepConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "SweepConfig":
+        # Not StrictConfig's: here `base` names the training config every run starts from, not a parent sweep.
         import yaml
 
-        cfg = strict_from_dict(cls, yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+        cfg = cls.from_dict(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
         cfg.base = str((Path(path).resolve().parent / cfg.base).resolve())
         return cfg
 
