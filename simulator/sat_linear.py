@@ -102,7 +102,7 @@ def context_features(emb: np.ndarray, roles: np.ndarray, blocks: tuple[str, ...]
         raise ValueError("the 'mood' block needs one first-stage score per turn")
     zero = np.zeros(dim, np.float32)
     csum = np.vstack([np.zeros((1, dim), np.float32), np.cumsum(emb, axis=0)])
-    rows, heard = [], []  # heard: first-stage scores of the user turns so far
+    rows, heard, heard_sum = [], [], 0.0  # heard: first-stage scores of the user turns so far
     for t in range(n):
         # Walk back over turns < t: the latest system block, latest user turn, then the ones before.
         sys_blocks, users, i = [], [], t - 1
@@ -111,12 +111,14 @@ def context_features(emb: np.ndarray, roles: np.ndarray, blocks: tuple[str, ...]
                 j = i
                 while j - 1 >= 0 and roles[j - 1] == SYSTEM:
                     j -= 1
-                sys_blocks.append(emb[j:i + 1].mean(0))
+                sys_blocks.append((csum[i + 1] - csum[j]) / (i + 1 - j))
                 i = j - 1
             else:
                 users.append(emb[i])
                 i -= 1
         n_user = int((roles[:t] == USER).sum())
+        mood = (np.array([heard[-1], heard[-2] if len(heard) > 1 else NEUTRAL, heard_sum / len(heard), min(heard)],
+                         np.float32) if heard else np.full(4, NEUTRAL, np.float32))
         parts = {
             "sys": sys_blocks[0] if sys_blocks else zero,
             "sys2": sys_blocks[1] if len(sys_blocks) > 1 else zero,
@@ -125,24 +127,47 @@ def context_features(emb: np.ndarray, roles: np.ndarray, blocks: tuple[str, ...]
             "ctx": csum[t] / t if t else zero,
             "pos": np.array([t == 0, t > 0 and roles[t - 1] == USER, np.log1p(t), np.log1p(n_user),
                              np.log1p(t - n_user)], np.float32),
-            "mood": np.array([heard[-1] if heard else NEUTRAL, heard[-2] if len(heard) > 1 else NEUTRAL,
-                              np.mean(heard) if heard else NEUTRAL, min(heard) if heard else NEUTRAL], np.float32),
+            "mood": mood,
             "current": emb[t],
         }
         rows.append(np.concatenate([parts[b] for b in blocks]))
         if roles[t] == USER and user_score is not None:
             heard.append(float(user_score[t]))
+            heard_sum += heard[-1]
     return np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 0), np.float32)
 
 
 def ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
     """Weights and bias of a ridge regression on standardised ``x``, folded back to raw ``x``."""
-    mean, scale = x.mean(0), x.std(0)
-    scale = np.where(scale > 1e-6, scale, 1.0)
-    z = (x - mean) / scale
-    w = np.linalg.solve(z.T @ z + alpha * np.eye(z.shape[1]), z.T @ (y - y.mean()))
-    w = w / scale
-    return w.astype(np.float32), float(y.mean() - mean @ w)
+    return RidgeParts([x], [y]).solve(alpha)
+
+
+class RidgeParts:
+    """Ridge regressions on a standardised design split into parts: the Gram matrix is computed
+    once, and the fit without part k subtracts that part's share (inner folds at the cost of one
+    fit). Standardisation uses all parts' statistics (all of them training data)."""
+
+    def __init__(self, xs: list[np.ndarray], ys: list[np.ndarray]):
+        x = np.vstack(xs).astype(np.float64)
+        self.mean, scale = x.mean(0), x.std(0)
+        self.scale = np.where(scale > 1e-6, scale, 1.0)
+        self.zs = [(xi - self.mean) / self.scale for xi in xs]
+        self.ys = [np.asarray(yi, np.float64) for yi in ys]
+        self.grams = [z.T @ z for z in self.zs]
+        self.sums = [(z.sum(0), z.T @ y, y.sum(), len(y)) for z, y in zip(self.zs, self.ys)]
+
+    def solve(self, alpha: float, without: int | None = None) -> tuple[np.ndarray, float]:
+        keep = [k for k in range(len(self.zs)) if k != without]
+        gram = sum(self.grams[k] for k in keep)
+        zsum = sum(self.sums[k][0] for k in keep)
+        zy = sum(self.sums[k][1] for k in keep)
+        ysum, n = sum(self.sums[k][2] for k in keep), sum(self.sums[k][3] for k in keep)
+        zm, ym = zsum / n, ysum / n
+        cov = gram - n * np.outer(zm, zm)  # centre on the kept rows
+        w = np.linalg.solve(cov + alpha * np.eye(len(zm)), zy - n * zm * ym)
+        b = ym - zm @ w
+        w = w / self.scale
+        return w.astype(np.float32), float(b - self.mean @ w)
 
 
 def kappa_thresholds(score: np.ndarray, y5: np.ndarray) -> tuple[float, float]:
@@ -243,14 +268,13 @@ class LinearSatModel(nn.Module):
             w1 = _fit_stage1(rest, config.mood_alpha) if use_mood else None
             x, y, m = design(part, w1)
             blocks_x.append(x), blocks_y.append(y), blocks_m.append(m)
+        solver = RidgeParts(blocks_x, blocks_m)
         oof = []
         for k in range(len(parts)):
-            xt = np.vstack([x for j, x in enumerate(blocks_x) if j != k])
-            mt = np.concatenate([m for j, m in enumerate(blocks_m) if j != k])
-            w, b = ridge(xt, mt, config.alpha)
+            w, b = solver.solve(config.alpha, without=k)
             oof.append(blocks_x[k] @ w + b)
         cut = kappa_thresholds(np.concatenate(oof), np.concatenate(blocks_y))
-        w, b = ridge(np.vstack(blocks_x), np.concatenate(blocks_m), config.alpha)
+        w, b = solver.solve(config.alpha)
 
         model = cls(config)
         with torch.no_grad():

@@ -190,7 +190,7 @@ def train_final(config_path: str | Path, out: str | Path | None = None, limit: i
 
 
 def _train_final_linear(cfg: dict, dialogues, out) -> Path:
-    """The logistic head needs no epoch choice (its hyper-parameters were chosen by
+    """The linear head needs no epoch choice (its hyper-parameters were chosen by
     eval/sat_variants.py on validation folds): fit on every dialogue and save."""
     from simulator.sat_linear import LinearSatConfig, LinearSatModel
 
@@ -201,7 +201,7 @@ def _train_final_linear(cfg: dict, dialogues, out) -> Path:
     model.save_pretrained(path, extra={"domains": cfg["domains"], "aggregation": cfg["aggregation"],
                                        "seed": cfg["train"].seed, "n_dialogues": len(dialogues),
                                        "n_rated_turns": n_turns})
-    print(f"saved {path} (logistic head on {n_turns} rated turns of {len(dialogues)} dialogues, "
+    print(f"saved {path} (ridge head on {n_turns} rated turns of {len(dialogues)} dialogues, "
           f"{time.time() - t0:.0f}s)")
     return path
 
