@@ -57,9 +57,9 @@ class EngineFactory:
         self.config, self.llm = config, llm
 
     def missing(self) -> bool:
-        from crs.music.config import load_config
+        from crs.music.config import load_music_config
 
-        return not (load_config(self.config).scorer_dir / "model.safetensors").exists()
+        return not (load_music_config(self.config).scorer_dir / "model.safetensors").exists()
 
     def __call__(self):
         from crs.music.session import MusicEngine

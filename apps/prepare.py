@@ -135,7 +135,7 @@ def _train_rec(retrain: bool, status: str | None, timings: dict) -> None:
 
 
 def _train_music(retrain: bool, status: str | None, timings: dict) -> None:
-    from crs.music.config import load_config as music_config
+    from crs.music.config import load_music_config as music_config
 
     path = music_config("default").scorer_dir
     if not _needs_training("music", retrain):

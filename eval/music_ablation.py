@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    from crs.music.config import load_config
+    from crs.music.config import load_music_config
     from crs.music.scorer import FusionScorer
     from crs.music.session import MusicEngine
     from eval.music_eval import paired_bootstrap
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ablation", default="lexicon-only")
     args = p.parse_args(argv)
     engine = MusicEngine.load(args.config, llm="none", progress=False)
-    other = FusionScorer.from_pretrained(load_config(args.ablation).scorer_dir)
+    other = FusionScorer.from_pretrained(load_music_config(args.ablation).scorer_dir)
     cfg, cat = engine.config, engine.catalogue
     fc, seed_offset = cfg.fusion, 3  # as eval.music_eval.new_protocol_tables
     test = split_clips(len(cat), fc.split_seed)["test"]

@@ -126,13 +126,13 @@ def _sat(folder: Path) -> dict:
 
 def _music(folder: Path) -> dict:
     from crs.music.catalogue import load_catalogue
-    from crs.music.config import load_config
+    from crs.music.config import load_music_config
     from crs.music.feedback import make_sessions, split_clips
     from crs.music.scorer import FusionScorer, catalogue_to_torch
     from crs.music.train import _local, examples_to_queries, ranks_of
 
     scorer = FusionScorer.from_pretrained(folder)
-    config = load_config("default")
+    config = load_music_config("default")
     fc = scorer.config
     cat = load_catalogue(limit=config.fusion.catalogue_limit)
     split = split_clips(len(cat), fc.split_seed)

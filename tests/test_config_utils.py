@@ -30,11 +30,11 @@ def test_circular_and_missing_bases_are_clear_errors(tmp_path):
 
 
 def test_every_ilm_ablation_differs_from_the_default_only_in_its_losses():
-    from crs.training.train_ilm import load_config
+    from crs.training.train_ilm import load_ilm_config
 
-    main = load_config(REPO / "configs" / "ilm" / "cpu-stage2.yaml")
+    main = load_ilm_config(REPO / "configs" / "ilm" / "cpu-stage2.yaml")
     for path in sorted((REPO / "configs" / "ilm").glob("cpu-stage2-abl-*.yaml")):
-        cfg = load_config(path)
+        cfg = load_ilm_config(path)
         assert cfg["name"] == path.stem and cfg["loss"] != main["loss"]
         assert cfg["train"] == main["train"] and cfg["data"] == main["data"] and cfg["init_from"] == main["init_from"]
 

@@ -291,15 +291,15 @@ def test_lora_is_an_explicit_option(tiny, tmp_path):
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_every_ilm_config_loads(path):
-    from crs.training.train_ilm import load_config
+    from crs.training.train_ilm import load_ilm_config
 
-    cfg = load_config(path)
+    cfg = load_ilm_config(path)
     assert cfg["stage"] in (1, 2) and cfg["train"]["steps"] > 0
     assert cfg["train"]["lora"] is False  # LoRA stays off unless a user turns it on
     if cfg["stage"] == 2:
         assert cfg["init_from"]
     with pytest.raises(ValueError):
-        load_config(path, stage=3 - cfg["stage"])
+        load_ilm_config(path, stage=3 - cfg["stage"])
 
 
 def test_runtime_streams_with_and_without_boe(tiny):

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from crs.recommenders.kg_model import KGRecConfig, KGRecModel
-from crs.training.train_rec import load_config, train
+from crs.training.train_rec import load_rec_config, train
 from kg.rgcn import RGCNEncoder, RGCNLayer, relation_adjacency
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,7 +95,7 @@ def test_config_rejects_unknown_fields():
 
 @pytest.mark.parametrize("path", sorted((REPO / "configs" / "rec").glob("*.yaml")), ids=lambda p: p.name)
 def test_every_rec_config_loads(path):
-    cfg = load_config(path)
+    cfg = load_rec_config(path)
     KGRecConfig.from_dict(cfg["model"])
     assert cfg["target"] in ("crslab", "kecrs")
 
@@ -103,7 +103,7 @@ def test_every_rec_config_loads(path):
 @pytest.fixture
 def small_cfg(monkeypatch, tmp_path):
     monkeypatch.setenv("CRS_HOME", str(tmp_path / "home"))
-    cfg = load_config(REPO / "configs" / "rec" / "default.yaml")
+    cfg = load_rec_config(REPO / "configs" / "rec" / "default.yaml")
     cfg["model"].update(entity_text=False, use_text=False, use_movielens=False, dim=32, n_bases=2)
     cfg["train"].update(batch_size=512, lr=0.02, epochs=50, patience=50, checkpoint_every=1)
     return cfg

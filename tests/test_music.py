@@ -146,12 +146,12 @@ def test_explanations_are_grounded(tiny_engine):
 
 
 def test_every_music_config_loads():
-    from crs.music.config import CONFIG_DIR, load_config
+    from crs.music.config import CONFIG_DIR, load_music_config
 
     paths = sorted(Path(CONFIG_DIR).glob("*.yaml"))
     assert paths
     for p in paths:
-        cfg = load_config(p)
+        cfg = load_music_config(p)
         assert cfg.video.max_mb > 0 and cfg.fusion.epochs >= 0
     with pytest.raises(ValueError, match="unknown"):
         from crs.music.config import MusicConfig

@@ -35,7 +35,7 @@ class MusicConfig(StrictConfig):
 
 
 
-def load_config(path: str | Path | None = None) -> MusicConfig:
+def load_music_config(path: str | Path | None = None) -> MusicConfig:
     """Read a YAML config: a path, or a name in configs/music/ ("default", "tiny")."""
     if path is None:
         path = "default"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from crs.music.catalogue import MusicCatalogue, MusicItem
-from crs.music.config import MusicConfig, load_config
+from crs.music.config import MusicConfig, load_music_config
 from crs.music.explain import MusicReason, explain_pick
 from crs.music.feedback import split_feedback
 from crs.music.scorer import FusionScorer, build_queries, catalogue_to_torch, turn1_scores
@@ -78,7 +78,7 @@ class MusicEngine:
         from crs.music.catalogue import load_catalogue
         from crs.music.train import load_or_train
 
-        cfg = config if isinstance(config, MusicConfig) else load_config(config)
+        cfg = config if isinstance(config, MusicConfig) else load_music_config(config)
         cat = load_catalogue(limit=cfg.fusion.catalogue_limit, progress=progress)
         scorer = load_or_train(cfg, cat, progress=progress)
         if user_dir:  # the user's files join the pool after training (the scorer is item-agnostic)

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from crs.music.catalogue import MusicCatalogue
-from crs.music.config import MusicConfig, load_config
+from crs.music.config import MusicConfig, load_music_config
 from crs.music.feedback import Turn2Example, make_sessions, split_clips, split_feedback
 from crs.music.scorer import FusionScorer, Queries, build_queries, catalogue_to_torch, queries_to_torch
 from crs.pretrained import publish_folder
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from crs.music.catalogue import load_catalogue
 
-    config = load_config(args.config)
+    config = load_music_config(args.config)
     cat = load_catalogue(limit=config.fusion.catalogue_limit)
     model = load_or_train(config, cat, force=args.force)
     print(f"fusion scorer: {config.scorer_dir} (turn 2 uses {model.method}, chosen on validation)")

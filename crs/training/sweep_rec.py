@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from crs.config_utils import StrictConfig, load_yaml
+from crs.config_utils import StrictConfig
 
 
 @dataclass
@@ -53,12 +53,12 @@ def _set(cfg: dict, dotted: str, value) -> None:
 def expand(sweep: SweepConfig) -> list[tuple[str, dict]]:
     """(run name, training config dict) for every grid point, in a fixed order."""
     from crs.recommenders.kg_model import KGRecConfig
-    from crs.training.train_rec import load_config
+    from crs.training.train_rec import load_rec_config
 
     keys = list(sweep.grid)
     runs = []
     for values in itertools.product(*(sweep.grid[k] for k in keys)):
-        cfg = json.loads(json.dumps(load_config(sweep.base)))
+        cfg = json.loads(json.dumps(load_rec_config(sweep.base)))
         for k, v in {**sweep.fixed, **dict(zip(keys, values))}.items():
             _set(cfg, k, v)
         name = "-".join(f"{k.split('.')[-1]}{v}" for k, v in zip(keys, values)) or "base"

@@ -42,7 +42,7 @@ DATA_DEFAULTS = {"max_target_tokens": 48, "gen_target_chars": 200, "train_limit"
 TOP = {"name", "stage", "seed", "llm", "init_from", "recommender", "model", "train", "loss", "data"}
 
 
-def load_config(path: str | Path, stage: int | None = None) -> dict:
+def load_ilm_config(path: str | Path, stage: int | None = None) -> dict:
     """Read a YAML config and fill defaults; unknown keys are an error, not silently ignored."""
     path = Path(path)
     if not path.exists():
@@ -386,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--output", help="where the adapter is saved (default $CRS_HOME/ilm/<name>)")
     ap.add_argument("--max-steps", type=int, help="stop after N steps this run (smoke runs; rerun to resume)")
     args = ap.parse_args(argv)
-    cfg = load_config(args.config, args.stage)
+    cfg = load_ilm_config(args.config, args.stage)
     output = Path(args.output) if args.output else cache_dir("ilm") / cfg["name"]
     res = train(cfg, output, max_steps=args.max_steps)
     if int(os.environ.get("RANK", 0)):  # several processes: only the first reports

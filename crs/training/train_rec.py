@@ -35,7 +35,7 @@ TRAIN_DEFAULTS = {"epochs": 30, "batch_size": 128, "lr": 1e-3, "weight_decay": 0
                   "select_metric": "recall@50", "checkpoint_every": 20, "mixed_precision": "no"}
 
 
-def load_config(path: str | Path) -> dict:
+def load_rec_config(path: str | Path) -> dict:
     """Read a YAML config and fill defaults; unknown train keys are an error, not silently ignored."""
     path = Path(path)
     if not path.exists():
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         res = run_sweep(args.sweep, args.output, args.limit, args.budget_s, args.max_steps)
         print(json.dumps({k: v for k, v in res.items() if k != "runs"}, indent=2))
         return 0
-    cfg = load_config(args.config)
+    cfg = load_rec_config(args.config)
     output = Path(args.output) if args.output else cache_dir("rec") / cfg["name"]
     res = train(cfg, output, args.limit, args.max_steps)
     if int(os.environ.get("RANK", 0)):  # several processes: only the first reports
