@@ -10,7 +10,8 @@ catalogue, or a negative excluded for naming a title) add nothing.
 
 **Same film.** ReDial has several ids for one film ("The Fast and the Furious" with and without a
 year). Here two catalogue items are one film when their titles normalise alike
-(:func:`eval.title_render.norm`) and they carry the same IMDb id. This definition is the
+(:func:`eval.title_render.norm`, a leading article dropped: "Conjuring", "The Conjuring") and they
+carry the same IMDb id. This definition is the
 benchmark's own (it shares no code with ``kg/titles.py``); duplicate-aware scores map every gold
 and predicted item to one representative of its film and score again. They are reported beside the
 strict scores, never instead of them.
@@ -25,7 +26,7 @@ from typing import Callable
 from tqdm.auto import tqdm
 
 from crs.data.movies import Catalog
-from eval.title_render import MENTION, norm
+from eval.title_render import ARTICLE, MENTION, norm
 
 
 def recommender_items(split: str, catalog: Catalog, messages) -> dict[str, list[tuple[int, list[int]]]]:
@@ -70,11 +71,12 @@ def predict_in_conversation(predict: Callable, linker, positives, negatives, sai
 
 
 def same_film(catalog: Catalog) -> dict[int, int]:
-    """item -> representative item of its film (the lowest item id of the group), for duplicates only."""
+    """item -> representative item of its film (the lowest item id of the group), for duplicates only:
+    the same title without a leading article and the same IMDb id."""
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for m in catalog.movies:
         if m.imdb_id:
-            groups[(norm(m.title), m.imdb_id)].append(m.item)
+            groups[(norm(ARTICLE.sub("", m.title)), m.imdb_id)].append(m.item)
     return {i: min(g) for g in groups.values() if len(g) > 1 for i in g}
 
 

@@ -135,7 +135,7 @@ class EntityLinker:
         self.genre_by_name = {k: v for k, vs in self.names.items() for v in vs if v[1] == "genre"}
         # The prior among movies sharing a title: mentions in ReDial's train partition only.
         self.titles = T.TitleIndex.build(catalog, train_mentions(catalog))
-        self._kg, self._nb = kg, None
+        self._kg, self._nb, self._item_forms = kg, None, None
         self.people = [k for k, vs in self.names.items() if any(t == "person" for _, t in vs) and " " in k]
         # "the Hitchcock one" is the director: a title that is someone's surname needs a cue ("I loved Hitchcock").
         self.titles.surnames = frozenset(k.rsplit(" ", 1)[1] for k in self.people)
@@ -180,6 +180,9 @@ class EntityLinker:
                 if title and tokens[i] in T.ARTICLES and i + n < len(tokens) and not any(taken[i + 1:i + n + 1]) \
                         and " ".join(tokens[i + 1:i + n + 1]) in self.titles:
                     title = None  # "all the star wars" is Star Wars, not The Star
+                if title and tokens[i] == "the" and i > 0 and tokens[i - 1] in ("all", "both") and n > 1 \
+                        and " ".join(tokens[i + 1:i + n]) in self.titles:
+                    title = None  # "seen all the Scream" are the Scream films, not The Scream
                 found = [] if title else self._match(gram, n, i, tokens, raw_tokens, fuzzy)
                 if title:
                     titles.append((title[0], i, i + n, title[1]))
@@ -204,11 +207,17 @@ class EntityLinker:
                 return None  # "J.D." is a name's initials, not the film "D"
             if self._titleish(ctx, key, n, i, tokens, raw_tokens) and not ctx.inside_name(i, n):
                 return key, 100.0
+            if n == 1 and key in T.FUNCTION_TITLES and i > 1 and tokens[i - 2] == "the" \
+                    and T.modifier_choice(self.titles, key, tokens[i - 1]) is not None:
+                return key, 100.0  # "the new it", "the original it": a version of a remade title
             ctx.weak.append((key, i, i + n))  # prose unless the message names its director or star
             return None
         if not fuzzy or n > 10 or len(key) < 4:
             return None
         typed = key.split(" ")
+        said = self._said_typo(ctx, key, typed)
+        if said and self._titleish(ctx, said, n, i, tokens, raw_tokens, typo=True):
+            return said, 90.0  # "The Princes Bride" after The Princess Bride was suggested
         named = T.written_as_title(raw_tokens[i:i + n]) and (not ctx.sentence_start(i) or n > 1)
         cue = T._cue_before(tokens[max(0, i - 3):i])
         if n == 1 and (T.zipf(key) >= 3.5 or key in self.titles.surnames or (len(key) < 5 and not cue)):
@@ -234,6 +243,34 @@ class EntityLinker:
             return None  # "i remeber my dad": a slip on an everyday word needs a cue to be a title
         return (best, 90.0) if self._titleish(ctx, best, n, i, tokens, raw_tokens, typo=True) else None
 
+    def _said_typo(self, ctx, key: str, typed: list[str]) -> str | None:
+        """A title form of a movie the conversation named, one edit away from the typed words. One typed
+        word must not be an English word or a surname ("Mana" may be Moana, "close" is not Closer)."""
+        if not ctx.conversation:
+            return None
+        forms = [f for it in ctx.conversation for f in self._forms_of().get(it, ())
+                 if f.count(" ") + 1 == len(typed) and len(f) >= 4]
+        hits = process.extract(key, forms, scorer=OSA.distance, score_cutoff=1, limit=3) if forms else []
+        for form, _, _ in sorted(hits, key=lambda h: h[1]):
+            slips = [(t, w) for t, w in zip(typed, form.split(" ")) if t != w]
+            if any(len(t) < 3 or t.isdigit() or w.isdigit() for t, w in slips):
+                continue
+            if len(typed) == 1 and (T.zipf(key) >= 3.5 or key in self.titles.surnames or len(key) < 4):
+                continue
+            return form
+        return None
+
+    def _forms_of(self) -> dict[int, list[str]]:
+        """item -> its typed forms written out (exact or without the article), built on first use."""
+        if self._item_forms is None:
+            out: dict[int, list[str]] = {}
+            for form, v in self.titles.forms.items():
+                for it, kind in v:
+                    if kind in ("exact", "no_article"):
+                        out.setdefault(it, []).append(form)
+            self._item_forms = out
+        return self._item_forms
+
     @staticmethod
     def _misspelt_word(slips: list[tuple[str, str]]) -> bool:
         """Whether a typed word that differs from the title's is more likely a slip on a commoner English word
@@ -245,11 +282,13 @@ class EntityLinker:
         return False
 
     def _titleish(self, ctx, key, n, i, tokens, raw_tokens, typo: bool = False) -> bool:
+        said = bool(ctx.conversation) and any(it in ctx.conversation for it in self.titles.items(key))
         return T.looks_like_title(key, raw_tokens[i:i + n], tokens[max(0, i - 3):i], tokens[i + n:i + n + 6],
                                   year=ctx.year_after(i + n, tokens) is not None,
                                   quoted=ctx.quoted(i, n) or ctx.initialism(i, n),
                                   sentence_start=ctx.sentence_start(i), kind=self.titles.kind(key), typo=typo,
-                                  surnames=self.titles.surnames, genres=self.titles.genres, whole=ctx.whole(i, n))
+                                  surnames=self.titles.surnames, genres=self.titles.genres, whole=ctx.whole(i, n),
+                                  said=said)
 
     def _resolve_titles(self, ctx, found, tokens, raw_tokens, out: list[Mention]) -> list[Ambiguity]:
         context = {m.entity for m in out if m.type != "movie"}
@@ -310,6 +349,8 @@ class EntityLinker:
             named = T.written_as_title(raw_tokens[i:j]) and not ctx.sentence_start(i)
             if key in T.FUNCTION_TITLES and not (i > 0 and tokens[i - 1] in ("and", "or")):
                 named = False
+            if key in T.CUES_BEFORE and not named:
+                continue  # "300 and loved it": the verb
             if not self._free(out, taken, i, j, titles + found) or key.isdigit() or (
                     not named and (T.zipf(key) >= T.ZIPF_CUE_BEFORE or key in T.FUNCTION_TITLES)):
                 continue

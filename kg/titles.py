@@ -60,6 +60,7 @@ ZIPF_CUE_AFTER = 5.0
 ZIPF_CUE_BEFORE = 5.6
 ZIPF_CUE_MULTI = 6.2  # several words after a cue: wordfreq rates a phrase by its words, so "get out" looks common
 DOMINANCE = 1.4  # a shared form goes to the movie mentioned this many times more often than the next
+MIN_PRIOR = 3  # ... and at least this often in ReDial's train conversations (2 against 1 is no evidence)
 
 _SPLIT = re.compile(r"[a-z0-9]+")
 _NOT_A_NAME = re.compile(r"^(part|chapter|episode|volume|vol|book|the movie|movie)\b")  # "Hostel: Part II"
@@ -80,7 +81,7 @@ def title_keys(title: str) -> list[tuple[str, str]]:
     Roman numerals as digits, the parts around a colon, initials, the start of a long title.
     Kinds: exact, no_article, part, prefix."""
     f = fold(title)
-    joined = re.sub(r"(?<=\w)[-'.](?=\w)", "", f)
+    joined = re.sub(r"(?<=\w)[-'./](?=\w)", "", f)  # "Face/Off" as "faceoff"
     numbered = _ROMAN_END.sub(lambda m: _ROMAN[m.group(1)], f)  # "Jurassic Park III" as "jurassic park 3"
     out = []
     for variant in dict.fromkeys((f, joined, numbered)):
@@ -173,12 +174,16 @@ class TitleIndex:
 
 def duplicate_films(catalog: Catalog, counts: dict[int, int]) -> dict[int, int]:
     """item -> canonical item for catalogue entries that are one film to the catalogue: the same title
-    and the same IMDb record ("The Fast and the Furious" with and without its year). ReDial holds
-    such duplicate ids; the canonical one is the most mentioned, then the one with a year."""
+    (give or take a leading article) and the same IMDb record ("The Fast and the Furious" with and
+    without its year, "Conjuring" and "The Conjuring"). ReDial holds such duplicate ids; the canonical
+    one is the most mentioned, then the one with a year. (IMDb ids alone are not enough: the catalogue
+    gives some remakes and unrelated films the same record.)"""
     groups: dict[tuple[str, str], list[int]] = {}
     for m in catalog.movies:
         if m.imdb_id:
-            groups.setdefault((" ".join(_SPLIT.findall(fold(m.title))), m.imdb_id), []).append(m.item)
+            words = _SPLIT.findall(fold(m.title))
+            key = " ".join(words[1:] if len(words) > 1 and words[0] in ARTICLES else words)
+            groups.setdefault((key, m.imdb_id), []).append(m.item)
     out = {}
     for items in groups.values():
         if len(items) > 1:
@@ -197,21 +202,30 @@ def zipf(phrase: str) -> float:
 
 def looks_like_title(key: str, raw: list[str], before: list[str], after: list[str], *, year: bool,
                      quoted: bool, sentence_start: bool, kind: str = "exact", typo: bool = False,
-                     surnames: frozenset = frozenset(), genres: frozenset = frozenset(), whole: bool = False) -> bool:
+                     surnames: frozenset = frozenset(), genres: frozenset = frozenset(), whole: bool = False,
+                     said: bool = False) -> bool:
     """Whether the typed words `raw` (normalised `key`) are meant as a title in their context.
 
-    `whole`: the words are the whole message (an answer such as "the fighter")."""
+    `whole`: the words are the whole message (an answer such as "the fighter"); `said`: the form names
+    a movie the conversation has already named (a card shown, a title the user typed before)."""
     if year or quoted:
         return True
     words = key.split(" ")
+    cue_before = _cue_before(before)
+    if key.isdigit() and len(key) >= 3 and not YEARISH.match(key) and cue_before and after[:1] in ([], *NUMBER_ENDS):
+        return True  # "I loved 300", "like 300 or ...": a number after a cue, ending the phrase
     if len(key) < 2 or key.replace(" ", "").isdigit():
         return False  # "2012?" is a year, "20" a number
-    cue_before = _cue_before(before)
     modifier = bool(before) and before[-1] in MODIFIERS_NEW | MODIFIERS_OLD
     if after[:1] and after[0].isdigit() and len(after[0]) == 1:
         return False  # "the guardians 2" is a sequel of another film, not Guardians
     if key in genres:
         return False  # "I like Comedy and Romance": genres, even capitalised; "Romance (1986)" needs its year
+    if key in CUES_BEFORE and not (written_as_title(raw) and not sentence_start):
+        return False  # "I loved, loved, loved it": the verb, not the film Loved, unless written as a title
+    if said and kind in ("exact", "no_article") and not (after and after[0] in KIND_AFTER) \
+            and not (before and before[-1] in DETERMINERS and not key.startswith(before[-1] + " ")):
+        return _said_title(key, raw, before, after, cue_before, sentence_start, typo)
     movie_word = any(w in _MOVIE_WORDS for w in after[:1] + before[-1:])
     if key in HOLIDAYS and not (movie_word or before[-1:] and before[-1] in WATCHING):
         return False
@@ -261,6 +275,21 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     return z < (ZIPF_PLAIN_WORD if one_word else ZIPF_PLAIN)
 
 
+def _said_title(key: str, raw: list[str], before: list[str], after: list[str], cue_before: bool,
+                sentence_start: bool, typo: bool) -> bool:
+    """A title the conversation already named ("have you seen Jigsaw?" ... "jigsaw tonight") is that
+    title, unless it is an everyday word with nothing to mark it: "home", "big" need a cue, a modifier
+    ("the new X"), a capital mid-sentence or a verdict ("big was good"); a pronoun ("I liked it", "seen
+    they") stays one unless written as a title after a cue ("seen It")."""
+    modifier = bool(before) and before[-1] in MODIFIERS_NEW | MODIFIERS_OLD
+    if key in FUNCTION_TITLES:
+        return modifier or bool(cue_before and written_as_title(raw) and not sentence_start and not raw[0].isupper())
+    if " " in key or typo or zipf(key) < ZIPF_CUE_AFTER or cue_before or modifier:
+        return True
+    verdict = after[:1] in (["is"], ["was"]) and after[1:2] and after[1] in EVALUATIONS
+    return bool(written_as_title(raw) and not sentence_start) or bool(verdict)
+
+
 def _genre_word(after: list[str], genres: frozenset) -> bool:
     """The next words name a genre ("murder mysteries", "hollywood sci-fi")."""
     w = after[0]
@@ -279,6 +308,9 @@ def written_as_title(raw: list[str]) -> bool:
     caps = _caps(raw)
     return bool(raw) and caps[0] and all(c or w.lower() in MINOR for c, w in zip(caps, raw))
 
+
+YEARISH = re.compile(r"^(19|20)\d\d$")
+NUMBER_ENDS = (["and"], ["or"], ["is"], ["was"], ["too"], ["but"])  # "300 movies" counts things, "300 or" names one
 
 # "is la la land good?", "heat was great": what people say of a film they name.
 EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoyable excellent fantastic "
@@ -345,7 +377,7 @@ def resolve(index: TitleIndex, key: str, year: int | None, context: set[int], ne
     if len(ranked) == 1:
         return ranked[0], items
     first, second = ranked[0], ranked[1]
-    if films[first] >= DOMINANCE * max(films[second], 1):
+    if films[first] >= max(DOMINANCE * max(films[second], 1), MIN_PRIOR):
         return first, items
     # No prior decides, so the question lists the films newest first ("the first one" is then the newer).
     return None, sorted(ranked, key=lambda i: -(index.years.get(i) or 0))

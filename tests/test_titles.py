@@ -117,8 +117,16 @@ def test_the_conversation_picks_among_movies_sharing_a_title(linker, catalog):
     # both said earlier: still a question; a stated year still wins over the conversation
     assert linker.link("ok I'll watch The Mask tonight", conversation={mask88, mask94}).ambiguous
     assert said("I meant The Mask 1994", frozenset({mask88})) == ["The Mask (1994)"]
-    # the conversation does not make prose a title
-    assert said("take off the mask", frozenset({mask94})) == []
+    # the conversation does not make everyday words a title without a cue, a capital or a verdict
+    home, it17 = _item(catalog, "Home (2015)"), _item(catalog, "It (2017)")
+    assert said("I am home now", frozenset({home})) == [] and said("it was great", frozenset({it17})) == []
+    assert said("we saw home last night", frozenset({home})) == ["Home (2015)"]
+    # ... but a rarer title it named is taken, typos included
+    for text, display in [("how long is bright?", "Bright (2017)"), ("maybe Boss then", "The Boss (2016)"),
+                          ("the shining sounds too scary for me", "The Shining (1980)"),
+                          ("I think The Princes Bride is on tonight", "The Princess Bride (1987)")]:
+        assert said(text, frozenset()) == [], text
+        assert said(text, frozenset({_item(catalog, display)})) == [display], text
 
 
 def test_duplicate_ids_of_one_film_are_one_film(linker, catalog):
@@ -155,3 +163,27 @@ def test_the_manager_links_with_what_the_conversation_said(manager, catalog):
     fresh = DialogueState()
     done = [e for e in manager.respond(fresh, "I already saw The Mask, it was fun") if isinstance(e, TurnDone)][0]
     assert done.action == "clarify"
+
+
+@pytest.mark.parametrize("text, movies", [
+    ("honestly the new it was scarier", ["It (2017)"]),  # a remade function-word title after "the new"
+    ("I still prefer the original it", ["It (1990)"]),
+    ("I wonder if the new one is good", []),  # "one" has no remakes: prose
+    ("we rewatched 300 and loved it", ["300 (2007)"]),  # a number after a cue that ends the phrase
+    ("I have seen 300 movies this year", []),
+    ("I think I loved 1917", []),  # a year-like number needs more than a cue
+    ("faceoff is my favourite Cage film", ["Face/Off (1997)"]),  # a slash joins like a hyphen
+    ("I loved, loved, loved it", []),  # a cue verb is the verb unless written as a title
+    ("My top pick is Loved with William Hurt", ["Loved (1997)"]),
+    ("we watched all the Scream films", ["Scream (1996)"]),  # "all the X": the franchise, not The X
+])
+def test_remakes_numbers_slashes_and_franchises(linker, text, movies):
+    assert displays(linker, text)[0] == movies
+
+
+def test_a_thin_prior_asks_instead_of_guessing(linker, catalog):
+    """Two films share a title and the train conversations mention each only once or twice: ask."""
+    items = linker.titles.items("the village")
+    assert max(linker.titles.mentions[i] for i in items) < T.MIN_PRIOR
+    res = linker.link("we liked the village a lot")
+    assert not res.of_type("movie") and sorted(res.ambiguous[0].items) == sorted(items)
