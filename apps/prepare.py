@@ -28,12 +28,18 @@ def _step(label: str, t: tuple[float, float], timings: dict | None) -> None:
 
 
 def install_released(kinds: tuple[str, ...], timings: dict | None = None) -> dict[str, str]:
-    """Install each released model; returns kind -> installed | current | local | failed (one line printed each)."""
+    """Install each released model; returns kind -> installed | current | local | failed | not released
+    (one line printed each)."""
     from crs import release as R
 
     t = _clock()
     status = {}
+    released = R.read_manifest()["artefacts"] if (R.WEIGHTS_DIR / R.MANIFEST).exists() else {}
     for kind in kinds:
+        if kind not in released:
+            print(f"[prepare] NOTICE: no released {R.KINDS[kind].description} in weights/")
+            status[kind] = "not released"
+            continue
         try:
             res = R.install(kind)
         except R.WeightsError as e:
@@ -81,7 +87,7 @@ def prepare(llm: bool = True, embeddings: bool = True, train_rec: bool = True, m
         _step("embeddings", t, timings)
         print(f"[prepare] embeddings ready ({time.time() - t[0]:.1f}s)")
     for kind, why in NO_FALLBACK.items():
-        if status.get(kind) == "failed":
+        if status.get(kind) in ("failed", "not released"):
             print(f"[prepare] NOTICE: no released {kind} model: {why}")
     if train_rec:
         _train_rec(retrain, status.get("rec"), timings)

@@ -52,3 +52,13 @@ def test_retrain_replaces_only_released_installs(scratch, tmp_path):
     local = tmp_path / "home" / R.KINDS[kind].install_to
     (local / R.MARKER).unlink()  # now it looks locally trained: kept
     assert not P._needs_training(kind, retrain=True)
+
+
+def test_an_artefact_not_released_is_a_notice_not_an_error(scratch, capsys):
+    manifest = R.read_manifest(scratch)
+    kind = RELEASED[0]
+    del manifest["artefacts"][kind]
+    R.write_manifest(manifest, scratch)
+    assert P.install_released((kind,)) == {kind: "not released"}
+    out = capsys.readouterr().out
+    assert "NOTICE" in out and "ERROR" not in out
