@@ -49,40 +49,25 @@ class SystemConfig:
         return cls(**data)
 
 
-def template_backend():
-    """An LLM backend that always declines, so the manager phrases every reply with its grounded
-    fallback template (titles and reasons from the recommender and the KG)."""
-    from crs.llm.base import GenerationError, LLMBackend
-
-    class TemplateBackend(LLMBackend):
-        name = "template"
-
-        def stream(self, messages, *, max_new_tokens=128, temperature=0.0, stop=None, **kw):
-            raise GenerationError("template phrasing: no LLM")
-            yield  # pragma: no cover
-
-    return TemplateBackend()
-
-
 def build_system(cfg: SystemConfig):
     from crs.dialogue.factory import build_manager
     from crs.dialogue.manager import ManagerConfig
 
     if cfg.adapter not in ("none", "off", "") and cfg.llm == "template":
         raise ValueError(f"system {cfg.name}: an item-language adapter needs an LLM, not llm: template")
+    # llm: template is the manager's template phrasing (the LLM is never loaded), not a backend
     mcfg = ManagerConfig(n_cards=cfg.n_cards, entity_bonus=cfg.entity_bonus, max_new_tokens=cfg.max_new_tokens,
-                         adapter=cfg.adapter)
-    backend = template_backend() if cfg.llm == "template" else None
+                         adapter=cfg.adapter, phrasing="template" if cfg.llm == "template" else "llm")
     if cfg.recommender == "random":
         # The manager is built around the (cheap) popularity model, then its recommender is swapped.
         from simulator.baselines import RandomRecommender
 
-        manager = build_manager(cfg.llm, "popularity", config=mcfg, llm_backend=backend)
+        manager = build_manager(cfg.llm, "popularity", config=mcfg)
         manager.rec = RandomRecommender(manager.catalog)
         if getattr(manager, "ilm", None) is not None:
             manager.ilm = None  # the adapter was fitted to a real recommender
         return manager
-    manager = build_manager(cfg.llm, cfg.recommender, config=mcfg, llm_backend=backend)
+    manager = build_manager(cfg.llm, cfg.recommender, config=mcfg)
     if cfg.adapter not in ("none", "off", "") and getattr(manager, "ilm", None) is None:
         raise ValueError(f"system {cfg.name}: adapter {cfg.adapter!r} was not loaded (missing, or it does not fit "
                          f"llm {cfg.llm!r})")

@@ -28,13 +28,16 @@ def build_manager(llm: str = "smollm2", recommender: str = "auto", llm_kwargs: d
     from kg.linker import cached_linker
 
     catalog = cached_catalog()
-    backend = llm_backend if llm_backend is not None else load_backend(llm, **(llm_kwargs or {}))
     config = config or ManagerConfig()
+    if config.phrasing == "template":  # grounded templates only: no LLM is loaded or called
+        backend = None
+    else:
+        backend = llm_backend if llm_backend is not None else load_backend(llm, **(llm_kwargs or {}))
     rec = load_recommender(resolve_recommender(recommender), catalog)
     ilm = None
     from crs.ilm.dialogue import load_dialogue_ilm, resolve_adapter
 
-    path = resolve_adapter(config.adapter)
+    path = resolve_adapter(config.adapter) if backend is not None else None
     if path is not None:
         ilm = load_dialogue_ilm(path, backend, catalog, rec, config.boe_weight)
     return DialogueManager(backend, rec, cached_linker(), cached_graph(), catalog, config, ilm)

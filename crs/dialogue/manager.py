@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Iterator
 
 
+from crs.config_utils import StrictConfig
 from crs.data.movies import Catalog
 from crs.dialogue import acts, policy
 from crs.dialogue.events import Card, Event, Notice, Recommendations, TextDelta, TurnDone
@@ -21,6 +23,8 @@ from crs.recommenders.base import RecContext, Recommender
 from kg.explain import reason
 from kg.linker import EntityLinker, normalise, polarity_of
 
+log = logging.getLogger(__name__)
+
 MAX_MESSAGE_CHARS = 2000
 # Quotes, not apostrophes: "don't ... can't" is no title.
 _QUOTED = re.compile(r"(?<!\w)[\"“']([^\"”']{2,80})[\"”'](?!\w)")
@@ -28,8 +32,11 @@ _YEAR_TOKEN = re.compile(r"^(?:19|20)\d\d$")
 _LOVED_UNKNOWN = re.compile(r"\b(?:loved|liked|enjoyed|watched|saw|seen)\s+([A-Z][\w':-]*(?:\s+[A-Z0-9][\w':-]*)*)")
 
 
+PHRASINGS = ("llm", "template")
+
+
 @dataclass
-class ManagerConfig:
+class ManagerConfig(StrictConfig):
     n_cards: int = 3
     entity_bonus: float = 0.75  # in standard deviations, per liked person/genre/keyword linked
     max_new_tokens: int = 80
@@ -37,12 +44,18 @@ class ManagerConfig:
     adapter: str | None = "auto"  # item-language adapter: "auto" ($CRS_HOME/ilm/cpu-stage2 if trained), "none", or a folder
     boe_weight: float = 0.1  # BOE-guided decoding weight when the adapter is used (KECRS: 0.1)
     max_llm_sentences: int = 2  # checked LLM sentences after the grounded lead sentence
+    # "template": grounded template sentences only, the LLM is never called (simulator runs, no-LLM serving)
+    phrasing: str = "llm"
+
+    def __post_init__(self):
+        if self.phrasing not in PHRASINGS:
+            raise ValueError(f"phrasing must be one of {PHRASINGS}, got {self.phrasing!r}")
 
 
 class DialogueManager:
     """One manager serves many sessions; all per-user data lives in DialogueState."""
 
-    def __init__(self, llm: LLMBackend, recommender: Recommender, linker: EntityLinker, graph,
+    def __init__(self, llm: LLMBackend | None, recommender: Recommender, linker: EntityLinker, graph,
                  catalog: Catalog, config: ManagerConfig | None = None, ilm=None):
         self.llm, self.rec, self.linker, self.graph, self.catalog = llm, recommender, linker, graph, catalog
         self.config = config or ManagerConfig()
@@ -240,7 +253,9 @@ class DialogueManager:
             check.emitted.add(" ".join(lead.lower().split()))
             yield lead + " "
         try:
-            if self.ilm is not None and cards:
+            if self.config.phrasing == "template":
+                stream = iter(())
+            elif self.ilm is not None and cards:
                 stream = self.ilm.stream(state.history, [c.item for c in cards], self.context(state),
                                          self.config.max_new_tokens, self.config.temperature)
             else:
@@ -252,8 +267,8 @@ class DialogueManager:
                 yield piece
                 if produced >= self.config.max_llm_sentences:
                     break
-        except GenerationError:
-            pass  # the fallback below still gives a correct, grounded reply
+        except GenerationError as e:  # the fallback below still gives a correct, grounded reply
+            log.warning("LLM phrasing failed (%s); the grounded template reply is used", e)
         record["dropped"].extend(check.removed)
         if not produced:
             yield fallback_reply(action, cards, lead_given=bool(cards and action == "recommend"),
