@@ -22,7 +22,10 @@ class StrictConfig:
 
     @classmethod
     def from_yaml(cls: type[C], path) -> C:
-        return cls.from_dict(load_yaml(path))
+        try:
+            return cls.from_dict(load_yaml(path))
+        except (TypeError, ValueError) as e:  # name the file: a config error is fixed there
+            raise ValueError(f"{path}: {e}") from None
 
 
 def strict_from_dict(cls: type[T], data: dict | None) -> T:

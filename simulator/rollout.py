@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from crs.config_utils import StrictConfig
 
 KS = (1, 10, 50)
 
 
 @dataclass
-class SystemConfig:
+class SystemConfig(StrictConfig):
     """A system under test (configs/systems/*.yaml)."""
 
     name: str = "text"
@@ -37,16 +39,6 @@ class SystemConfig:
     max_new_tokens: int = 60
     adapter: str = "none"  # item-language adapter: "none", "auto" ($CRS_HOME/ilm/cpu-stage2) or a folder
 
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> "SystemConfig":
-        import yaml
-
-        data = yaml.safe_load(Path(path).read_text()) or {}
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{path}: unknown keys {unknown}; valid keys: {sorted(known)}")
-        return cls(**data)
 
 
 def build_system(cfg: SystemConfig):

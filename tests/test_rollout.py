@@ -36,7 +36,7 @@ def test_an_adapter_needs_an_llm_and_must_load():
 def test_unknown_system_key_is_an_error(tmp_path):
     p = tmp_path / "bad.yaml"
     p.write_text("name: x\nrecomender: text\n")
-    with pytest.raises(ValueError, match="unknown keys"):
+    with pytest.raises(ValueError, match=r"bad.yaml: unknown SystemConfig keys \['recomender'\]"):
         SystemConfig.from_yaml(p)
 
 
