@@ -21,8 +21,9 @@ import logging
 import queue
 import threading
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from crs.llm.base import GenerationError, LLMBackend, apply_stop, check_generation_args, normalize_stop
 
@@ -43,7 +44,7 @@ class _Request:
     max_new: int
     temperature: float
     processors: Sequence[Callable[..., Any]]
-    out: "queue.Queue" = field(default_factory=queue.Queue)
+    out: queue.Queue = field(default_factory=queue.Queue)
     cancel: threading.Event = field(default_factory=threading.Event)
     emitted: str = ""
 

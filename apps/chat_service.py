@@ -14,8 +14,8 @@ import logging
 import re
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from crs.dialogue.events import Card, Notice, Recommendations, TextDelta, TurnDone
 from crs.dialogue.state import DialogueState

@@ -194,7 +194,6 @@ def cmd_music_train(args) -> int:
 def cmd_chat(args) -> int:
     from apps.terminal import chat_loop
     from crs.dialogue.factory import build_manager
-
     from crs.dialogue.manager import ManagerConfig
 
     manager = build_manager(args.llm, args.recommender, _llm_kwargs(args), ManagerConfig(adapter=args.adapter))

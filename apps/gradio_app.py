@@ -33,13 +33,14 @@ import logging
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
 from apps.chat_service import NO_CARDS, ChatService, TabSession, TurnGate, cards_markdown
-from apps.music_tab import LazyEngine, build_music_tab, default_engine_factory
 from apps.models_status import models_line
+from apps.music_tab import LazyEngine, build_music_tab, default_engine_factory
 
 if TYPE_CHECKING:  # the manager module pulls in numpy, the KG and the recommenders; only for type hints
     from crs.dialogue.manager import DialogueManager

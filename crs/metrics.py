@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable, Hashable, Iterable, NamedTuple, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 

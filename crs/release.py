@@ -129,7 +129,6 @@ def release_id(entry: dict) -> str:
 
 def upcast_fp32(src: Path, dst: Path) -> None:
     """Rebuild an fp32 safetensors file from its half-precision release (float tensors upcast, others as is)."""
-    import torch
     from safetensors.torch import load_file, save_file
 
     state = load_file(str(src))

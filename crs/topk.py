@@ -18,7 +18,7 @@ that straddle the k-th place may still pick different items on different devices
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch

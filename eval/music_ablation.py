@@ -17,11 +17,11 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     from crs.music.config import load_music_config
+    from crs.music.feedback import split_clips
     from crs.music.scorer import FusionScorer
     from crs.music.session import MusicEngine
     from eval.music_eval import paired_bootstrap
     from eval.music_protocol import cases_to_queries, compare, new_cases, synthetic_videos
-    from crs.music.feedback import split_clips
 
     p = argparse.ArgumentParser(prog="python -m eval.music_ablation")
     p.add_argument("out")

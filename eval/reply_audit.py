@@ -23,9 +23,10 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 _TOKEN = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+(?:['’][0-9A-Za-z]+)*")
 _PAREN_YEAR = re.compile(r"^\s*\(\s*(1[89]\d\d|20\d\d)\s*\)")

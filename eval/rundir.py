@@ -14,9 +14,10 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 KEY_PACKAGES: tuple[str, ...] = (
     "torch",

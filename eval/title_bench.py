@@ -57,9 +57,10 @@ import json
 import statistics
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 from tqdm.auto import tqdm
 

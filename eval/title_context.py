@@ -20,8 +20,8 @@ strict scores, never instead of them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from tqdm.auto import tqdm
 

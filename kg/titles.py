@@ -134,7 +134,7 @@ class TitleIndex:
     same_film: dict[int, int] = field(default_factory=dict)  # item -> its canonical item (duplicate_films)
 
     @classmethod
-    def build(cls, catalog: Catalog, mentions: dict[int, int] | None = None) -> "TitleIndex":
+    def build(cls, catalog: Catalog, mentions: dict[int, int] | None = None) -> TitleIndex:
         """`mentions`: item -> mention count for the prior (default: the catalogue's counts)."""
         counts = mentions if mentions is not None else {m.item: m.mentions for m in catalog.movies}
         forms: dict[str, list[tuple[int, str]]] = {}
@@ -333,7 +333,7 @@ def _cue_before(before: list[str]) -> bool:
     return before[-1] in CUES_BEFORE
 
 
-def modifier_choice(index: "TitleIndex", key: str, word: str) -> int | None:
+def modifier_choice(index: TitleIndex, key: str, word: str) -> int | None:
     """The newest or the oldest of a shared title's movies for "the new X" / "the original X"."""
     items = [i for i, k in index.forms[key] if k in ("exact", "no_article")]
     top = max((index.mentions.get(i, 0) for i in items), default=0)

@@ -38,12 +38,12 @@ def prepare_caches(progress: bool = True) -> None:
     """Compute every cache the device run reads: linking, context embeddings, entity features."""
     from crs.data.movies import cached_catalog
     from crs.data.tmdkg import cached_tmdkg
+    from crs.embeddings import cached_embeddings
     from crs.recommenders.fusion import co_mention_matrix
+    from crs.recommenders.kg import MAX_TEXT_CHARS
     from crs.recommenders.kg_features import entity_text_features, movielens_item_vectors
     from crs.training.train_rec import build_samples, context_text_embeddings
     from eval.rec_eval import _samples
-    from crs.embeddings import cached_embeddings
-    from crs.recommenders.kg import MAX_TEXT_CHARS
 
     catalog, kg = cached_catalog(), cached_tmdkg()
     entity_text_features(kg, catalog)

@@ -233,17 +233,16 @@ def summarise(records: list[dict], turns: int) -> tuple[dict, dict]:
 def simulate(system: str | Path, n: int = 200, turns: int = 5, out: str | None = None, workers: int = 2,
              seed: int = 0, sat_dir: str | None = None, threads: int = 1, split: str = "test", log=print) -> dict:
     """Run (or resume) the rollouts and write dialogues.jsonl, results.json/.md and a plot."""
+    from dataclasses import replace
+
     from crs.data.movies import cached_catalog
     from crs.data.redial import load_redial
+    from crs.dialogue.factory import resolve_recommender
     from eval.report import line_plot, markdown_table, write_results
     from eval.rundir import JsonlLog, make_run_dir, run_metadata
     from kg.graph import cached_graph
     from simulator.sat_train import default_model_dir
     from simulator.seeker import build_profiles
-
-    from dataclasses import replace
-
-    from crs.dialogue.factory import resolve_recommender
 
     cfg = SystemConfig.from_yaml(system)
     # Resolve "auto" once, so every worker runs the same recommender even if a checkpoint appears mid-run.

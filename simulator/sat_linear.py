@@ -71,7 +71,7 @@ class LinearSatConfig:
         return sum(WIDTH.get(b, self.emb_dim) for b in self.blocks)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LinearSatConfig":
+    def from_dict(cls, data: dict) -> LinearSatConfig:
         return strict_from_dict(cls, data)
 
     def to_dict(self) -> dict:
@@ -237,7 +237,7 @@ class LinearSatModel(nn.Module):
 
     # ------------------------------------------------------------------ fitting
     @classmethod
-    def fit(cls, dialogues, config: LinearSatConfig, seed: int = 0) -> "LinearSatModel":
+    def fit(cls, dialogues, config: LinearSatConfig, seed: int = 0) -> LinearSatModel:
         """Fit on the rated user turns of ``dialogues`` (EncodedDialogue records with mean_rating).
 
         The mood block of a training dialogue is read by a first-stage model that did not see that
@@ -318,7 +318,7 @@ class LinearSatModel(nn.Module):
         return save_pretrained_files(self, path, payload, "config.json", "model.safetensors")
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str = "cpu") -> "LinearSatModel":
+    def from_pretrained(cls, path: str | Path, device: str = "cpu") -> LinearSatModel:
         data, state = load_pretrained_files(path, "config.json", "model.safetensors", device,
                                             "no satisfaction model there (run `crs train sat`)")
         data.pop("_meta", None)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+
 from crs.config_utils import strict_from_dict
 from crs.pretrained import load_pretrained_files, save_pretrained_files
 
@@ -48,7 +49,7 @@ class SatConfig:
             raise ValueError("n_actions must match the number of action names")
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SatConfig":
+    def from_dict(cls, data: dict) -> SatConfig:
         return strict_from_dict(cls, data)
 
     def to_dict(self) -> dict:
@@ -108,7 +109,7 @@ class SatModel(nn.Module):
         return save_pretrained_files(self, path, payload, CONFIG_NAME, WEIGHTS_NAME)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str = "cpu") -> "SatModel":
+    def from_pretrained(cls, path: str | Path, device: str = "cpu") -> SatModel:
         data, state = load_pretrained_files(path, CONFIG_NAME, WEIGHTS_NAME, device,
                                             "no satisfaction model there (run `crs train sat`)")
         if data.get("kind") == "linear":  # the context + logistic-head estimator (simulator/sat_linear.py)

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from simulator.sat_model import SatConfig, SatModel, pad_batch
 from crs.config_utils import strict_from_dict
+from simulator.sat_model import SatConfig, SatModel, pad_batch
 
 SAT_KEYS = ("sat5", "sat3", "action")
 
@@ -39,7 +39,7 @@ class TrainConfig:
     threads: int = 1  # torch CPU threads; the machine is shared
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> TrainConfig:
         return strict_from_dict(cls, data)
 
 

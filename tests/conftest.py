@@ -8,8 +8,8 @@ dataset folders and writes one corrupted file, then point $CRS_DATA at it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 

@@ -6,16 +6,15 @@ import json
 import random
 
 import pytest
+from conftest import append_line, replace_line
 
 from apps.cli import main
-from conftest import append_line, replace_line
 from crs.data.check import EXPECTED, check_all
 from crs.data.errors import DataError, SkipLog
 from crs.data.movies import split_title
 from crs.data.redial import load_redial, split_ids
 from crs.data.tmdkg import load_tmdkg
 from crs.paths import DataDirError, data_dir
-
 
 # --------------------------------------------------------------------------- real data: counts
 

@@ -275,8 +275,8 @@ def test_training_resumes_from_its_checkpoint(tiny, tmp_path):
 
 def test_lora_is_an_explicit_option(tiny, tmp_path):
     pytest.importorskip("peft")
-    from crs.training.train_ilm import train
     from crs.llm import tiny_backend
+    from crs.training.train_ilm import train
 
     be = tiny_backend(tokenizer="simple")
     res = tiny_resources((be.model, be.tokenizer), 2)

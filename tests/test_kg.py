@@ -7,8 +7,8 @@ import time
 from collections import Counter
 
 import pytest
-
 from conftest import find_movie
+
 from kg.explain import explain, reason
 from kg.graph import NODE_TYPES, neighbours
 from kg.linker import polarity_of

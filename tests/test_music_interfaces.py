@@ -65,7 +65,6 @@ def test_app_video_tab_through_gradio_client(real_data, video, tmp_path):
 
     from apps.gradio_app import build_app
     from apps.music_tab import default_engine_factory
-
     from crs.music.session import MusicEngine
 
     MusicEngine.shared("tiny", llm="tiny")  # prepared beforehand: the app never trains inside a request

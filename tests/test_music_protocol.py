@@ -119,7 +119,7 @@ def test_aspect_overlap_baseline_finds_a_named_aspect(tiny_engine):
 
 
 def test_picture_reaches_caption_space(tiny_engine):
-    from crs.music.vision import imagenet_labels, image_text_vector, label_text_vectors
+    from crs.music.vision import image_text_vector, imagenet_labels, label_text_vectors
     from eval.music_picture import class_feature, neutral_profile
 
     violin = imagenet_labels().index("violin")

@@ -7,11 +7,11 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import find_movie
+
 from crs.data.redial import Dialogue, Message
-from eval.rec_eval import evaluate_recommender
 from crs.recommenders.samples import PROTOCOLS, context_for, rec_samples, render
+from eval.rec_eval import evaluate_recommender
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +158,8 @@ def test_fit_fusion_baseline_is_fitted_on_valid_and_recorded(tmp_path):
 def test_top_list_metrics_equal_full_row_metrics(catalog, protocol):
     """Metrics from the served top-51 lists (pessimistic ties) equal those from full score rows."""
     from crs.recommenders import load_recommender
-    from eval.rec_eval import _samples, rank_samples, topk_metrics
     from crs.recommenders.samples import ranking_metrics
+    from eval.rec_eval import _samples, rank_samples, topk_metrics
 
     samples = _samples("test", protocol, catalog, 300, False)
     rec = load_recommender("popularity", catalog)

@@ -6,8 +6,8 @@ from scipy import sparse
 
 from crs.recommenders.base import RecContext
 from crs.recommenders.fusion import FusionConfig, apply_fusion, co_mention_bonus, copy_bonus
-from crs.training.fit_fusion import fit_fusion
 from crs.recommenders.samples import RecSample
+from crs.training.fit_fusion import fit_fusion
 
 
 def _ctx(mentioned, disliked=()):

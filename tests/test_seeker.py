@@ -7,8 +7,22 @@ import random
 import pytest
 
 from simulator.leak import LeakChecker, checker_for, name_variants, normalise, target_names
-from simulator.seeker import (ACCEPTS, ASKS, DISLIKE_CARD, GIVE_UP, GIVE_UPS, GREETINGS, IMPATIENT, LIKE_CARD, MORE,
-                              PREFIXES, SUCCESS, WHYS, Seeker, build_profiles)
+from simulator.seeker import (
+    ACCEPTS,
+    ASKS,
+    DISLIKE_CARD,
+    GIVE_UP,
+    GIVE_UPS,
+    GREETINGS,
+    IMPATIENT,
+    LIKE_CARD,
+    MORE,
+    PREFIXES,
+    SUCCESS,
+    WHYS,
+    Seeker,
+    build_profiles,
+)
 
 
 def test_normalise():

@@ -38,10 +38,8 @@ class DatasetReport:
 def _count(name: str, log: SkipLog) -> dict:
     """Load one dataset through the project's loaders and count what came out."""
     if name == "redial":
-        from crs.data.redial import load_redial
         from crs.data.movies import load_catalog
-
-        from crs.data.redial import check_movie_ids
+        from crs.data.redial import check_movie_ids, load_redial
 
         cat = load_catalog(log=log)
         train, test = load_redial("train_full", log), load_redial("test", log)
@@ -54,9 +52,8 @@ def _count(name: str, log: SkipLog) -> dict:
         return {"entity ids": len(kg.id2names), "relations": len(kg.relations), "triples": len(kg.triples),
                 "linked utterances": len(load_utterance_entities(log))}
     if name == "movies":
-        from crs.data.movies import load_catalog
-
         from crs.data.jsonl import load_json
+        from crs.data.movies import load_catalog
         from crs.paths import data_file
 
         path = data_file("movies", "movie_info.json")
@@ -70,9 +67,7 @@ def _count(name: str, log: SkipLog) -> dict:
             log.skip(path, None, f"unknown movie id: {rid} is not a ReDial movie")
         return {"movies with metadata": len(info)}
     if name == "movielens":
-        from crs.data.movielens import load_ml_movies, load_ratings
-
-        from crs.data.movielens import load_tags
+        from crs.data.movielens import load_ml_movies, load_ratings, load_tags
 
         ratings = load_ratings(log)
         used = {r.movie for r in ratings} | {int(t[1]) for t in load_tags(log)}

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
-
 
 from crs.config_utils import StrictConfig
 from crs.data.movies import Catalog

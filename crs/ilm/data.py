@@ -41,7 +41,7 @@ class ItemFeatures:
         idx = torch.as_tensor(items, dtype=torch.long)
         return tuple(x[idx].to(device) if device is not None else x[idx] for x in (self.kg, self.cf, self.text))
 
-    def to(self, device) -> "ItemFeatures":
+    def to(self, device) -> ItemFeatures:
         return ItemFeatures(*(x.to(device) for x in (self.kg, self.cf, self.text, self.entities, self.item_entities)))
 
     def save(self, folder: str | Path) -> None:
@@ -53,7 +53,7 @@ class ItemFeatures:
                   str(Path(folder) / FEATURES_NAME))
 
     @classmethod
-    def load(cls, folder: str | Path) -> "ItemFeatures":
+    def load(cls, folder: str | Path) -> ItemFeatures:
         from safetensors.torch import load_file
 
         return cls(**load_file(str(Path(folder) / FEATURES_NAME)))

@@ -127,7 +127,7 @@ class ItemLanguageAdapter(nn.Module):
             llm.save_pretrained(str(path / LORA_DIR))
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, map_location: str = "cpu") -> "ItemLanguageAdapter":
+    def from_pretrained(cls, path: str | Path, map_location: str = "cpu") -> ItemLanguageAdapter:
         config, state = load_pretrained_files(path, CONFIG_NAME, WEIGHTS_NAME, map_location,
                                               "not a saved item-language adapter (train one with "
                                               "`crs train ilm --stage 1/2 --config configs/ilm/...`)")

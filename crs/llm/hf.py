@@ -29,7 +29,7 @@ _CHARS_PER_TOKEN_BOUND = 32
 _DEFAULT_CONTEXT = 2048
 
 
-def resolve_device(device: str | None = "auto") -> "torch.device":
+def resolve_device(device: str | None = "auto") -> torch.device:
     """``"auto"`` (or None) means CUDA when available, else CPU."""
     import torch
 
@@ -38,7 +38,7 @@ def resolve_device(device: str | None = "auto") -> "torch.device":
     return torch.device(device)
 
 
-def resolve_dtype(dtype: Any, device: "torch.device") -> "torch.dtype":
+def resolve_dtype(dtype: Any, device: torch.device) -> torch.dtype:
     """None means float32 on CPU (fast and exact there) and bfloat16/float16 on GPU."""
     import torch
 
@@ -150,7 +150,7 @@ class HFBackend(LLMBackend):
         return self._tokenizer
 
     @property
-    def device(self) -> "torch.device":
+    def device(self) -> torch.device:
         """Where the model runs (loads it on first access)."""
         if self._device is None:
             self._load()

@@ -9,10 +9,10 @@ a clip's tags are what its human description says) and the user's feedback (so "
 from __future__ import annotations
 
 import re
-
-import numpy as np
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+import numpy as np
 
 # facet -> canonical value -> surface phrases (lower case, matched on word boundaries).
 LEXICON: dict[str, dict[str, tuple[str, ...]]] = {

@@ -66,7 +66,7 @@ class MusicCatalogue:
     def __len__(self) -> int:
         return len(self.items)
 
-    def add(self, items: list[MusicItem], embeddings: np.ndarray) -> "MusicCatalogue":
+    def add(self, items: list[MusicItem], embeddings: np.ndarray) -> MusicCatalogue:
         """A new catalogue with ``items`` appended (e.g. the user's own audio files; their description
         stands in for the aspect list)."""
         aspects = None

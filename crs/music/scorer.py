@@ -21,9 +21,9 @@ import torch
 from torch import nn
 
 from crs.config_utils import StrictConfig
-from crs.pretrained import load_pretrained_files, save_pretrained_files
 from crs.music.attributes import TAG_INDEX, energy_direction, parse_text
 from crs.music.catalogue import MusicCatalogue, tag_matrix
+from crs.pretrained import load_pretrained_files, save_pretrained_files
 
 FEATURES = ("feedback_sim", "video_sim", "prev_sim", "fused_sim", "wanted_tags", "unwanted_tags", "energy_fit",
             "valence_fit", "energy_direction", "prev_tags", "video_tags", "asked_sim", "declined_sim",
@@ -88,7 +88,7 @@ class Queries:
     def __len__(self) -> int:
         return len(self.prev)
 
-    def slice(self, idx) -> "Queries":
+    def slice(self, idx) -> Queries:
         return Queries(**{f.name: getattr(self, f.name)[idx] for f in fields(self) if f.name != "extra"})
 
 
@@ -194,7 +194,7 @@ class FusionScorer(nn.Module):
         return save_pretrained_files(self, path, record)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path) -> "FusionScorer":
+    def from_pretrained(cls, path: str | Path) -> FusionScorer:
         record, state = load_pretrained_files(path, hint="no music scorer there (run `crs music train`)")
         if record.get("version") != SCORER_VERSION:
             raise FileNotFoundError(f"the music scorer in {path} is an older version (retrain: `crs music train --force`)")

@@ -25,7 +25,7 @@ from crs.music.scorer import FusionScorer, build_queries, catalogue_to_torch, tu
 from crs.music.video import VideoProfile, analyze_video
 
 log = logging.getLogger(__name__)
-_SHARED: dict[tuple, "MusicEngine"] = {}
+_SHARED: dict[tuple, MusicEngine] = {}
 _SHARED_LOCK = threading.Lock()
 
 
@@ -73,7 +73,7 @@ class MusicEngine:
 
     @classmethod
     def load(cls, config: str | MusicConfig | None = None, llm: str | None = None, user_dir: str | None = None,
-             progress: bool = True) -> "MusicEngine":
+             progress: bool = True) -> MusicEngine:
         """Build from a config (name or object): embeddings and scorer come from the cache (built once)."""
         from crs.music.catalogue import load_catalogue
         from crs.music.train import load_or_train
@@ -92,7 +92,7 @@ class MusicEngine:
         return cls(cfg, cat, scorer, backend)
 
     @classmethod
-    def shared(cls, config: str = "default", llm: str | None = None, user_dir: str | None = None) -> "MusicEngine":
+    def shared(cls, config: str = "default", llm: str | None = None, user_dir: str | None = None) -> MusicEngine:
         """One engine per (config name, LLM, audio folder) in this process; engines hold no per-user state."""
         key = (str(config), llm, str(user_dir) if user_dir else None)
         with _SHARED_LOCK:

@@ -36,7 +36,7 @@ class FusionConfig(StrictConfig):
         (Path(path) / FUSION_NAME).write_text(json.dumps(asdict(self), indent=2))
 
     @classmethod
-    def from_pretrained(cls, path: str | Path) -> "FusionConfig | None":
+    def from_pretrained(cls, path: str | Path) -> FusionConfig | None:
         f = Path(path) / FUSION_NAME
         return cls.from_dict(json.loads(f.read_text())) if f.exists() else None
 
@@ -131,9 +131,9 @@ def fusion_rows(contexts, fusion: FusionConfig | None, cooc_t, n_items: int, dev
 
 def cooc_tensor(cooc, device):
     """A scipy CSR matrix as a torch sparse CSR float32 tensor on `device`."""
-    import torch
-
     import warnings
+
+    import torch
 
     c = cooc.tocsr()
     with warnings.catch_warnings():

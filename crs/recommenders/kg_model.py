@@ -12,9 +12,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from kg.rgcn import RGCNEncoder
 from crs.config_utils import StrictConfig
 from crs.pretrained import load_pretrained_files, save_pretrained_files
+from kg.rgcn import RGCNEncoder
 
 CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
 
@@ -104,7 +104,7 @@ class KGRecModel(nn.Module):
         save_pretrained_files(self, path, asdict(self.config), CONFIG_NAME, WEIGHTS_NAME)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, map_location: str = "cpu") -> "KGRecModel":
+    def from_pretrained(cls, path: str | Path, map_location: str = "cpu") -> KGRecModel:
         config, state = load_pretrained_files(path, CONFIG_NAME, WEIGHTS_NAME, map_location,
                                               "not a saved KG recommender (train one with "
                                               "`crs train rec --config configs/rec/default.yaml`)")

@@ -15,7 +15,7 @@ The constraints (what the user asked for or ruled out, as KG entities):
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 

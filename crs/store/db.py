@@ -16,11 +16,10 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
-from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine, event, insert,
-                        select, update)
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, event, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 DB_ENV = "CRS_DB_URL"

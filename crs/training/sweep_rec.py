@@ -31,7 +31,7 @@ class SweepConfig(StrictConfig):
     limit: int | None = None  # only the first N dialogues of each split (smoke runs)
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> "SweepConfig":
+    def from_yaml(cls, path: str | Path) -> SweepConfig:
         # Not StrictConfig's: here `base` names the training config every run starts from, not a parent sweep.
         import yaml
 

@@ -23,12 +23,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from crs.config_utils import load_yaml
 from crs.ilm import losses as L
 from crs.ilm.config import ILMConfig
 from crs.ilm.data import ItemFeatures, conv_messages, describe_prompt
 from crs.ilm.model import ItemLanguageAdapter, attach_lora, is_adapter
 from crs.ilm.prompt import assemble, render_chat
-from crs.config_utils import load_yaml
 from crs.paths import cache_dir
 from crs.pretrained import publish_folder
 from crs.training.checkpoint import load_checkpoint, save_checkpoint, seed_everything

@@ -26,9 +26,9 @@ from tqdm.auto import tqdm
 
 from crs.config_utils import load_yaml
 from crs.paths import cache_dir
+from crs.pretrained import staging_path, swap_in
 from crs.recommenders.kg import GraphInputs, make_batch
 from crs.recommenders.kg_model import KGRecConfig, KGRecModel
-from crs.pretrained import staging_path, swap_in
 from crs.training.checkpoint import load_checkpoint, save_checkpoint, seed_everything
 
 TRAIN_DEFAULTS = {"epochs": 30, "batch_size": 128, "lr": 1e-3, "weight_decay": 0.0, "patience": 4,
