@@ -169,12 +169,13 @@ def _bench_catalogue(model, n_users, batch_sizes, dim, k, device, seed, warmup, 
         pool_t = torch.from_numpy(pool).to(device)
         n_pool = iters  # batches available; warm-up reuses them cyclically
 
-        def run_torch(j: int) -> None:
+        # the loop's values are bound as defaults: each closure keeps its own batch size and pool
+        def run_torch(j: int, n_pool=n_pool, pool_t=pool_t, bs=bs) -> None:
             j %= n_pool
             _, idx = exact_topk(pool_t[j * bs:(j + 1) * bs], items_t, k, bias_t, amp=amp)
             idx.cpu()
 
-        def run_numpy(j: int) -> None:
+        def run_numpy(j: int, n_pool=n_pool, pool=pool, bs=bs) -> None:
             j %= n_pool
             numpy_topk(pool[j * bs:(j + 1) * bs], items, k, bias)
 
