@@ -273,3 +273,16 @@ def test_same_film_scoring_counts_a_duplicate_id_as_the_film():
     film_pos, film_preds, film_neg = as_films(pos, [Prediction([b], [])], [], films)
     aware = score_rendered(film_pos, film_preds, [], film_neg, cat)
     assert strict["recall"] == 0 and aware["recall"] == 1 and aware["precision"] == 1
+
+
+def test_false_link_audit_file_is_well_formed():
+    """tests/fixtures/title_false_links_valid_audit.jsonl: valid false links judged by hand (reported apart)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "title_false_links_valid_audit.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    displays = {m.display for m in cached_catalog().movies}
+    assert rows and all(r["linked"] in displays and r["judgement"] in ("real", "not", "other_version") for r in rows)
+    assert all(r["alone"] or r["in_conversation"] for r in rows)
+    assert all("@" not in r["text"] for r in rows)
