@@ -5,8 +5,9 @@
 Reads each run's ``dialogues.jsonl`` (written by `crs eval simulate`) and reports the AUC of
 the *final-turn* estimated satisfaction (the last entry of ``sat_per_turn``: the rating the
 estimator predicts after the system's last reply) against conversation success, per run and
-pooled, with a bootstrap 95 % CI over dialogues. The dialogue mean (``sat_dialogue``) and the
-overall score are reported beside it.
+pooled, with a bootstrap 95 % CI over dialogues. Beside it: the dialogue mean
+(``sat_dialogue``) and the end-of-dialogue score (``sat_overall``: the estimator's prediction
+after the whole transcript, which includes the seeker's last message, its verdict).
 
 Success is recomputed here from the transcript, independently of the rollout's own flags and
 of the seeker: a dialogue succeeded when its target id is among the first 10 cards of any
@@ -115,12 +116,16 @@ def main(argv: list[str] | None = None) -> int:
     per_run = {str(r): read_run(r, args.k, model) for r in args.runs}
     pooled = {k: np.concatenate([d[k] for d in per_run.values()]) for k in ("final", "mean", "overall", "success")}
     res = {"k": args.k, "estimator": args.rescore or "as recorded in the runs", "runs": {r: summarise(d) for r, d in per_run.items()}, "pooled": summarise(pooled)}
-    lines = ["| run | n | successes | AUC final-turn sat [95 % CI] | AUC mean sat | final sat, success / failure |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| run | n | successes | AUC final-turn sat [95 % CI] | AUC mean sat | AUC end-of-dialogue sat [95 % CI] "
+             "| final sat, success / failure |", "|---|---|---|---|---|---|---|"]
+
+    def cell(m, key):
+        ci = m.get(f"auc_{key}_ci", (np.nan, np.nan))
+        return f"{m.get(f'auc_{key}', np.nan):.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
     for name, m in [*res["runs"].items(), ("pooled", res["pooled"])]:
-        ci = m.get("auc_final_ci", (np.nan, np.nan))
-        lines.append(f"| {name} | {m['n']} | {m['successes']} | {m.get('auc_final', np.nan):.3f} [{ci[0]:.3f}, {ci[1]:.3f}] "
-                     f"| {m.get('auc_mean', np.nan):.3f} | {m['final_sat_success'] or np.nan:.3f} / {m['final_sat_failure'] or np.nan:.3f} |")
+        lines.append(f"| {name} | {m['n']} | {m['successes']} | {cell(m, 'final')} | {m.get('auc_mean', np.nan):.3f} "
+                     f"| {cell(m, 'overall')} | {m['final_sat_success'] or np.nan:.3f} / {m['final_sat_failure'] or np.nan:.3f} |")
     print("\n".join(lines))
     if args.out:
         out = Path(args.out)
