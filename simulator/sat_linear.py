@@ -310,6 +310,7 @@ class LinearSatModel(nn.Module):
         ext_emb = np.vstack([emb, np.zeros((1, emb.shape[1]), np.float32)])
         s = self.score(self.features(ext_emb, np.append(roles, USER)))
         p5 = np.eye(5)[self.classes(s[:-1])]
+        s = np.clip(s, 1.0, 5.0)  # a regression score can leave the rating scale on odd input
         return {"p5": p5, "expected": s[:-1], "overall_expected": float(s[-1])}
 
     # ------------------------------------------------------------------ persistence

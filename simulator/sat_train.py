@@ -1,8 +1,10 @@
 """Train the satisfaction estimator: one CV fold (for evaluation) or a final model (`crs train sat`).
 
 `crs train sat --config configs/sat/default.yaml` trains on every dialogue of the configured
-domains, picks the epoch on a held-out validation part (10 %) and saves the model with
-``save_pretrained`` to ``$CRS_HOME/sat/<name>`` (the rollouts load it from there).
+domains and saves the model with ``save_pretrained`` to ``$CRS_HOME/sat/<name>`` (the rollouts
+load it from there). The HiGRU (configs/sat/higru-attn.yaml) picks its epoch on a held-out 10 %;
+``kind: linear`` configs (the default, simulator/sat_linear.py) fit on every dialogue, their
+hyper-parameters having been chosen on validation folds by eval/sat_variants.py.
 """
 
 from __future__ import annotations

@@ -133,10 +133,13 @@ def test_training_learns_a_signal_and_selects_on_validation():
     assert uar(p["sat5"]["true"], p["sat5"]["pred"]) > 0.4  # chance is 0.2
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "configs" / "sat").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(p for p in (REPO / "configs" / "sat").glob("*.yaml")
+                                         if not p.name.startswith("grid")), ids=lambda p: p.name)
 def test_every_sat_config_loads(path):
-    cfg = load_config(path)
-    SatConfig(**cfg["model"])
+    from simulator.sat_linear import LinearSatConfig
+
+    cfg = load_config(path)  # grid*.yaml are variant lists for eval/sat_variants.py, not configs
+    (LinearSatConfig if cfg["model"].get("kind") == "linear" else SatConfig).from_dict(cfg["model"])
     assert cfg["domains"] and cfg["aggregation"] in ("majority", "mean")
 
 

@@ -150,3 +150,20 @@ def test_every_sat_config_loads_and_derived_ones_inherit():
         cfg = load_config(path)
         if cfg["model"].get("kind") == "linear":
             assert not LinearSatConfig.from_dict(cfg["model"]).reads_user_turn, path  # rollouts judge replies
+
+
+def test_the_rollouts_scoring_reads_a_linear_model(tmp_path):
+    from simulator.rollout import predict_satisfaction
+
+    rng = np.random.default_rng(3)
+    dialogues = []
+    for d in _synthetic(n=30, dim=384, seed=3):
+        d.emb = rng.normal(size=d.emb.shape).astype(np.float32)
+        dialogues.append(d)
+    model = LinearSatModel.fit(dialogues, LinearSatConfig(blocks=("sys", "user", "mood", "pos"), alpha=10.0))
+    log = [{"seeker": "Any good thrillers?", "system": "Try Heat (1995).", "cards": [1]},
+           {"seeker": "No, something newer.", "system": "Then Sicario (2015).", "cards": [2]},
+           {"seeker": "Great, thanks!"}]
+    out = predict_satisfaction(model, log)
+    assert len(out["sat_per_turn"]) == 2 and all(1 <= s <= 5 for s in out["sat_per_turn"])
+    assert 1 <= out["sat_overall"] <= 5
