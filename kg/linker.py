@@ -15,6 +15,7 @@ from crs.data.tmdkg import TMDKG, cached_tmdkg
 from crs.paths import data_dir
 from kg import titles as T
 from kg.mention_prior import train_mentions
+from kg.unknown import unknown_title
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _YEAR = re.compile(r"^\(?((?:19|20)\d\d)\)?$")
@@ -62,6 +63,14 @@ class Ambiguity:
 class LinkResult:
     mentions: list[Mention] = field(default_factory=list)
     ambiguous: list[Ambiguity] = field(default_factory=list)
+    unknown: str | None = None  # a typed title the catalogue lacks ("Das Boot"), see kg.unknown
+    unknown_span: tuple[int, int] = (0, 0)
+
+    def outside_unknown(self) -> "LinkResult":
+        """The result without the mentions inside the unknown title ("Quest" in "Blorgon Quest 3")."""
+        a, b = self.unknown_span
+        keep = [m for m in self.mentions if m.span[0] < 0 or m.span[1] <= a or m.span[0] >= b]
+        return LinkResult(keep, [x for x in self.ambiguous if x.span[1] <= a or x.span[0] >= b])
 
     def of_type(self, *types: str) -> list[Mention]:
         return [m for m in self.mentions if m.type in types]
@@ -195,6 +204,9 @@ class EntityLinker:
         titles += self._listed_with_titles(ctx, titles, tokens, raw_tokens, taken, out)
         ambiguous = self._resolve_titles(ctx, titles, tokens, raw_tokens, out)
         self._assign_polarity(clean, tokens, out)
+        unknown = unknown_title(text, out, ambiguous, normalise) if movies else None
+        if unknown:
+            return LinkResult(out, ambiguous, unknown[0], unknown[1])
         return LinkResult(out, ambiguous)
 
     def _title(self, ctx, gram, n, i, tokens, raw_tokens, movies, fuzzy) -> tuple[str, float] | None:

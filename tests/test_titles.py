@@ -187,3 +187,36 @@ def test_a_thin_prior_asks_instead_of_guessing(linker, catalog):
     assert max(linker.titles.mentions[i] for i in items) < T.MIN_PRIOR
     res = linker.link("we liked the village a lot")
     assert not res.of_type("movie") and sorted(res.ambiguous[0].items) == sorted(items)
+
+
+@pytest.mark.parametrize("text, unknown", [
+    ("Last night I watched Zorblax Returns", "Zorblax Returns"),  # a name after a watching verb, not in the catalogue
+    ("my brother loves \"The Purple Mountain Club\"", "The Purple Mountain Club"),
+    ("I enjoyed Jurassic Park 1993 a lot", None),  # a known title with its year
+    ("I liked Meryl Streep in that one", None),  # a known person covers the name
+    ("I saw Crouching Tiger, Hidden Dragon twice", None),  # part of a found title
+])
+def test_unknown_titles_are_found_by_the_linker(linker, text, unknown):
+    res = linker.link(text)
+    assert res.unknown == unknown
+    if unknown:  # words inside an unknown title are no preferences ("Mountain")
+        a, b = res.unknown_span
+        assert all(m.span[1] <= a or m.span[0] >= b for m in res.outside_unknown().mentions)
+
+
+def test_the_manager_links_a_message_once(manager, monkeypatch):
+    from crs.dialogue.events import Notice
+    from crs.dialogue.state import DialogueState
+
+    calls = []
+    real = manager.linker.link
+
+    def counting(text, *args, **kwargs):
+        calls.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(manager.linker, "link", counting)
+    message = "I loved Zorblax Returns and Alien"
+    events = list(manager.respond(DialogueState(), message))
+    assert calls.count(message) == 1
+    assert any(isinstance(e, Notice) and "Zorblax Returns" in e.message for e in events)

@@ -20,15 +20,11 @@ from crs.dialogue.state import DialogueState
 from crs.llm.base import GenerationError, LLMBackend
 from crs.recommenders.base import RecContext, Recommender
 from kg.explain import reason
-from kg.linker import EntityLinker, normalise, polarity_of
+from kg.linker import EntityLinker, polarity_of
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
-# Quotes, not apostrophes: "don't ... can't" is no title.
-_QUOTED = re.compile(r"(?<!\w)[\"“']([^\"”']{2,80})[\"”'](?!\w)")
-_YEAR_TOKEN = re.compile(r"^(?:19|20)\d\d$")
-_LOVED_UNKNOWN = re.compile(r"\b(?:loved|liked|enjoyed|watched|saw|seen)\s+([A-Z][\w':-]*(?:\s+[A-Z0-9][\w':-]*)*)")
 
 
 PHRASINGS = ("llm", "template")
@@ -72,13 +68,11 @@ class DialogueManager:
             yield Notice(f"Your message is {len(message):,} characters long; I read the first "
                          f"{MAX_MESSAGE_CHARS:,}.", "warning")
             message = message[:MAX_MESSAGE_CHARS]
-        said = _said_before(state)  # "It" after the system suggested It (2017) is that one
-        link = self.linker.link(message, conversation=said)
-        unknown = self._unknown_titles(message, link)
-        if unknown:
-            yield Notice(f"I couldn't find {unknown!r} in my catalogue of {len(self.catalog):,} movies.", "warning")
-            # Words of an unknown title ("Quest") must not become preferences.
-            link = self.linker.link(message.replace(unknown, " "), conversation=said)
+        # Linked once per turn; "It" after the system suggested It (2017) is that one.
+        link = self.linker.link(message, conversation=_said_before(state))
+        if link.unknown:
+            yield Notice(f"I couldn't find {link.unknown!r} in my catalogue of {len(self.catalog):,} movies.", "warning")
+            link = link.outside_unknown()  # words of an unknown title ("Quest") must not become preferences
         language = detect_non_english(message, ignore=_name_words(link))
         if language:
             yield Notice(f"Sorry, I only understand English, and this looks like {language}. "
@@ -203,35 +197,6 @@ class DialogueManager:
         return Card(item, m.title, m.year, m.genres, m.plot, reason(self.graph, liked, m.entity), m.directors, m.stars)
 
     # ------------------------------------------------------------------ helpers
-    def _unknown_titles(self, message: str, link) -> str | None:
-        """A quoted or 'I loved X' title that linked to nothing is reported, not silently ignored."""
-        found = [m.span for m in link.of_type("movie") if m.span[0] >= 0] + [a.span for a in link.ambiguous]
-        for rx in (_QUOTED, _LOVED_UNKNOWN):
-            for match in rx.finditer(message):
-                cand = match.group(1).strip(" .,!?")
-                if len(cand) < 3:
-                    continue
-                # Part of a title the linker found ("Crouching Tiger" of "Crouching Tiger, Hidden Dragon").
-                start = len(normalise(re.sub(r"@\d+", " ", message[:match.start(1)])))
-                end = start + len(normalise(cand))
-                if any(a <= start and end <= b for a, b in found):
-                    continue
-                if not self._names_known_entity(cand):
-                    return cand
-        return None
-
-    def _names_known_entity(self, cand: str) -> bool:
-        """Whether linked mentions (movie, person, genre...) cover all of `cand`, give or take a year or
-        an article: one known word inside it ("Quest" in "Blorgon Quest 3") is not enough."""
-        prefix = "I like "  # short titles ("Jaws") are only linked after a word, as in a sentence
-        tokens = normalise(prefix + re.sub(r"@\d+", " ", cand))
-        mentions = self.linker.link(prefix + cand).mentions
-        if any(m.span[0] < 0 for m in mentions):  # an @id mention
-            return True
-        covered = {k for m in mentions for k in range(*m.span)}
-        rest = [t for k, t in enumerate(tokens) if k >= 2 and k not in covered]
-        return bool(mentions) and all(_YEAR_TOKEN.match(t) or t in ("the", "a", "an") for t in rest)
-
     def _phrase(self, action: str, state: DialogueState, cards: list[Card], message: str,
                 record: dict | None = None) -> Iterator[str]:
         """The reply text; `record` receives the LLM sentences the post-check kept and dropped."""
