@@ -127,3 +127,32 @@ def test_release_refuses_a_model_not_better_on_validation(copy_root, tmp_path):
     entry = release("music", src, "test", root=copy_root, measure=False)
     assert R.read_manifest(copy_root)["artefacts"]["music"]["files"] == entry["files"]
     R.verify("music", copy_root)
+
+
+def test_an_adapter_release_halves_its_item_vectors_and_install_rebuilds_them_exactly(tmp_path):
+    """The derived-file path (the adapter's item vectors) on a synthetic adapter folder."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from apps.weights import release
+    from crs.paths import cache_dir
+
+    src = tmp_path / "adapter"
+    src.mkdir()
+    (src / "adapter_config.json").write_text(json.dumps({"item_vectors": str(cache_dir() / "rec" / "kg-default")}))
+    (src / "training.json").write_text(json.dumps({"valid_perplexity": {"soft": 20.0, "title+soft": 9.0}, "steps": 3}))
+    save_file({"w": torch.randn(4, 4)}, str(src / "adapter_model.safetensors"))
+    feats = {"kg": torch.randn(5, 8), "item_entities": torch.arange(5)}
+    save_file(feats, str(src / "item_features.safetensors"))
+    (src / "README.md").write_text("peft card")  # not shippable: skipped
+    root = tmp_path / "weights"
+    entry = release("ilm", src, "test", root=root, measure=False)
+    assert "item_features.fp16.safetensors" in entry["files"] and "README.md" not in entry["files"]
+    assert json.loads((root / "ilm" / "adapter_config.json").read_text())["item_vectors"] == "$CRS_HOME/rec/kg-default"
+    res = R.install("ilm", home=tmp_path / "home", root=root)
+    got = load_file(str(res.path / "item_features.safetensors"))
+    assert got["kg"].dtype == torch.float32 and torch.equal(got["kg"], feats["kg"].half().float())
+    assert torch.equal(got["item_entities"], feats["item_entities"])
+    with pytest.raises(SystemExit, match="not better"):  # higher perplexity is worse
+        (src / "training.json").write_text(json.dumps({"valid_perplexity": {"soft": 20.0, "title+soft": 9.5}}))
+        release("ilm", src, "test", root=root, measure=False)
