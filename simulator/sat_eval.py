@@ -183,6 +183,7 @@ def _linear_cv_runs(ds, model_kwargs: dict, train_cfg: TrainConfig, folds: int, 
 
 
 SELECTED = "model (epoch chosen on the validation fold)"
+LINEAR = "model (context + ridge; hyper-parameters chosen on validation folds, eval/sat_variants.py)"
 SUN_SELECTED = "model (each metric at its best epoch on the test folds, as Sun et al.)"
 
 
@@ -214,7 +215,8 @@ def cross_validate(domain: str, protocol: str, model_kwargs: dict | None = None,
         sun_row = {k: max(m[k] for m in per_epoch) for k in per_epoch[0]}
         sun_fold_mean = _mean([{k: max(m[k] for m in ms) for k in ms[0]} for ms in
                                ([fold_metrics(_arrays(r["true"], ep)) for ep in r["per_epoch"]] for r in runs)])
-    systems[SELECTED] = [_arrays(r["true"], r["selected"]) for r in runs]
+    linear = (model_kwargs or {}).get("kind") == "linear"
+    systems[LINEAR if linear else SELECTED] = [_arrays(r["true"], r["selected"]) for r in runs]
     for name in runs[0]["baselines"]:
         systems[name] = [_arrays(r["true"], r["baselines"][name]) for r in runs]
     rows = {name: fold_metrics(_pool(parts)) for name, parts in systems.items()}
