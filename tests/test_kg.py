@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from collections import Counter
 
 import pytest
@@ -132,10 +131,8 @@ def test_linker_junk_input_no_crash_no_mentions(linker):
     rng = random.Random(0)
     alphabet = "qxzjvkwbfhgpm 0123456789!?#$%^&*()[]{}<>|~\n\t"
     junk = "".join(rng.choice(alphabet) for _ in range(100_000))
-    start = time.perf_counter()
     res = linker.link(junk)
     assert res.mentions == []
-    assert time.perf_counter() - start < 10
     assert linker.link("").mentions == [] and linker.link("   \n").mentions == []
 
 
