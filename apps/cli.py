@@ -102,7 +102,7 @@ def cmd_eval_rec(args) -> int:
 
 
 def cmd_eval_sat(args) -> int:
-    from simulator.sat_eval import evaluate_sat
+    from eval.sat_eval import evaluate_sat
 
     res = evaluate_sat(args.domain, args.protocol, out=args.out, config=args.config, folds=args.folds, limit=args.limit)
     print(json.dumps(res, indent=2))

@@ -144,7 +144,8 @@ def gaussian_mixture(n: int, dim: int, n_clusters: int, sigma: float, rng: np.ra
     return out, centers
 
 
-def _bench_catalogue(model, n_users, batch_sizes, dim, k, device, seed, warmup, min_iters, n_items, amp, numpy_threads, verbose) -> tuple[dict, list[dict]]:
+def _bench_catalogue(model, n_users, batch_sizes, dim, k, device, seed, warmup, min_iters, n_items, amp, numpy_threads,
+                     verbose) -> tuple[dict, list[dict]]:
     rng = np.random.default_rng(seed)
     if model is not None:
         items = _to_numpy(model.item_matrix())

@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         model = SatModel.from_pretrained(args.rescore)
     per_run = {str(r): read_run(r, args.k, model) for r in args.runs}
     pooled = {k: np.concatenate([d[k] for d in per_run.values()]) for k in ("final", "mean", "overall", "success")}
-    res = {"k": args.k, "estimator": args.rescore or "as recorded in the runs", "runs": {r: summarise(d) for r, d in per_run.items()}, "pooled": summarise(pooled)}
+    res = {"k": args.k, "estimator": args.rescore or "as recorded in the runs",
+           "runs": {r: summarise(d) for r, d in per_run.items()}, "pooled": summarise(pooled)}
     lines = ["| run | n | successes | AUC final-turn sat [95 % CI] | AUC mean sat | AUC end-of-dialogue sat [95 % CI] "
              "| final sat, success / failure |", "|---|---|---|---|---|---|---|"]
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.metrics import cohen_kappa
-from simulator.sat_eval import sat_metrics
+from crs.metrics import cohen_kappa
+from eval.sat_eval import sat_metrics
 from simulator.sat_linear import LinearSatConfig, LinearSatModel
 from simulator.uss_data import cv_folds, load_dataset
 
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     grid = yaml.safe_load(Path(args.grid).read_text()) if args.grid else None
-    r = run(args.domain, grid, args.out, args.folds)
+    run(args.domain, grid, args.out, args.folds)
     print(Path(args.out, "results.md").read_text())
     return 0
 

@@ -122,7 +122,8 @@ def partial_forms(movie: Movie, index: TitleIndex) -> list[str]:
     for part, is_sub in ((head, False), (tail, True)):
         if len(_words(part)) < 2 or len(part) < 6:
             continue
-        if is_sub and (len(_words(part)) < 3 or _NON_NAME_SUBTITLE.match(part) or any(w.isdigit() or _ROMAN.match(w) for w in _words(part))):
+        numbered = any(w.isdigit() or _ROMAN.match(w) for w in _words(part))
+        if is_sub and (len(_words(part)) < 3 or _NON_NAME_SUBTITLE.match(part) or numbered):
             continue
         if index.other_title(part, movie.item) or index.other_title(ARTICLE.sub("", part), movie.item):
             continue

@@ -66,7 +66,7 @@ class LinkResult:
     unknown: str | None = None  # a typed title the catalogue lacks ("Das Boot"), see kg.unknown
     unknown_span: tuple[int, int] = (0, 0)
 
-    def outside_unknown(self) -> "LinkResult":
+    def outside_unknown(self) -> LinkResult:
         """The result without the mentions inside the unknown title ("Quest" in "Blorgon Quest 3")."""
         a, b = self.unknown_span
         keep = [m for m in self.mentions if m.span[0] < 0 or m.span[1] <= a or m.span[0] >= b]

@@ -152,7 +152,7 @@ class TitleIndex:
                 cur[:] = [(i, k) for i, k in cur if k != "prefix"]
                 if not cur:
                     del forms[key]
-        for key, cur in forms.items():
+        for cur in forms.values():
             best = min(order[k] for _, k in cur)
             top = max(counts[i] for i, k in cur if order[k] == best)
             # "heat" is the film Heat, not The Heat: a form written out exactly beats a shortened one,

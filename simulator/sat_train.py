@@ -95,9 +95,12 @@ def train_model(train, valid, model_cfg: SatConfig, cfg: TrainConfig, score_fn, 
     rng = np.random.default_rng(cfg.seed)
     model = SatModel(model_cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    def weights(key: str, n: int):
+        return _class_weights(train, key, n, cfg.class_weight_power) if cfg.class_weights else None
+
     losses = {
-        "sat5": nn.CrossEntropyLoss(weight=_class_weights(train, "sat5", 5, cfg.class_weight_power) if cfg.class_weights else None, ignore_index=-1),
-        "sat3": nn.CrossEntropyLoss(weight=_class_weights(train, "sat3", 3, cfg.class_weight_power) if cfg.class_weights else None, ignore_index=-1),
+        "sat5": nn.CrossEntropyLoss(weight=weights("sat5", 5), ignore_index=-1),
+        "sat3": nn.CrossEntropyLoss(weight=weights("sat3", 3), ignore_index=-1),
         "action": nn.CrossEntropyLoss(ignore_index=-1),
         "overall": nn.CrossEntropyLoss(ignore_index=-1),
     }
@@ -134,7 +137,7 @@ def train_model(train, valid, model_cfg: SatConfig, cfg: TrainConfig, score_fn, 
 def selection_score(model: SatModel, valid) -> float:
     """Validation score that picks the epoch: UAR + Cohen's kappa of the 5-class head, or action
     accuracy when the data has no satisfaction labels (ReDial-action)."""
-    from eval.metrics import accuracy, cohen_kappa, uar
+    from crs.metrics import accuracy, cohen_kappa, uar
 
     p = predictions(model, valid)
     if p["sat5"]["true"].size:

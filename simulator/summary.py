@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from simulator.sat_eval import PUBLISHED, SELECTED, SUN_SELECTED
+from eval.sat_eval import PUBLISHED, SELECTED, SUN_SELECTED
 
 
 def _f(x) -> str:

@@ -37,6 +37,10 @@ SUBCOMMANDS = [
     ["bench", "app"],
     ["feedback"],
     ["feedback", "export"],
+    ["weights"],
+    ["weights", "verify"],
+    ["weights", "install"],
+    ["weights", "release"],
 ]
 
 

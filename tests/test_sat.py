@@ -127,7 +127,7 @@ def test_training_learns_a_signal_and_selects_on_validation():
     model, best, scores = train_model(data[:40], data[40:50], cfg, TrainConfig(epochs=12, lr=0.01), selection_score,
                                       log=None)
     assert len(scores) == 12 and scores[best] == max(scores)
-    from eval.metrics import uar
+    from crs.metrics import uar
 
     p = predictions(model, data[50:])
     assert uar(p["sat5"]["true"], p["sat5"]["pred"]) > 0.4  # chance is 0.2
@@ -144,7 +144,7 @@ def test_every_sat_config_loads(path):
 
 
 def test_metrics_of_a_constant_predictor_are_honest():
-    from simulator.sat_eval import sat_metrics
+    from eval.sat_eval import sat_metrics
 
     y = np.array([2, 2, 2, 1, 3, 0, 4, 2, 2, 1])
     m = sat_metrics(y, np.full_like(y, 2))
@@ -157,7 +157,7 @@ def test_eval_sat_runs_both_protocols_end_to_end(tmp_path, monkeypatch):
     """Both protocols on synthetic dialogues: same folds and runs, sun adds the test-fold selection row."""
     import json
 
-    import simulator.sat_eval as se
+    import eval.sat_eval as se
 
     monkeypatch.setenv("CRS_HOME", str(tmp_path / "home"))
     data = _synthetic(30)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 
 _WHY = re.compile(
-    r"\b(why(?! not\b)|how come|tell me (a bit |a little )?more about|more about (it|that|this)|how (is|was|does|do) (it|that|this|they|those|these|\w+)\b.{0,40}\b(like|similar|related|compare)|"
+    r"\b(why(?! not\b)|how come|tell me (a bit |a little )?more about|more about (it|that|this)|"
+    r"how (is|was|does|do) (it|that|this|they|those|these|\w+)\b.{0,40}\b(like|similar|related|compare)|"
     r"how'?s (it|that|this) (like|similar)|what makes\b|explain|what do they have in common|"
     r"in what way|what'?s the (connection|link|reason)|what do (it|they) have to do with)\b", re.I)
 _MORE = re.compile(

@@ -31,7 +31,8 @@ _META = re.compile(
     r"\bhere (?:are|is) (?:some|a few|a list|my|the|what)\b|\bhere'?s (?:a list|some|a few)\b|"
     r"\bi (?:don'?t|do not) have\b|\bi (?:can'?t|cannot|am unable to|'m unable to) (?:help|provide|recommend|find|access)\b|"
     r"\b(?:the|these|those) facts\b|\b(?:do not|don'?t|never) (?:name|invent)\b|\bask the user\b|\breply (?:briefly|in)\b|"
-    r"\b(?:in|at most) (?:two|three) short sentences\b|\bmentioning the first title\b|\buse only\b|\b(?:information|details) (?:provided|given|above)\b|"
+    r"\b(?:in|at most) (?:two|three) short sentences\b|\bmentioning the first title\b|\buse only\b|"
+    r"\b(?:information|details) (?:provided|given|above)\b|"
     r"\bbased on (?:the|your) (?:information|facts|preferences|input)\b", re.I)
 # The small LLM continuing the prompt's "What we know: The user likes ..." in the third person
 # ("They enjoy action.", "They're in the mood for comedy.", "They should watch these movies.").

@@ -34,7 +34,8 @@ def make_video(path: str | os.PathLike, *, seconds: float = 2.0, fps: int = 12, 
         for i in range(n):
             k = int(i / (cut_every_s * fps)) % len(scenes) if cut_every_s > 0 else 0
             shift = int(i * speed) % w
-            grey = (0.3 + 0.7 * scenes[k][:, shift:shift + w]) * (1.0 - 0.3 * (k % 2))  # scenes differ in light  # texture, so motion is visible
+            # scenes differ in light and texture, so motion is visible
+            grey = (0.3 + 0.7 * scenes[k][:, shift:shift + w]) * (1.0 - 0.3 * (k % 2))
             img = np.clip(grey[..., None] * tint * brightness * 255 / max(tint.max(), 1e-6), 0, 255).astype(np.uint8)
             for pkt in vs.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
                 out.mux(pkt)

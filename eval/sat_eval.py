@@ -10,7 +10,7 @@ turn, as Sun et al. (SIGIR 2021) did. They differ in how the epoch is chosen:
 * ``clean``: one epoch per fold, chosen on the validation fold only (UAR + kappa); the test
   fold is scored once.
 
-Metrics (eval/metrics.py): UAR, Cohen's kappa, Spearman's rho (scipy, tie-aware; a constant
+Metrics (crs/metrics.py): UAR, Cohen's kappa, Spearman's rho (scipy, tie-aware; a constant
 prediction gets 0, not .75), dissatisfaction F1 (ratings < 3 as the positive class, the full
 denominator), macro-F1 and accuracy on 5 classes; UAR / kappa / macro-F1 on 3 classes;
 user-action accuracy where the domain has actions. All computed on the pooled test predictions
@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from eval.metrics import accuracy, cohen_kappa, dissatisfaction_f1, macro_f1, spearman, uar
+from crs.metrics import accuracy, cohen_kappa, dissatisfaction_f1, macro_f1, spearman, uar
 from simulator.sat_model import SatConfig
 from simulator.sat_train import TrainConfig, predictions, selection_score, train_model
 from simulator.uss_data import ACTION_DOMAIN, DOMAINS, cv_folds, load_dataset
@@ -138,7 +138,10 @@ def _cv_runs(ds, model_kwargs: dict, train_cfg: TrainConfig, folds: int, log=pri
         train, valid, test = ([ds.dialogues[i] for i in idx] for idx in (tr, va, te))
         t0 = time.time()
         per_epoch: list[dict] = []
-        record = lambda e, m: per_epoch.append(_lists(predictions(m, test)))  # noqa: E731
+
+        def record(e, m, per_epoch=per_epoch, test=test):  # this fold's lists, bound now
+            per_epoch.append(_lists(predictions(m, test)))
+
         model, best, _ = train_model(train, valid, cfg, train_cfg, selection_score, on_epoch=record, log=None)
         p = predictions(model, test)
         runs.append({"best_epoch": best + 1, "true": {k: v["true"].tolist() for k, v in p.items()},
