@@ -278,7 +278,8 @@ def simulate(system: str | Path, n: int = 200, turns: int = 5, out: str | None =
     ids = {p.dialogue_id for p in profiles}
     records = [r for r in jl.records() if r["dialogue_id"] in ids]
     metrics, curves = summarise(records, turns)
-    metrics.update({"system": cfg.name, "recommender": cfg.recommender, "llm": cfg.llm, "turns_limit": turns, "seconds_this_invocation": round(wall, 1),
+    metrics.update({"system": cfg.name, "recommender": cfg.recommender, "llm": cfg.llm, "adapter": cfg.adapter,
+                    "turns_limit": turns, "seconds_this_invocation": round(wall, 1),
                     "dialogues_run_this_invocation": len(todo), "workers": workers})
     from simulator.seeker import MIN_MATCHES
 
@@ -292,7 +293,8 @@ def simulate(system: str | Path, n: int = 200, turns: int = 5, out: str | None =
                                                              and k != "satisfaction at turn"},
                   title=f"{cfg.name}: success by turn", xlabel="turn", ylabel="success@10 (cumulative)")
         if "satisfaction at turn" in curves:
-            line_plot(run_dir / "satisfaction_by_turn.png", curves["turn"], {"predicted satisfaction (1-5)": curves["satisfaction at turn"]},
+            line_plot(run_dir / "satisfaction_by_turn.png", curves["turn"],
+                      {"predicted satisfaction (1-5)": curves["satisfaction at turn"]},
                       title=f"{cfg.name}: predicted satisfaction by turn", xlabel="turn", ylabel="expected rating")
     with open(run_dir / "results.md", "a", encoding="utf-8") as f:
         f.write("\n## Example dialogue\n\n" + (markdown_table([{"seeker": t["seeker"], "system": t.get("system", "")}
