@@ -110,7 +110,7 @@ def cmd_eval_sat(args) -> int:
 
 
 def cmd_eval_simulate(args) -> int:
-    from simulator.rollout import simulate
+    from eval.simulate import simulate
 
     res = simulate(args.system, n=args.n, turns=args.turns, out=args.out, workers=args.workers, seed=args.seed,
                    sat_dir=args.sat_model)

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.rollout import SystemConfig, full_ranking, run_dialogue, simulate, summarise
+from eval.simulate import simulate, summarise
+from simulator.rollout import SystemConfig, full_ranking, run_dialogue
 
 REPO = Path(__file__).resolve().parents[1]
 

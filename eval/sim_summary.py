@@ -1,4 +1,4 @@
-"""Markdown tables from finished run folders: `python -m simulator.summary runs/`.
+"""Markdown tables from finished run folders: `python -m eval.sim_summary runs/`.
 
 USS rows (from runs/*sat-*/results.json) beside Sun et al.'s published numbers, and one row per
 simulated-user run (runs/*simulate-*/results.json), for docs/simulator.md.
@@ -30,7 +30,8 @@ def uss_table(root: Path) -> str:
                 continue
             if "uar" not in row:
                 continue
-            label = {SELECTED: "ours, epoch chosen on validation", SUN_SELECTED: "ours, per-metric best epoch on the test folds (Sun et al.'s selection)"}.get(name, name)
+            label = {SELECTED: "ours, epoch chosen on validation",
+                     SUN_SELECTED: "ours, per-metric best epoch on the test folds (Sun et al.'s selection)"}.get(name, name)
             lines.append(f"| {m['domain']} | {m['protocol']} ({path.parent.name}) | {label} | " + " | ".join(
                 _f(row.get(k)) for k in ("uar", "kappa", "rho", "f1_dissat", "macro_f1", "uar3", "kappa3")) + " |")
     for domain, models in PUBLISHED.items():
