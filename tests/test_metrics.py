@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval import metrics as M
+from crs import metrics as M
 
 REPO = Path(__file__).resolve().parents[1]
 L3 = 1.0 / math.log2(3)  # DCG gain at rank 2

@@ -74,7 +74,7 @@ def examples_to_queries(examples: list[Turn2Example], name: str) -> Queries:
 
 
 def ranks_of(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """1-based pessimistic ranks (ties count against the target), as in eval.metrics."""
+    """1-based pessimistic ranks (ties count against the target), as in crs.metrics."""
     t = scores[np.arange(len(targets)), targets][:, None]
     return (scores > t).sum(1) + (scores == t).sum(1)
 
