@@ -55,8 +55,10 @@ browser-deps:
 	    >/tmp/crs-apt.log 2>&1 || echo "make: WARNING: apt-get failed (see /tmp/crs-apt.log): the browser tests will be skipped"; \
 	else echo "make: chromium/chromedriver missing and apt-get not usable here: the browser tests will be skipped"; fi
 
+# ruff first (configured in pyproject.toml): a lint error fails the run before the tests start.
 # pytest exit code 5 means "no tests collected": not a failure for CI. -rs prints why a test was skipped.
 test: setup browser-deps
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -rs; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 clean:

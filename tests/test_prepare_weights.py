@@ -40,7 +40,7 @@ def test_a_corrupt_release_is_named_on_one_line_and_falls_back(scratch, capsys):
     (scratch / entry["folder"] / name).write_bytes(b"broken")
     status = P.install_released((kind,))
     assert status[kind] == "failed"
-    lines = [l for l in capsys.readouterr().out.splitlines() if "ERROR" in l]
+    lines = [line for line in capsys.readouterr().out.splitlines() if "ERROR" in line]
     assert len(lines) == 1 and name in lines[0] and kind in lines[0]
     assert P._needs_training(kind, retrain=False)  # prepare then trains it (or the app uses a fallback)
 
