@@ -239,11 +239,11 @@ def evaluate_sat(domain: str, protocol: str, out: str | None = None, config: str
 
     from eval.report import write_results
     from eval.rundir import make_run_dir, run_metadata
-    from simulator.sat_train import load_config
+    from simulator.sat_train import load_sat_config
 
     if domain not in (*DOMAINS, ACTION_DOMAIN):
         raise ValueError(f"domain must be one of {DOMAINS + (ACTION_DOMAIN,)}, got {domain!r}")
-    cfg = load_config(config or "configs/sat/default.yaml")
+    cfg = load_sat_config(config or "configs/sat/default.yaml")
     run_dir = make_run_dir(out, name=f"sat-{domain}-{protocol}")
     t0 = time.time()
     res = cross_validate(domain, protocol, cfg["model"], cfg["train"], folds, cfg["aggregation"], limit)

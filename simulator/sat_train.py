@@ -148,7 +148,7 @@ def selection_score(model: SatModel, valid) -> float:
 # --------------------------------------------------------------------------- `crs train sat`
 
 
-def load_config(path: str | Path) -> dict:
+def load_sat_config(path: str | Path) -> dict:
     """Read a configs/sat/*.yaml file into {name, domains, aggregation, model: SatConfig kwargs, train: TrainConfig}."""
     from crs.config_utils import load_yaml
 
@@ -171,7 +171,7 @@ def train_final(config_path: str | Path, out: str | Path | None = None, limit: i
     """Train on all dialogues of the configured domains (10 % held out to pick the epoch) and save."""
     from simulator.uss_data import load_dataset
 
-    cfg = load_config(config_path)
+    cfg = load_sat_config(config_path)
     dialogues = []
     for domain in cfg["domains"]:
         ds = load_dataset(domain, cfg["aggregation"], limit=limit, progress=True)

@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from crs.llm import (
-    BackendConfig,
     GenerationError,
     HFBackend,
     OpenAIBackend,
@@ -244,17 +243,6 @@ def test_load_backend_builds_without_network():
     backend = load_backend("openai", base_url="http://127.0.0.1:9/v1", model="m")
     assert isinstance(backend, OpenAIBackend) and backend.url == "http://127.0.0.1:9/v1/chat/completions"
     assert load_backend("tiny", tokenizer="simple").name == "tiny"
-
-
-def test_backend_config_round_trip_and_build():
-    cfg = BackendConfig.from_dict(
-        {"name": "openai", "base_url": "http://127.0.0.1:9", "model": "m", "temperature": 0.5}
-    )
-    assert BackendConfig.from_dict(cfg.to_dict()) == cfg
-    assert cfg.generation_kwargs() == {"max_new_tokens": 128, "temperature": 0.5}
-    assert isinstance(cfg.build(), OpenAIBackend)
-    with pytest.raises(ValueError, match="unknown BackendConfig keys"):
-        BackendConfig.from_dict({"nmae": "tiny"})
 
 
 # -- SmolLM2 ----------------------------------------------------------------------

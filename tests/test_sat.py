@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from simulator.sat_model import SatConfig, SatModel, pad_batch
-from simulator.sat_train import TrainConfig, load_config, predictions, selection_score, train_model
+from simulator.sat_train import TrainConfig, load_sat_config, predictions, selection_score, train_model
 from simulator.uss_data import EncodedDialogue, USSDataset, aggregate, cv_folds, encode_dialogues, three_class
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,7 +138,7 @@ def test_training_learns_a_signal_and_selects_on_validation():
 def test_every_sat_config_loads(path):
     from simulator.sat_linear import LinearSatConfig
 
-    cfg = load_config(path)  # grid*.yaml are variant lists for eval/sat_variants.py, not configs
+    cfg = load_sat_config(path)  # grid*.yaml are variant lists for eval/sat_variants.py, not configs
     (LinearSatConfig if cfg["model"].get("kind") == "linear" else SatConfig).from_dict(cfg["model"])
     assert cfg["domains"] and cfg["aggregation"] in ("majority", "mean")
 

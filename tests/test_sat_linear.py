@@ -141,13 +141,13 @@ def test_success_is_recomputed_from_the_cards(tmp_path):
 def test_every_sat_config_loads_and_derived_ones_inherit():
     from pathlib import Path
 
-    from simulator.sat_train import load_config
+    from simulator.sat_train import load_sat_config
 
     root = Path(__file__).resolve().parents[1] / "configs" / "sat"
     for path in sorted(root.glob("*.yaml")):
         if path.name.startswith("grid"):  # lists of variants, not configs
             continue
-        cfg = load_config(path)
+        cfg = load_sat_config(path)
         if cfg["model"].get("kind") == "linear":
             assert not LinearSatConfig.from_dict(cfg["model"]).reads_user_turn, path  # rollouts judge replies
 

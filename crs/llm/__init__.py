@@ -10,13 +10,12 @@ Importing this package is cheap: torch and transformers load on first use.
 from crs.llm.base import ChatMessage, GenerationError, LLMBackend
 from crs.llm.hf import HFBackend
 from crs.llm.openai_compat import OpenAIBackend
-from crs.llm.registry import BACKENDS, BackendConfig, UnknownBackendError, load_backend
+from crs.llm.registry import BACKENDS, UnknownBackendError, load_backend
 from crs.llm.smollm import ensure_smollm, smollm_backend
 from crs.llm.tiny import tiny_backend
 
 __all__ = [
     "BACKENDS",
-    "BackendConfig",
     "ChatMessage",
     "GenerationError",
     "HFBackend",
