@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from crs.config_utils import strict_from_dict
+from crs.config_utils import StrictConfig
 from crs.pretrained import load_pretrained_files, save_pretrained_files
 
 BLOCKS = ("sys", "user", "sys2", "user2", "ctx", "pos", "mood", "current")
@@ -41,7 +41,7 @@ NEUTRAL = 3.0
 
 
 @dataclass
-class LinearSatConfig:
+class LinearSatConfig(StrictConfig):
     """Which context blocks feed the ridge head, and its regularisation."""
 
     kind: str = "linear"
@@ -69,10 +69,6 @@ class LinearSatConfig:
     @property
     def n_features(self) -> int:
         return sum(WIDTH.get(b, self.emb_dim) for b in self.blocks)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> LinearSatConfig:
-        return strict_from_dict(cls, data)
 
     def to_dict(self) -> dict:
         d = asdict(self)

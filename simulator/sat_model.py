@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from crs.config_utils import strict_from_dict
+from crs.config_utils import StrictConfig
 from crs.pretrained import load_pretrained_files, save_pretrained_files
 
 CONFIG_NAME = "config.json"
@@ -27,7 +27,7 @@ WEIGHTS_NAME = "model.safetensors"
 
 
 @dataclass
-class SatConfig:
+class SatConfig(StrictConfig):
     """Architecture of the estimator; saved as config.json next to the weights."""
 
     emb_dim: int = 384  # utterance embedding size (all-MiniLM-L6-v2)
@@ -47,10 +47,6 @@ class SatConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.n_actions < 0 or (self.actions and len(self.actions) != self.n_actions):
             raise ValueError("n_actions must match the number of action names")
-
-    @classmethod
-    def from_dict(cls, data: dict) -> SatConfig:
-        return strict_from_dict(cls, data)
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -19,14 +19,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from crs.config_utils import strict_from_dict
+from crs.config_utils import StrictConfig
 from simulator.sat_model import SatConfig, SatModel, pad_batch
 
 SAT_KEYS = ("sat5", "sat3", "action")
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(StrictConfig):
     epochs: int = 10
     batch_size: int = 48
     lr: float = 2e-3
@@ -39,10 +39,6 @@ class TrainConfig:
     loss_overall: float = 0.2
     seed: int = 0
     threads: int = 1  # torch CPU threads; the machine is shared
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        return strict_from_dict(cls, data)
 
 
 def _class_weights(dialogues, key: str, n: int, power: float = 1.0) -> torch.Tensor:
