@@ -39,12 +39,7 @@ def _title_pattern(names: list[str]) -> re.Pattern | None:
 
 def mask_movies(text: str, names: list[str]) -> str:
     """``text`` with @ids and the given movie titles replaced by "that movie"."""
-    text = MENTION.sub(MASK, text)
-    rx = _title_pattern(names)
-    if rx is not None:
-        text = rx.sub(MASK, text)
-    text = re.sub(r"&quot;|&amp;|&#39;", lambda m: {"&quot;": '"', "&amp;": "&", "&#39;": "'"}[m.group()], text)
-    return re.sub(r"\s+([.,!?])", r"\1", " ".join(text.split()))
+    return _mask_titles(MENTION.sub(MASK, text), names)
 
 
 def name_other_movies(text: str, mentions: dict[str, str], target_rids: set[str], target_names: list[str]) -> str:
@@ -54,8 +49,12 @@ def name_other_movies(text: str, mentions: dict[str, str], target_rids: set[str]
         name = " ".join(mentions.get(rid, "").split())
         return MASK if rid in target_rids or not name else name
 
-    text = MENTION.sub(sub, text)
-    rx = _title_pattern(target_names)
+    return _mask_titles(MENTION.sub(sub, text), target_names)
+
+
+def _mask_titles(text: str, names: list[str]) -> str:
+    """Plain-text `names` masked, HTML entities decoded, spaces before punctuation removed."""
+    rx = _title_pattern(names)
     if rx is not None:
         text = rx.sub(MASK, text)
     text = re.sub(r"&quot;|&amp;|&#39;", lambda m: {"&quot;": '"', "&amp;": "&", "&#39;": "'"}[m.group()], text)
