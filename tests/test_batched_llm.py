@@ -45,6 +45,21 @@ def test_concurrent_replies_equal_replies_alone(tiny):
     assert alone[0].startswith(want[0][:5])
 
 
+def test_prompts_arriving_together_are_prefilled_together(tiny):
+    prompts = _prompts(6)
+    budgets = [1, 20, 7, 20, 3, 12]  # one reply ends at its first token, the others at different steps
+    batched = BatchedLLM(tiny, max_batch=8, max_prefill=8)
+    with batched._cond:  # the scheduler cannot take any prompt until all six wait
+        streams = [batched.stream(p, max_new_tokens=n) for p, n in zip(prompts, budgets)]
+    got = ["".join(s) for s in streams]
+    assert got == [tiny.generate(p, max_new_tokens=n) for p, n in zip(prompts, budgets)]
+    assert batched.batch.largest_prefill == 6
+    # the system-free prompts still share "I loved movie number": computed once for the six rows
+    assert batched.batch.reused_tokens > 0
+    later = batched.generate(prompts[2], max_new_tokens=9)  # the engine keeps serving after the group
+    assert later == tiny.generate(prompts[2], max_new_tokens=9)
+
+
 def test_abandoned_reply_frees_its_row(tiny):
     batched = BatchedLLM(tiny)
     p = _prompts(2)
@@ -103,3 +118,22 @@ def test_prefill_threads_give_the_same_reply(tiny):
     assert batched.generate(prompt, max_new_tokens=16) == alone
     assert batched.generate(prompt, max_new_tokens=16) == alone  # the next prompt reuses the cached start
     assert batched.batch.reused_tokens > 0
+
+
+def test_buffered_cache_layer_matches_dynamic_layer():
+    import torch
+    from transformers.cache_utils import DynamicLayer
+
+    from apps.kv_buffer import ROOM, buffered_layer_class
+
+    ref, buf = DynamicLayer(), buffered_layer_class()()
+    g = torch.Generator().manual_seed(0)
+    for n in [7, 1, 1, ROOM, 1, 2 * ROOM + 3, 1]:  # past the spare room twice: the buffer must grow
+        k, v = torch.randn(2, 3, n, 4, generator=g), torch.randn(2, 3, n, 4, generator=g)
+        want, got = ref.update(k, v), buf.update(k, v)
+        assert torch.equal(want[0], got[0]) and torch.equal(want[1], got[1])
+    buf.keys, buf.values = buf.keys[[1], :, 5:], buf.values[[1], :, 5:]  # a row leaves, columns dropped
+    ref.keys, ref.values = ref.keys[[1], :, 5:], ref.values[[1], :, 5:]
+    k = torch.randn(1, 3, 1, 4, generator=g)
+    assert torch.equal(ref.update(k, k)[0], buf.update(k, k)[0])
+    assert buf.get_seq_length() == ref.get_seq_length()
