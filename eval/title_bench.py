@@ -69,7 +69,14 @@ from crs.data.jsonl import read_jsonl
 from crs.data.movies import Catalog, cached_catalog
 from crs.data.redial import split_ids
 from crs.paths import data_file
-from eval.title_context import as_films, predict_in_conversation, recommender_items, same_film
+from eval.title_context import (
+    as_films,
+    dialogue_titles,
+    names_own_movie,
+    predict_in_conversation,
+    recommender_items,
+    same_film,
+)
 from eval.title_render import (
     KINDS,
     RenderedUtterance,
@@ -359,8 +366,15 @@ def run_bench(linker: Linker, split: str = "valid", limit: int | None = None, se
     conv_pos, conv_neg = predict_in_conversation(predict, linker, positives, negatives, said, progress)
     conversation = score_rendered(positives, conv_pos, negatives, conv_neg, catalog)
     films = same_film(catalog)
-    rendered_films = score_rendered(*_films(positives, pos_preds, negatives, neg_preds, films), catalog)
-    conversation_films = score_rendered(*_films(positives, conv_pos, negatives, conv_neg, films), catalog)
+    alone_films, conv_films = _films(positives, pos_preds, negatives, neg_preds, films), \
+        _films(positives, conv_pos, negatives, conv_neg, films)
+    rendered_films, conversation_films = score_rendered(*alone_films, catalog), score_rendered(*conv_films, catalog)
+    own = dialogue_titles(split, catalog, dialogue_messages)
+    clean = [k for k, n in enumerate(negatives) if not names_own_movie(n.text, own.get(n.dialogue, set()))]
+    counts["negatives_naming_own_movie"] = len(negatives) - len(clean)
+    for scores, preds in ((rendered, neg_preds), (conversation, conv_neg), (rendered_films, alone_films[3]),
+                          (conversation_films, conv_films[3])):
+        scores.update(own_titles_excluded(preds, clean))
     cases = load_adversarial(adversarial)
     problems = check_adversarial(cases, catalog)
     if problems:
@@ -370,6 +384,14 @@ def run_bench(linker: Linker, split: str = "valid", limit: int | None = None, se
     return {"split": split, "seed": seed, "limit": limit, "data": counts, "rendered": rendered,
             "rendered_same_film": rendered_films, "conversation": conversation,
             "conversation_same_film": conversation_films, "adversarial": adv}
+
+
+def own_titles_excluded(neg_preds: list[Prediction], keep: list[int]) -> dict:
+    """False links and questions per 100 negatives on the negatives `keep` (those that do not type a
+    movie of their own dialogue, see :mod:`eval.title_context`)."""
+    return {"negatives_own_excluded": len(keep),
+            "false_links_per_100_own_excluded": _ratio(100 * sum(len(neg_preds[k].items) for k in keep), len(keep)),
+            "asks_per_100_own_excluded": _ratio(100 * sum(len(neg_preds[k].asks) for k in keep), len(keep))}
 
 
 def _films(positives, pos_preds, negatives, neg_preds, films):
@@ -388,8 +410,10 @@ def summary_rows(res: dict) -> list[dict]:
     metrics = (("title recall", "recall"), ("recall incl. clarification", "recall_with_clarification"),
                ("precision", "precision"), ("precision excl. verbatim-typed titles", "precision_excl_verbatim"),
                ("false movie links / 100 movie-free", "false_links_per_100"),
+               ("... movie-free, own-dialogue titles excluded", "false_links_per_100_own_excluded"),
                ("clarifying questions / 100 movie-free", "asks_per_100"))
-    rows = [{"metric": name, **{label: res[key][m] for key, label in VARIANTS if key in res}} for name, m in metrics]
+    rows = [{"metric": name, **{label: res[key][m] for key, label in VARIANTS if key in res and m in res[key]}}
+            for name, m in metrics]
     rows.append({"metric": "shared-title recall", **{label: res[key]["by_kind"].get("shared", {}).get("recall", 0.0)
                                                       for key, label in VARIANTS if key in res}})
     rows.append({"metric": "adversarial right", "alone, strict": f"{a['right']}/{a['cases']}"})
@@ -404,7 +428,8 @@ def format_report(res: dict) -> str:
              + (f", limit {res['limit']}" if res["limit"] else "") + ")",
              f"  {d['positives']} seeker messages with {d['gold_mentions']} rendered titles "
              f"({d.get('skipped_unknown_or_no_id', 0)} skipped: @id outside the catalogue); "
-             f"{d['negatives']} movie-free messages ({d.get('negatives_excluded', 0)} excluded: name a 2+-word title)"]
+             f"{d['negatives']} movie-free messages ({d.get('negatives_excluded', 0)} excluded: name a 2+-word title; "
+             f"{d.get('negatives_naming_own_movie', 0)} of them type a title of their own dialogue)"]
     labels = [label for key, label in VARIANTS if key in res]
     lines.append("  " + " " * 40 + "".join(f"{lab:>28}" for lab in labels))
     for row in summary_rows(res):

@@ -8,6 +8,15 @@ output on the earlier seeker messages (rendered positives and negatives). The se
 ``@id``s are never given. Seeker messages that are not in the benchmark (an ``@id`` outside the
 catalogue, or a negative excluded for naming a title) add nothing.
 
+**Movie-free, own titles excluded.** A seeker message without ``@`` may still type a movie of its
+own dialogue ("Gravity was nice" after the recommender suggested ``@Gravity``): the raw negative
+set keeps it, and linking it counts as a false link. Beside the raw rate the benchmark reports the
+rate on the negatives that do NOT contain, as whole words after normalisation
+(:func:`eval.title_render.norm`), the title (year dropped, with or without a leading article) of a
+movie that any message of the same dialogue names by ``@id``. Titles that are English pronouns or
+particles ("It", "Her", "Up") are not used: such a word is nearly always the word. The rule reads
+only the ReDial data, never the linker.
+
 **Same film.** ReDial has several ids for one film ("The Fast and the Furious" with and without a
 year). Here two catalogue items are one film when their titles normalise alike
 (:func:`eval.title_render.norm`, a leading article dropped: "Conjuring", "The Conjuring") and they
@@ -27,6 +36,30 @@ from tqdm.auto import tqdm
 
 from crs.data.movies import Catalog
 from eval.title_render import ARTICLE, MENTION, norm
+
+# Titles that are everyday function words: in a dialogue about "It", "I liked it" is the pronoun.
+PRONOUN_TITLES = frozenset("it her him us me you them they he she we this that these those up one there here "
+                           "so no yes now then what why how who when where".split())
+
+
+def dialogue_titles(split: str, catalog: Catalog, messages) -> dict[str, set[str]]:
+    """dialogue -> normalised titles (with and without a leading article) of every catalogue movie
+    that a message of the dialogue (seeker's or recommender's) names by ``@id``."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for dialogue, _, text, _ in messages(split):
+        for r in MENTION.findall(text):
+            m = catalog.by_redial.get(r)
+            if m is not None:
+                for t in (norm(m.title), norm(ARTICLE.sub("", m.title))):
+                    if t and t not in PRONOUN_TITLES:
+                        out[dialogue].add(t)
+    return out
+
+
+def names_own_movie(text: str, titles: set[str]) -> bool:
+    """Whether `text` contains one of `titles` as whole normalised words."""
+    padded = f" {norm(text)} "
+    return any(f" {t} " in padded for t in titles)
 
 
 def recommender_items(split: str, catalog: Catalog, messages) -> dict[str, list[tuple[int, list[int]]]]:

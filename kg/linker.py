@@ -21,6 +21,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _YEAR = re.compile(r"^\(?((?:19|20)\d\d)\)?$")
 MAX_NGRAM = 12
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "original": 0}
+LIST_FILLERS = frozenset("also even maybe then".split())  # "and also true lies", "or even wall-e"
 MAX_CHARS = 4000  # linking looks at the most recent text only; longer input is cut, not rejected
 
 # Everyday words users write that are also genre names in other forms.
@@ -249,8 +250,7 @@ class EntityLinker:
             return None  # "Wonder Woman I" is not Wonder Woman 2
         if not named and n == 1 and self._misspelt_word(slips):
             return None  # "trailor" is "trailer", not Traitor
-        judged = tokens[i + n:i + n + 1] in (["is"], ["was"]) and tokens[i + n + 1:i + n + 2] and \
-            tokens[i + n + 1] in T.EVALUATIONS  # "Se7en is creepy"
+        judged = T.said_of_a_film(tokens[i + n:i + n + 6], self.titles.genres)  # "Se7en is creepy"
         if n == 1 and T.zipf(best) >= T.ZIPF_PLAIN and not (named or cue or judged):
             return None  # "i remeber my dad": a slip on an everyday word needs a cue to be a title
         return (best, 90.0) if self._titleish(ctx, best, n, i, tokens, raw_tokens, typo=True) else None
@@ -300,7 +300,7 @@ class EntityLinker:
                                   quoted=ctx.quoted(i, n) or ctx.initialism(i, n),
                                   sentence_start=ctx.sentence_start(i), kind=self.titles.kind(key), typo=typo,
                                   surnames=self.titles.surnames, genres=self.titles.genres, whole=ctx.whole(i, n),
-                                  said=said)
+                                  said=said, talked=max(self.titles.mentions.get(it, 0) for it in self.titles.items(key)))
 
     def _resolve_titles(self, ctx, found, tokens, raw_tokens, out: list[Mention]) -> list[Ambiguity]:
         context = {m.entity for m in out if m.type != "movie"}
@@ -308,7 +308,7 @@ class EntityLinker:
         for key, i, j, score in found:
             year = ctx.year_after(j, tokens) or ctx.year_before(i, tokens)
             item, items = T.resolve(self.titles, key, year, context, self._neighbours, ctx.conversation)
-            nth = ORDINALS.get(tokens[i - 1]) if i > 0 else None
+            nth = ORDINALS.get(tokens[i - 1]) if i > 0 and not year else None  # "the original It (1990)"
             newest_or_oldest = T.modifier_choice(self.titles, key, tokens[i - 1]) if i > 0 and not year else None
             if newest_or_oldest is not None:  # "the new Jumanji", "the original It": one of the remakes
                 item, nth = newest_or_oldest, None
@@ -410,8 +410,8 @@ class EntityLinker:
                 return [Mention(eid, "genre", self.display[eid], (i, i + n))]
         if gram in self.names:
             return [Mention(eid, t, self.display[eid], (i, i + n)) for eid, t in self.names[gram][:1]]
-        if not fuzzy or n not in (2, 3) or len(gram) < 8:
-            return []
+        if not fuzzy or n not in (2, 3) or len(gram) < 8 or tokens[i] in T.MINOR or tokens[i + n - 1] in T.MINOR:
+            return []  # "to james" is not Theo James: a name does not start or end with "to", "the", "of"
         hit = process.extractOne(gram, self.people, scorer=fuzz.ratio, score_cutoff=self.fuzzy_threshold - 2)
         if hit:
             eid, t = self.names[hit[0]][0]
@@ -458,9 +458,16 @@ class _Context:
         """Whether the span ending at token `end` and the one starting at `start` are listed together:
         a comma, "and" or "or" between them."""
         words = self.words
-        if end == start and 0 < start < len(words):
-            return "," in self.text[words[end - 1].end():words[start].start()]
-        return end == start - 1 and 0 <= end < len(tokens) and tokens[end] in ("and", "or")
+        if end < start and _YEAR.match(tokens[end]) and (end == 0 or not _YEAR.match(tokens[end - 1])):
+            end += 1  # "How to Lose a Guy in 10 Days (2003) and about time": the year closes the first title
+        gap = tokens[end:start]
+        if not 0 < start < len(words) or end < 1 or len(gap) > 2:
+            return False
+        comma = "," in self.text[words[end - 1].end():words[start - len(gap)].start()]
+        if not gap:
+            return comma
+        # "and", "or", "and also", "or even": a list goes on
+        return gap[0] in ("and", "or") and all(w in LIST_FILLERS for w in gap[1:])
 
     def initialism(self, i: int, n: int) -> bool:
         """Capital letters each followed by a full stop ("E.T."): written as a name."""
@@ -504,11 +511,11 @@ class _Context:
         end = self.words[i].end()
         return self.text[end:end + 1] == "." or (self.words[i].start() > 0 and self.text[self.words[i].start() - 1] == ".")
 
-    @staticmethod
-    def year_before(i: int, tokens: list[str]) -> int | None:
-        """"the 1995 Jumanji"."""
+    def year_before(self, i: int, tokens: list[str]) -> int | None:
+        """"the 1995 Jumanji"; not a year in brackets, which closes the title before ("Reservoir Dogs
+        (1992), django unchained")."""
         k = i - 1
-        if k >= 0 and _YEAR.match(tokens[k]):
+        if k >= 0 and _YEAR.match(tokens[k]) and not self.text[self.words[k].end():self.words[k].end() + 1] == ")":
             return int(_YEAR.match(tokens[k]).group(1))
         return None
 

@@ -40,6 +40,9 @@ CUES_AFTER = frozenset("was is series franchise trilogy sequel remake won starri
 _MOVIE_WORDS = frozenset("movie film classic masterpiece flick".split())
 # Holidays are proper nouns too: "I love Halloween" is the holiday unless a year or "movie" says otherwise.
 HOLIDAYS = frozenset("christmas halloween thanksgiving easter holidays".split())
+# Verbs of liking: the word after one is what is liked ("liked saw"), not a second verb.
+LIKING = frozenset("like liked love loved enjoy enjoyed adore adored hate hated prefer preferred than".split())
+VERB_OBJECTS = frozenset("it them that this him her us me the a an".split())  # "I like saw it": the verb
 WATCHING = frozenset("watched seen saw watch watching rewatched".split())
 # "a scary movie", "some big movie": a determiner makes the words that follow a description.
 DETERMINERS = frozenset("a an some any another good great best worst".split())
@@ -51,10 +54,14 @@ FUNCTION_TITLES = frozenset(
     "when where one two three mine monday tuesday wednesday thursday friday saturday sunday january february "
     "march april may june july august september october november december lol omg wow yeah cool nope".split()
 )
+# Function-word titles that cannot be the object of "loved" ("I loved up" is the film; "I loved it" is not It).
+PARTICLE_TITLES = frozenset("up go now then there here yes no so ok okay".split())
+CLAUSE_GOES_ON = frozenset("and or but too i we as also".split())
 OBJECT_PRONOUNS = frozenset("her him them us me".split())
 # Title words that need no capital in a capitalised title ("Gone with the Wind").
 MINOR = frozenset("the a an of and in on with to for at by from or as is vs nor but into".split())
 ZIPF_PLAIN = 4.4  # lower case, no cue: a form of several words rarer than this in English is a title
+TALKED, TALKED_BONUS = 20, 0.5  # ... raised this much for a movie ReDial's train seekers name this often ("star wars")
 ZIPF_PLAIN_WORD = 3.3  # ... and of one word (one rare word is often a noun: "a horror flick")
 ZIPF_CUE_AFTER = 5.0
 ZIPF_CUE_BEFORE = 5.6
@@ -203,11 +210,12 @@ def zipf(phrase: str) -> float:
 def looks_like_title(key: str, raw: list[str], before: list[str], after: list[str], *, year: bool,
                      quoted: bool, sentence_start: bool, kind: str = "exact", typo: bool = False,
                      surnames: frozenset = frozenset(), genres: frozenset = frozenset(), whole: bool = False,
-                     said: bool = False) -> bool:
+                     said: bool = False, talked: int = 0) -> bool:
     """Whether the typed words `raw` (normalised `key`) are meant as a title in their context.
 
     `whole`: the words are the whole message (an answer such as "the fighter"); `said`: the form names
-    a movie the conversation has already named (a card shown, a title the user typed before)."""
+    a movie the conversation has already named (a card shown, a title the user typed before); `talked`:
+    how often ReDial's train seekers name the form's most named movie (the prior)."""
     if year or quoted:
         return True
     words = key.split(" ")
@@ -221,8 +229,12 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return False  # "the guardians 2" is a sequel of another film, not Guardians
     if key in genres:
         return False  # "I like Comedy and Romance": genres, even capitalised; "Romance (1986)" needs its year
-    if key in CUES_BEFORE and not (written_as_title(raw) and not sentence_start):
-        return False  # "I loved, loved, loved it": the verb, not the film Loved, unless written as a title
+    if key in CUES_BEFORE and not (written_as_title(raw) and not sentence_start) \
+            and not (key not in LIKING and before[-1:] and before[-1] in LIKING
+                     and not (after[:1] and after[0] in VERB_OBJECTS)):
+        return False  # "I loved, loved, loved it": the verb, not the film Loved; but "I liked saw" is Saw
+    if key in PARTICLE_TITLES and _object_of_liking(before) and after[:1] in ([], *([w] for w in CLAUSE_GOES_ON)):
+        return True  # "my kids really love up", "family movies like up": a particle is not what is loved
     if said and kind in ("exact", "no_article") and not (after and after[0] in KIND_AFTER) \
             and not (before and before[-1] in DETERMINERS and not key.startswith(before[-1] + " ")):
         return _said_title(key, raw, before, after, cue_before, sentence_start, typo)
@@ -266,13 +278,14 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return z < ZIPF_CUE_BEFORE
     if judged:  # "end of watch was enjoyable"
         return z < (ZIPF_PLAIN if one_word else ZIPF_CUE_BEFORE)
+    plain = ZIPF_PLAIN + (TALKED_BONUS if talked >= TALKED else 0.0)
     if modifier:
-        return z < ZIPF_PLAIN  # "the original star wars"
+        return z < plain  # "the original star wars"
     if after and after[0] in CUES_AFTER:
         return z < ZIPF_CUE_AFTER
     if one_word and capitalised:  # "Frozen is a big hit": a capital, even at the start, is some evidence
         return z < ZIPF_PLAIN
-    return z < (ZIPF_PLAIN_WORD if one_word else ZIPF_PLAIN)
+    return z < (ZIPF_PLAIN_WORD if one_word else plain)
 
 
 def _said_title(key: str, raw: list[str], before: list[str], after: list[str], cue_before: bool,
@@ -288,6 +301,15 @@ def _said_title(key: str, raw: list[str], before: list[str], after: list[str], c
         return True
     verdict = after[:1] in (["is"], ["was"]) and after[1:2] and after[1] in EVALUATIONS
     return bool(written_as_title(raw) and not sentence_start) or bool(verdict)
+
+
+def _object_of_liking(before: list[str]) -> bool:
+    """The words before end in a verb of liking ("loved") or in "movies like" (not a bare "like so")."""
+    if not before:
+        return False
+    if before[-1] == "like":
+        return len(before) > 1 and before[-2] in ("movies", "films", "one", "ones", "something", "anything", "stuff")
+    return before[-1] in LIKING and before[-1] != "than"
 
 
 def _genre_word(after: list[str], genres: frozenset) -> bool:
@@ -315,6 +337,18 @@ NUMBER_ENDS = (["and"], ["or"], ["is"], ["was"], ["too"], ["but"])  # "300 movie
 # "is la la land good?", "heat was great": what people say of a film they name.
 EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoyable excellent fantastic "
                         "brilliant underrated overrated boring terrible creepy".split())
+
+
+FAVOURITES = frozenset("favorite favorites favourite favourites fave faves".split())
+
+
+def said_of_a_film(after: list[str], genres: frozenset = frozenset()) -> bool:
+    """The words after say what a film is: "is creepy", "is one of my favourites", "is a great thriller"."""
+    if after[:1] not in (["is"], ["was"]) or len(after) < 2:
+        return False
+    if after[1] in EVALUATIONS:
+        return True
+    return bool(set(after[1:5]) & (_MOVIE_WORDS | FAVOURITES | genres))
 
 
 def _cue_before(before: list[str]) -> bool:

@@ -286,3 +286,26 @@ def test_false_link_audit_file_is_well_formed():
     assert rows and all(r["linked"] in displays and r["judgement"] in ("real", "not", "other_version") for r in rows)
     assert all(r["alone"] or r["in_conversation"] for r in rows)
     assert all("@" not in r["text"] for r in rows)
+
+
+def test_own_dialogue_titles_mark_negatives_that_type_a_movie_of_their_dialogue():
+    """The data rule beside the raw false-link rate: a negative typing a title its dialogue names by @id."""
+    from eval.title_bench import own_titles_excluded
+    from eval.title_context import dialogue_titles, names_own_movie
+
+    cat = _cat(("Gravity", 2013), ("It", 2017), ("The Village", 2004))
+
+    def messages(_split):
+        yield "d1", 0, "have you seen @1000 or @1001?", False
+        yield "d1", 1, "Gravity was nice, I liked it", True
+        yield "d2", 0, "try @1002", False
+
+    own = dialogue_titles("valid", cat, messages)
+    assert own["d1"] == {"gravity"}  # "It" is left out: in its dialogue "it" is nearly always the pronoun
+    assert own["d2"] == {"the village", "village"}
+    assert names_own_movie("Gravity was nice", own["d1"]) and not names_own_movie("I liked it", own["d1"])
+    assert not names_own_movie("a villager", own["d2"])  # whole words only
+    preds = [Prediction([0], []), Prediction([], [[1, 2]]), Prediction([], [])]
+    got = own_titles_excluded(preds, [1, 2])
+    assert got["negatives_own_excluded"] == 2 and got["false_links_per_100_own_excluded"] == 0
+    assert got["asks_per_100_own_excluded"] == 50

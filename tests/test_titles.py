@@ -78,7 +78,7 @@ def test_shared_title_of_similar_popularity_is_a_question(linker):
 @pytest.mark.parametrize("text, movies", [
     # cues: questions about a film, a verdict on it, a favourite named, a list after a cue
     ("what is the prestige about?", ["The Prestige (2006)"]),
-    ("is la la land any good? is la la land good?", ["La La Land (2016)"]),
+    ("is la la land any good? is la la land good?", ["La La Land (2016)"] * 2),  # both: a title seekers name often
     ("end of watch was enjoyable", ["End of Watch (2012)"]),
     ("my favorite is the shining", ["The Shining (1980)"]),
     ("something like get out or gone girl", ["Get Out (2017)", "Gone Girl (2014)"]),
@@ -220,3 +220,21 @@ def test_the_manager_links_a_message_once(manager, monkeypatch):
     events = list(manager.respond(DialogueState(), message))
     assert calls.count(message) == 1
     assert any(isinstance(e, Notice) and "Zorblax Returns" in e.message for e in events)
+
+
+@pytest.mark.parametrize("text, movies", [
+    ("My picks: Alien (1979), django unchained", ["Django Unchained (2012)", "Alien (1979)"]),  # a bracketed
+    # year closes the title before it; it does not date the next one
+    ("we loved Gladiator and also true lies", ["Gladiator (2000)", "True Lies (1994)"]),  # a list goes on
+    ("I went to the market and also home", []),  # ... but only after a title
+    ("my nephew liked saw", ["Saw (2004)"]),  # a cue verb after a verb of liking is the film
+    ("I like saw it", []),
+    ("the kids really love up", ["Up (2009)"]),  # a particle cannot be what is loved
+    ("I loved it", []),
+    ("Signss is a great thriller", ["Signs (2002)"]),  # a typo on an English word, the sentence says a film
+    ("recommend me something similar to james bond", ["James Bond (2015)"]),  # "to james" is no person
+    ("I still prefer the original It (1990)", ["It (1990)"]),  # the year decides, not "original"
+    ("honestly step brothers never gets old", ["Step Brothers (2008)"]),  # a title seekers name often
+])
+def test_lists_liking_verbs_and_talked_about_titles(linker, text, movies):
+    assert displays(linker, text)[0] == movies
