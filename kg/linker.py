@@ -150,10 +150,16 @@ class EntityLinker:
         # "the Hitchcock one" is the director: a title that is someone's surname needs a cue ("I loved Hitchcock").
         self.titles.surnames = frozenset(k.rsplit(" ", 1)[1] for k in self.people)
         self.titles.genres = frozenset(self.genre_by_name) | frozenset(GENRE_SYNONYMS)
-        # "Kevin Hart" is the comedian, not the start of "Kevin Hart: Laugh at My Pain".
+        # "Kevin Hart" is the comedian, not the start of "Kevin Hart: Laugh at My Pain"; "Emma Stone" the
+        # actress, not a film of that name no train seeker named.
         for name in self.people:
-            if name in self.titles.forms and all(k in ("part", "prefix") for _, k in self.titles.forms[name]):
+            if name in self.titles.forms and all(k in ("part", "prefix") or not self.titles.mentions.get(i, 0)
+                                                 for i, k in self.titles.forms[name]):
                 del self.titles.forms[name]
+        # First names of the KG's people that are not everyday words ("Nick", not "Will").
+        self._first_names = frozenset(f for f in (k.split(" ", 1)[0] for k in self.people) if T.zipf(f) < 5.0)
+        self._named_titles = frozenset(k for k, v in self.titles.forms.items()
+                                       if " " not in k and any(self.titles.mentions.get(i, 0) for i, _ in v))
         self.titles_by_words: dict[int, list[str]] = {}  # candidates for typo matching, by word count
         for t, v in self.titles.forms.items():
             if len(t) >= 4 and v[0][1] != "part":
@@ -178,7 +184,8 @@ class EntityLinker:
         raw_tokens = [w.group() for w in words]
         if _shouting(raw_tokens):
             raw_tokens = tokens  # capitals in an all-caps message say nothing about titles
-        ctx = _Context(clean, words, len(tokens), frozenset(conversation))  # per call: one linker serves every session
+        ctx = _Context(clean, words, len(tokens), frozenset(conversation),  # per call: one linker serves every session
+                       self._named_titles, self._first_names)
         taken = [False] * len(tokens)
         titles: list[tuple[str, int, int, float]] = []  # (key, start, end, score) decided after the loop
         for n in range(min(MAX_NGRAM, len(tokens)), 0, -1):
@@ -361,8 +368,8 @@ class EntityLinker:
             named = T.written_as_title(raw_tokens[i:j]) and not ctx.sentence_start(i)
             if key in T.FUNCTION_TITLES and not (i > 0 and tokens[i - 1] in ("and", "or")):
                 named = False
-            if key in T.CUES_BEFORE and not named:
-                continue  # "300 and loved it": the verb
+            if (key in T.CUES_BEFORE or len(key) < 2) and not named:
+                continue  # "300 and loved it": the verb; "Die Hard d or ...": a stray letter
             if not self._free(out, taken, i, j, titles + found) or key.isdigit() or (
                     not named and (T.zipf(key) >= T.ZIPF_CUE_BEFORE or key in T.FUNCTION_TITLES)):
                 continue
@@ -443,9 +450,12 @@ class EntityLinker:
 class _Context:
     """Where the words of one message sit: quotes, sentence starts, initials, years."""
 
-    def __init__(self, text: str, words: list, n_tokens: int, conversation: frozenset = frozenset()):
+    def __init__(self, text: str, words: list, n_tokens: int, conversation: frozenset = frozenset(),
+                 titles: frozenset = frozenset(), first_names: frozenset = frozenset()):
         self.text, self.words, self.n, self.conversation = text, words, n_tokens, conversation
         self.weak: list[tuple[str, int, int]] = []  # title forms read as prose, for a second look
+        self.titles = titles  # one-word titles seekers name: a list without commas, not one long name
+        self.first_names = first_names  # "Nick Fury" is a character, not the film Fury
         self.quoted_chars = [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
 
     def quoted(self, i: int, n: int) -> bool:
@@ -480,6 +490,8 @@ class _Context:
             # A capitalised English word ("Ghostbusters Had Jack Black") starts the next sentence; a
             # name-like one ("Blorgon") or a number continues the name.
             w = self.words[k].group()
+            if w.lower() in self.titles:
+                return False  # "The Aristocats Mulan Bambi": titles listed without commas
             return w.isdigit() or w.lower() in T.ROMAN_NUMERALS or (w[:1].isupper() and T.zipf(w.lower()) < 3.5)
 
         def glued(a: int, b: int) -> bool:  # only spaces between word a and word b
@@ -492,9 +504,11 @@ class _Context:
             return False
         before = i > 0 and capital(i - 1) and glued(i - 1, i) and not self.sentence_start(i - 1) \
             and not _YEAR.match(self.words[i - 1].group())
+        named = n == 1 and i > 0 and glued(i - 1, i) and self.words[i - 1].group()[:1].isupper() \
+            and self.words[i - 1].group().lower() in self.first_names
         after = i + n < len(self.words) and capital(i + n) and glued(i + n - 1, i + n) \
             and not _YEAR.match(self.words[i + n].group())
-        return before or after
+        return before or after or named
 
     def whole(self, i: int, n: int) -> bool:
         """The words are the whole message."""

@@ -57,6 +57,9 @@ FUNCTION_TITLES = frozenset(
 # Function-word titles that cannot be the object of "loved" ("I loved up" is the film; "I loved it" is not It).
 PARTICLE_TITLES = frozenset("up go now then there here yes no so ok okay".split())
 CLAUSE_GOES_ON = frozenset("and or but too i we as also".split())
+# Words that stand for films already named ("the others", "the rest") or for any film ("anything else").
+PRONOUNISH = frozenset("others other rest same latter former ones".split())
+INDEFINITES = frozenset("anything something everything nothing anyone someone".split())
 OBJECT_PRONOUNS = frozenset("her him them us me".split())
 # Title words that need no capital in a capitalised title ("Gone with the Wind").
 MINOR = frozenset("the a an of and in on with to for at by from or as is vs nor but into".split())
@@ -66,6 +69,7 @@ ZIPF_PLAIN_WORD = 3.3  # ... and of one word (one rare word is often a noun: "a 
 ZIPF_CUE_AFTER = 5.0
 ZIPF_CUE_BEFORE = 5.6
 ZIPF_CUE_MULTI = 6.2  # several words after a cue: wordfreq rates a phrase by its words, so "get out" looks common
+ZIPF_COMPOUND = 3.5  # a word and the next written together make an English word this common: a split compound
 DOMINANCE = 1.4  # a shared form goes to the movie mentioned this many times more often than the next
 MIN_PRIOR = 3  # ... and at least this often in ReDial's train conversations (2 against 1 is no evidence)
 
@@ -227,6 +231,11 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     modifier = bool(before) and before[-1] in MODIFIERS_NEW | MODIFIERS_OLD
     if after[:1] and after[0].isdigit() and len(after[0]) == 1:
         return False  # "the guardians 2" is a sequel of another film, not Guardians
+    if (set(words) - set(ARTICLES) <= PRONOUNISH or words[0] in INDEFINITES) and not (
+            written_as_title(raw) and not sentence_start):
+        return False  # "check out the others", "recommend anything else": pronouns, unless written as a title
+    if len(words) <= 2 and after and after[0].isalpha() and zipf(words[-1] + after[0]) >= ZIPF_COMPOUND:
+        return False  # "super hero ones" is "superhero", not the film Super
     if key in genres:
         return False  # "I like Comedy and Romance": genres, even capitalised; "Romance (1986)" needs its year
     if key in CUES_BEFORE and not (written_as_title(raw) and not sentence_start) \
@@ -239,7 +248,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
             and not (before and before[-1] in DETERMINERS and not key.startswith(before[-1] + " ")):
         return _said_title(key, raw, before, after, cue_before, sentence_start, typo)
     movie_word = any(w in _MOVIE_WORDS for w in after[:1] + before[-1:])
-    if key in HOLIDAYS and not (movie_word or before[-1:] and before[-1] in WATCHING):
+    if key in HOLIDAYS and not (movie_word or before[-1:] and before[-1] in WATCHING or _object_of_liking(before[-2:])
+                                and before[-1] == "like"):
         return False
     if key in surnames and not (cue_before or movie_word):
         return False
@@ -308,7 +318,8 @@ def _object_of_liking(before: list[str]) -> bool:
     if not before:
         return False
     if before[-1] == "like":
-        return len(before) > 1 and before[-2] in ("movies", "films", "one", "ones", "something", "anything", "stuff")
+        return len(before) > 1 and before[-2] in ("movie", "movies", "film", "films", "one", "ones", "something", "anything",
+                                                  "stuff")
     return before[-1] in LIKING and before[-1] != "than"
 
 

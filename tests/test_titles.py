@@ -238,3 +238,27 @@ def test_the_manager_links_a_message_once(manager, monkeypatch):
 ])
 def test_lists_liking_verbs_and_talked_about_titles(linker, text, movies):
     assert displays(linker, text)[0] == movies
+
+
+@pytest.mark.parametrize("text, movies", [
+    ("my favourites: The Jungle Book Bambi and Dumbo", ["The Jungle Book (2016)", "Bambi (1942)", "Dumbo"]),
+    # titles listed without commas are not one long name
+    ("I think we should check out the others first", []),  # "the others", "something else": pronouns
+    ("can you suggest something else?", []),
+    ("I did watch The Others last night", ["The Others (2001)"]),  # ... unless written as a title
+    ("movies like halloween", ["Halloween (1978)"]),  # a holiday after "movies like" is the film
+    ("Chris Pratt and Emma Stone are great", []),  # a person's name that no seeker uses as a title
+    ("Die Hard (1988) d or Heat", ["Die Hard (1988)", "Heat (1996)"]),  # a stray letter in a list
+])
+def test_unspaced_lists_pronouns_holidays_and_names(linker, text, movies):
+    assert displays(linker, text)[0] == movies
+
+
+@pytest.mark.parametrize("text, movies", [
+    ("Not a big fan of super hero ones", []),  # a split compound ("superhero"), not the film Super
+    ("I loved Super", ["Super (2010)"]),
+    ("Nick Fury right?", []),  # a first name before it: a character, not the film Fury
+    ("Sandra Bullock Gravity was great", ["Gravity (2013)"]),  # a full name before it is a person
+])
+def test_split_compounds_and_first_names(linker, text, movies):
+    assert displays(linker, text)[0] == movies
