@@ -48,12 +48,21 @@ def variants(grid: dict) -> list[dict]:
 
 
 def variant_name(v: dict) -> str:
-    return "+".join(v["blocks"]) + "".join(f" {k}={v[k]:g}" for k in sorted(v) if k not in ("blocks", "emb_dim"))
+    def fmt(x):
+        return f"{x:g}" if isinstance(x, (int, float)) else str(x)
+
+    return "+".join(v["blocks"]) + "".join(f" {k}={fmt(v[k])}" for k in sorted(v) if k not in ("blocks", "emb_dim"))
+
+
+def _cache_key(fold: int, v: dict, seed: int) -> str:
+    # The default head ("mean") is left out, so fits cached before the field existed stay valid.
+    kept = {k: x for k, x in v.items() if not (k == "head" and x == "mean")}
+    return json.dumps({"fold": fold, **kept, "seed": seed}, sort_keys=True)
 
 
 def _fit_fold(ds, fold, tr, va, te, v: dict, cache: Path, seed: int) -> dict:
     """Validation and test predictions of one variant on one fold (cached as JSON)."""
-    key = json.dumps({"fold": fold, **v, "seed": seed}, sort_keys=True)
+    key = _cache_key(fold, v, seed)
     path = cache / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
     if path.exists():
         return json.loads(path.read_text())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.rollout import KS, SystemConfig, _init_worker, _work
+from simulator.rollout import KS, SystemConfig, _init_worker, _work, exchange_model_dir
 
 
 def summarise(records: list[dict], turns: int) -> tuple[dict, dict]:
@@ -42,6 +42,10 @@ def summarise(records: list[dict], turns: int) -> tuple[dict, dict]:
         m["sat_overall"] = mean([r["sat_overall"] for r in sat])
         m["sat_success"] = mean([r["sat_dialogue"] for r in sat if r["success@10"]])
         m["sat_failure"] = mean([r["sat_dialogue"] for r in sat if not r["success@10"]])
+    exch = [r for r in records if r.get("sat_exchange_per_turn")]
+    if exch:  # the last exchange's rating, read the way USS annotators rated (with the seeker's answer)
+        m["sat_exchange_final_success"] = mean([r["sat_exchange_final"] for r in exch if r["success@10"]])
+        m["sat_exchange_final_failure"] = mean([r["sat_exchange_final"] for r in exch if not r["success@10"]])
     curves = {"turn": list(range(1, turns + 1)),
               "success@10 by turn": [mean([bool(r["turn_of_success"]) and r["turn_of_success"] <= t for r in records])
                                      for t in range(1, turns + 1)]}
@@ -72,6 +76,10 @@ def simulate(system: str | Path, n: int = 200, turns: int = 5, out: str | None =
     sat_dir = str(sat_dir or default_model_dir())
     if not Path(sat_dir, "config.json").exists():
         log(f"no satisfaction model at {sat_dir}: run `crs train sat` first; rollouts run without satisfaction")
+    exchange_dir = exchange_model_dir(sat_dir)
+    if not Path(exchange_dir, "config.json").exists():
+        log(f"no exchange estimator at {exchange_dir} (`crs train sat --config configs/sat/exchange.yaml`): "
+            "rollouts record no sat_exchange_per_turn")
     profiles = build_profiles(load_redial(split), cached_catalog(), cached_graph(), n, seed)
     jl = JsonlLog(run_dir / "dialogues.jsonl")
     done = jl.done_keys("dialogue_id")
@@ -105,6 +113,7 @@ def simulate(system: str | Path, n: int = 200, turns: int = 5, out: str | None =
     from simulator.seeker import MIN_MATCHES
 
     meta = run_metadata(seed, {"system": asdict(cfg), "n": n, "turns": turns, "workers": workers, "sat_model": sat_dir,
+                               "sat_exchange_model": str(exchange_dir),
                                "split": split, "seeker_min_matches": MIN_MATCHES})
     write_results(run_dir, metrics, meta, f"Simulated seekers vs {cfg.name} ({len(records)} dialogues, {turns} turns)",
                   [{"turn": t, **{k: v[i] for k, v in curves.items() if k != "turn"}} for i, t in enumerate(curves.get("turn", []))],

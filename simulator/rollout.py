@@ -98,20 +98,32 @@ def recommender_rank(manager, state, target: int) -> int:
 _W: dict = {}
 
 
+def exchange_model_dir(sat_dir: str | Path) -> Path:
+    """Where the exchange estimator lives: the folder ``exchange`` beside the satisfaction model
+    (``$CRS_HOME/sat/exchange`` for the default; `crs train sat --config configs/sat/exchange.yaml`)."""
+    return Path(sat_dir).parent / "exchange"
+
+
+def _load_sat(path) -> object | None:
+    from simulator.sat_model import SatModel
+
+    return SatModel.from_pretrained(path) if path and Path(path, "config.json").exists() else None
+
+
 def _init_worker(cfg: SystemConfig, sat_dir: str | None, seed: int, threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
     from crs.data.movies import cached_catalog
-    from simulator.sat_model import SatModel
 
     _W["manager"] = build_system(cfg)
     _W["catalog"] = cached_catalog()
-    _W["sat"] = SatModel.from_pretrained(sat_dir) if sat_dir and Path(sat_dir, "config.json").exists() else None
+    _W["sat"] = _load_sat(sat_dir)
+    _W["exchange"] = _load_sat(exchange_model_dir(sat_dir)) if sat_dir else None
     _W["seed"] = seed
 
 
-def run_dialogue(profile, manager, catalog, sat_model, turns: int, seed: int) -> dict:
+def run_dialogue(profile, manager, catalog, sat_model, turns: int, seed: int, exchange_model=None) -> dict:
     """One seeker against one system; returns the JSON record."""
     import torch
 
@@ -162,16 +174,13 @@ def run_dialogue(profile, manager, catalog, sat_model, turns: int, seed: int) ->
         "redraws": seeker.redraws, "withheld_hints": seeker.withheld, "hints": seeker.given, "behaviours": seeker.actions,
         "own_utterances": len(profile.utterances), "log": log, "seconds": round(time.time() - t0, 2),
     }
-    if sat_model is not None:
-        rec.update(predict_satisfaction(sat_model, log))
+    rec.update(log_satisfaction(log, sat_model, exchange_model))
     return rec
 
 
-def predict_satisfaction(model, log: list[dict]) -> dict:
-    """Expected rating (1-5) for each user turn after a system reply, read from the context
-    before it (the model judges the system's replies, not the seeker's templated answer)."""
-    from crs.embeddings import encode
-
+def _transcript(log: list[dict]) -> tuple[list[str], np.ndarray, list[int]]:
+    """Texts and roles (0 seeker, 1 system) of a rollout log, and the positions of the seeker
+    messages that answer a system reply (every seeker message but the opening)."""
     roles, texts = [], []
     for t in log:
         roles.append(0)
@@ -179,16 +188,50 @@ def predict_satisfaction(model, log: list[dict]) -> dict:
         if "system" in t:
             roles.append(1)
             texts.append(t["system"] or "...")
-    out = model.predict_dialogue(encode(texts, batch_size=32), np.array(roles))
-    user_pos = [i for i, r in enumerate(roles) if r == 0][1:]
+    return texts, np.array(roles), [i for i, r in enumerate(roles) if r == 0][1:]
+
+
+def _encode(texts: list[str]) -> np.ndarray:
+    from crs.embeddings import encode
+
+    return encode(texts, batch_size=32)
+
+
+def log_satisfaction(log: list[dict], model=None, exchange=None) -> dict:
+    """Both estimators' scores of one rollout log (whichever are given), encoding the texts once."""
+    if model is None and exchange is None:
+        return {}
+    emb = _encode(_transcript(log)[0])
+    return {**(predict_satisfaction(model, log, emb) if model is not None else {}),
+            **(exchange_satisfaction(exchange, log, emb) if exchange is not None else {})}
+
+
+def predict_satisfaction(model, log: list[dict], emb: np.ndarray | None = None) -> dict:
+    """Expected rating (1-5) for each user turn after a system reply, read from the context
+    before it (the model judges the system's replies, not the seeker's templated answer).
+    ``emb``: the transcript's utterance embeddings, if already computed."""
+    texts, roles, user_pos = _transcript(log)
+    out = model.predict_dialogue(_encode(texts) if emb is None else emb, roles)
     per_turn = [round(float(out["expected"][i]), 4) for i in user_pos]
     return {"sat_per_turn": per_turn, "sat_dialogue": round(float(np.mean(per_turn)), 4) if per_turn else None,
             "sat_overall": round(out["overall_expected"], 4)}
 
 
+def exchange_satisfaction(model, log: list[dict], emb: np.ndarray | None = None) -> dict:
+    """The rating of each exchange (a system reply and the seeker's answer to it) as the USS
+    annotators gave it: reading the answer. ``model`` must read the rated turn ('current' block,
+    configs/sat/exchange.yaml); ``sat_exchange_final`` is the last exchange's rating."""
+    if not getattr(getattr(model, "config", None), "reads_user_turn", False):
+        raise ValueError("the exchange score needs an estimator that reads the rated turn (configs/sat/exchange.yaml)")
+    texts, roles, user_pos = _transcript(log)
+    out = model.predict_dialogue(_encode(texts) if emb is None else emb, roles)
+    per_turn = [round(float(out["expected"][i]), 4) for i in user_pos]
+    return {"sat_exchange_per_turn": per_turn, "sat_exchange_final": per_turn[-1] if per_turn else None}
+
+
 def _work(task) -> dict:
     profile, turns = task
-    return run_dialogue(profile, _W["manager"], _W["catalog"], _W["sat"], turns, _W["seed"])
+    return run_dialogue(profile, _W["manager"], _W["catalog"], _W["sat"], turns, _W["seed"], _W.get("exchange"))
 
 
 # ------------------------------------------------------------------ the run

@@ -16,9 +16,11 @@ utterance embeddings:
   reveals the rating); it exists only for the labelled "reads the user turn" comparison.
 
 The head is a ridge regression on the annotators' *mean* rating (a less noisy target than the
-majority class); two thresholds on its score give the classes 2 / 3 / 4, chosen to maximise
-Cohen's kappa on out-of-fold scores of the training dialogues (inner folds), never on held-out
-data. The continuous score is the "expected rating" the rollouts report. Everything is stored
+majority class); its score is the "expected rating" the rollouts report. The classes 2 / 3 / 4
+come from two thresholds chosen to maximise Cohen's kappa on out-of-fold scores of the training
+dialogues (inner folds), never on held-out data: ``head: mean`` cuts the mean score itself;
+``head: shares`` adds two ridge regressions on the share of annotators who rated below 3 and
+above 3, and cuts those (a turn half the raters call poor is a 2 even when the mean is near 3). Everything is stored
 as tensors (config.json + model.safetensors) and loads without sklearn.
 """
 
@@ -38,6 +40,7 @@ BLOCKS = ("sys", "user", "sys2", "user2", "ctx", "pos", "mood", "current")
 WIDTH = {"pos": 5, "mood": 4}
 USER, SYSTEM = 0, 1
 NEUTRAL = 3.0
+HEADS = ("mean", "shares")
 
 
 @dataclass
@@ -51,12 +54,15 @@ class LinearSatConfig(StrictConfig):
     mood_alpha: float = 3000.0  # ridge strength of the first-stage user-utterance model
     inner_folds: int = 5  # out-of-fold scores for the thresholds and the mood block
     encoder: str = "all-MiniLM-L6-v2"
+    head: str = "mean"  # classes from cut points on: the mean score ("mean") or the low/high shares ("shares")
 
     def __post_init__(self):
         self.blocks = tuple(self.blocks)
         bad = sorted(set(self.blocks) - set(BLOCKS))
         if bad or not self.blocks:
             raise ValueError(f"blocks must be a non-empty subset of {BLOCKS}, got {list(self.blocks)}")
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
         if self.kind != "linear":
             raise ValueError(f"LinearSatConfig.kind must be 'linear', got {self.kind!r}")
         if self.alpha <= 0 or self.mood_alpha <= 0 or self.emb_dim <= 0 or self.inner_folds < 2:
@@ -180,6 +186,20 @@ def kappa_thresholds(score: np.ndarray, y5: np.ndarray) -> tuple[float, float]:
     return cut
 
 
+def share_thresholds(low: np.ndarray, high: np.ndarray, y5: np.ndarray) -> tuple[float, float]:
+    """Cut points (a, b) for the shares head: class 2 (label 1) where the predicted low share
+    exceeds a, else 4 (label 3) where the high share exceeds b, else 3; maximise kappa vs ``y5``."""
+    qa = np.quantile(low, [1.0, .99, .98, .97, .95, .93, .9, .85, .8])
+    qb = np.quantile(high, [.8, .85, .88, .9, .92, .94, .96, .97, .98, .99, 1.0])
+    best, cut = -np.inf, (float(qa[0]) + 1, float(qb[-1]) + 1)
+    for a in qa:
+        for b in qb:
+            k = _kappa(y5, np.where(low > a, 1, np.where(high > b, 3, 2)))
+            if k > best:
+                best, cut = k, (float(a), float(b))
+    return cut
+
+
 def _kappa(a: np.ndarray, b: np.ndarray) -> float:
     """Unweighted Cohen's kappa on labels 0..4 (kept here: product code does not import eval/)."""
     conf = np.zeros((5, 5))
@@ -212,6 +232,8 @@ class LinearSatModel(nn.Module):
         self.config = config
         self.head = nn.Linear(config.n_features, 1)
         self.mood = nn.Linear(config.emb_dim, 1)  # first stage: utterance -> its own rating
+        if config.head == "shares":
+            self.shares = nn.Linear(config.n_features, 2)  # share of raters below 3 / above 3
         self.register_buffer("thresholds", torch.tensor([-1e9, 1e9]))
 
     # ------------------------------------------------------------------ features
@@ -227,9 +249,14 @@ class LinearSatModel(nn.Module):
     def score(self, x: np.ndarray) -> np.ndarray:
         return self.head(torch.as_tensor(x))[:, 0].numpy()
 
-    def classes(self, s: np.ndarray) -> np.ndarray:
+    def classes(self, x: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """Class 0..4 (only 1..3 occur) of feature rows ``x`` with mean scores ``s``."""
         lo, hi = self.thresholds.tolist()
-        return np.where(s < lo, 1, np.where(s > hi, 3, 2))
+        if self.config.head == "mean":
+            return np.where(s < lo, 1, np.where(s > hi, 3, 2))
+        with torch.no_grad():
+            sh = self.shares(torch.as_tensor(x)).numpy()
+        return np.where(sh[:, 0] > lo, 1, np.where(sh[:, 1] > hi, 3, 2))
 
     # ------------------------------------------------------------------ fitting
     @classmethod
@@ -246,8 +273,12 @@ class LinearSatModel(nn.Module):
         use_mood = "mood" in config.blocks
         stage1 = _fit_stage1(dialogues, config.mood_alpha) if use_mood else None
 
+        shares = config.head == "shares"
+        if shares and any(d.low_share is None or d.high_share is None for d in dialogues):
+            raise ValueError("head 'shares' needs each dialogue's low_share / high_share (simulator.uss_data)")
+
         def design(idx, w1):
-            xs, ys, ms = [], [], []
+            xs, ys, ms, ls, hs = [], [], [], [], []
             for i in idx:
                 d = dialogues[i]
                 r = _rated(d)
@@ -255,22 +286,34 @@ class LinearSatModel(nn.Module):
                 xs.append(context_features(d.emb, d.roles, config.blocks, us)[r])
                 ys.append(d.sat5[r])
                 ms.append(d.mean_rating[r])
-            return np.vstack(xs), np.concatenate(ys), np.concatenate(ms)
+                if shares:
+                    ls.append(d.low_share[r]), hs.append(d.high_share[r])
+            return (np.vstack(xs), np.concatenate(ys), np.concatenate(ms),
+                    np.concatenate(ls) if shares else None, np.concatenate(hs) if shares else None)
 
         # Cross-fitted design: each inner part's mood scores come from a stage 1 fitted without it.
-        blocks_x, blocks_y, blocks_m = [], [], []
+        rows = []  # (x, y, mean, low share, high share) per inner part
         for k, part in enumerate(parts):
             rest = [dialogues[i] for j, p in enumerate(parts) if j != k for i in p]
             w1 = _fit_stage1(rest, config.mood_alpha) if use_mood else None
-            x, y, m = design(part, w1)
-            blocks_x.append(x), blocks_y.append(y), blocks_m.append(m)
-        solver = RidgeParts(blocks_x, blocks_m)
-        oof = []
-        for k in range(len(parts)):
-            w, b = solver.solve(config.alpha, without=k)
-            oof.append(blocks_x[k] @ w + b)
-        cut = kappa_thresholds(np.concatenate(oof), np.concatenate(blocks_y))
-        w, b = solver.solve(config.alpha)
+            rows.append(design(part, w1))
+        blocks_x, y_all = [r[0] for r in rows], np.concatenate([r[1] for r in rows])
+
+        def oof_and_full(target: int):
+            """Out-of-fold scores over the inner parts, and the fit on all of them."""
+            solver = RidgeParts(blocks_x, [r[target] for r in rows])
+            oof = []
+            for k in range(len(parts)):
+                wk, bk = solver.solve(config.alpha, without=k)
+                oof.append(blocks_x[k] @ wk + bk)
+            return np.concatenate(oof), solver.solve(config.alpha)
+
+        oof, (w, b) = oof_and_full(2)
+        if shares:
+            (oof_lo, fit_lo), (oof_hi, fit_hi) = oof_and_full(3), oof_and_full(4)
+            cut = share_thresholds(oof_lo, oof_hi, y_all)
+        else:
+            cut = kappa_thresholds(oof, y_all)
 
         model = cls(config)
         with torch.no_grad():
@@ -280,21 +323,25 @@ class LinearSatModel(nn.Module):
                 model.mood.weight.copy_(torch.as_tensor(stage1[0])[None])
                 model.mood.bias.fill_(stage1[1])
             model.thresholds.copy_(torch.tensor(cut))
+            if shares:
+                model.shares.weight.copy_(torch.as_tensor(np.stack([fit_lo[0], fit_hi[0]])))
+                model.shares.bias.copy_(torch.tensor([fit_lo[1], fit_hi[1]]))
         return model.eval()
 
     # ------------------------------------------------------------------ prediction
     def predict(self, dialogues) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(score, predicted class 0..4, true class 0..4) over the rated user turns of ``dialogues``."""
-        ss, ys = [], []
+        ss, ps, ys = [], [], []
         for d in dialogues:
             r = np.flatnonzero(d.sat5 >= 0)
             if r.size:
-                ss.append(self.score(self.features(d.emb, d.roles)[r]))
+                x = self.features(d.emb, d.roles)[r]
+                ss.append(self.score(x))
+                ps.append(self.classes(x, ss[-1]))
                 ys.append(d.sat5[r])
         if not ss:
             raise ValueError("no rated user turns to score")
-        s = np.concatenate(ss)
-        return s, self.classes(s), np.concatenate(ys)
+        return np.concatenate(ss), np.concatenate(ps), np.concatenate(ys)
 
     def predict_dialogue(self, emb: np.ndarray, roles: np.ndarray) -> dict:
         """Same interface as SatModel. ``expected``: the regression score per turn (an expected
@@ -304,8 +351,9 @@ class LinearSatModel(nn.Module):
         roles = np.asarray(roles)
         # One extra position after the last turn scores the dialogue as a whole.
         ext_emb = np.vstack([emb, np.zeros((1, emb.shape[1]), np.float32)])
-        s = self.score(self.features(ext_emb, np.append(roles, USER)))
-        p5 = np.eye(5)[self.classes(s[:-1])]
+        x = self.features(ext_emb, np.append(roles, USER))
+        s = self.score(x)
+        p5 = np.eye(5)[self.classes(x[:-1], s[:-1])]
         s = np.clip(s, 1.0, 5.0)  # a regression score can leave the rating scale on odd input
         return {"p5": p5, "expected": s[:-1], "overall_expected": float(s[-1])}
 

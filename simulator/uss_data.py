@@ -58,6 +58,9 @@ class EncodedDialogue:
     mean_rating: np.ndarray  # [n_turns] float mean rating (nan where unrated)
     overall5: int = -1  # dialogue-level OVERALL, 0..4, or -1
     texts: list[str] = field(default_factory=list)
+    # [n_turns] share of annotators who rated below 3 / above 3 (nan where unrated; None if unknown)
+    low_share: np.ndarray | None = None
+    high_share: np.ndarray | None = None
 
 
 @dataclass
@@ -82,20 +85,22 @@ def encode_dialogues(dialogues: list[USSDialogue], embeddings: np.ndarray, actio
     for d in dialogues:
         n = len(d.turns)
         sat5, sat3, act = np.full(n, -1), np.full(n, -1), np.full(n, -1)
-        mean = np.full(n, np.nan)
+        mean, low, high = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
         for i, t in enumerate(d.turns):
             if t.role != "USER":
                 continue
             r = aggregate(t.ratings, aggregation)
             if r is not None:
                 sat5[i], sat3[i], mean[i] = r - 1, three_class(r), float(np.mean(t.ratings))
+                low[i], high[i] = float(np.mean(np.array(t.ratings) < 3)), float(np.mean(np.array(t.ratings) > 3))
             if t.action in a_index:
                 act[i] = a_index[t.action]
         overall = aggregate(d.overall, aggregation)
         out.append(EncodedDialogue(
             emb=embeddings[row:row + n], roles=np.array([ROLES[t.role] for t in d.turns]),
             sat5=sat5, sat3=sat3, action=act, mean_rating=mean,
-            overall5=-1 if overall is None else overall - 1, texts=[t.text for t in d.turns]))
+            overall5=-1 if overall is None else overall - 1, texts=[t.text for t in d.turns],
+            low_share=low, high_share=high))
         row += n
     return out
 

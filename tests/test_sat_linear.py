@@ -149,7 +149,10 @@ def test_every_sat_config_loads_and_derived_ones_inherit():
             continue
         cfg = load_sat_config(path)
         if cfg["model"].get("kind") == "linear":
-            assert not LinearSatConfig.from_dict(cfg["model"]).reads_user_turn, path  # rollouts judge replies
+            # Only the exchange estimator reads the rated answer (as the annotators did); the default
+            # and every other estimator judge the reply before it (the clean protocol).
+            reads = LinearSatConfig.from_dict(cfg["model"]).reads_user_turn
+            assert reads == path.name.startswith("exchange"), path
 
 
 def test_the_rollouts_scoring_reads_a_linear_model(tmp_path):
@@ -167,3 +170,99 @@ def test_the_rollouts_scoring_reads_a_linear_model(tmp_path):
     out = predict_satisfaction(model, log)
     assert len(out["sat_per_turn"]) == 2 and all(1 <= s <= 5 for s in out["sat_per_turn"])
     assert 1 <= out["sat_overall"] <= 5
+
+
+def _answer_rated(n=40, dim=384, seed=0):
+    """Dialogues whose user rating is written in that user turn's own first coordinate."""
+    out = []
+    for d in _synthetic(n=n, dim=dim, seed=seed):
+        for i in np.flatnonzero(d.sat5 >= 0):
+            d.mean_rating[i] = float(np.clip(d.emb[i, 0] * 1.5 + 3, 1, 5))
+            d.sat5[i] = int(np.round(d.mean_rating[i])) - 1
+        out.append(d)
+    return out
+
+
+def test_exchange_score_reads_the_seekers_answer_and_needs_a_model_that_does(monkeypatch):
+    import crs.embeddings
+    from simulator.rollout import exchange_satisfaction
+
+    texts = {"Any thrillers?": 0.0, "Try Heat (1995).": 0.0, "Great, thanks!": 2.0, "Bye.": -2.0}
+
+    def fake_encode(xs, batch_size=32):  # the answer's sentiment sits in the first coordinate
+        e = np.zeros((len(xs), 384), np.float32)
+        e[:, 0] = [texts[x] for x in xs]
+        return e
+
+    monkeypatch.setattr(crs.embeddings, "encode", fake_encode)
+    model = LinearSatModel.fit(_answer_rated(), LinearSatConfig(blocks=("current",), alpha=1.0))
+    log = [{"seeker": "Any thrillers?", "system": "Try Heat (1995).", "cards": [1]}]
+    happy = exchange_satisfaction(model, [*log, {"seeker": "Great, thanks!"}])
+    sad = exchange_satisfaction(model, [*log, {"seeker": "Bye."}])
+    assert len(happy["sat_exchange_per_turn"]) == 1 and happy["sat_exchange_final"] > 3.5 > 2.5 > sad["sat_exchange_final"]
+    blind = LinearSatModel.fit(_answer_rated(), LinearSatConfig(blocks=("sys", "pos"), alpha=1.0))
+    with pytest.raises(ValueError):
+        exchange_satisfaction(blind, [*log, {"seeker": "Bye."}])  # a before-the-answer model is not an exchange score
+    from simulator.rollout import log_satisfaction
+
+    calls = []
+    monkeypatch.setattr(crs.embeddings, "encode", lambda xs, batch_size=32: calls.append(xs) or fake_encode(xs))
+    both = log_satisfaction([*log, {"seeker": "Bye."}], blind, model)
+    assert len(calls) == 1 and both["sat_exchange_final"] == sad["sat_exchange_final"] and len(both["sat_per_turn"]) == 1
+    assert log_satisfaction(log, None, None) == {}
+
+
+def test_auc_table_reports_the_exchange_score_and_the_length_reference(tmp_path, capsys):
+    from eval.sat_auc import main, read_run
+
+    recs = [{"target": 7, "log": [{"seeker": "hi", "cards": [7]}, {"seeker": "thanks"}], "sat_per_turn": [3.0],
+             "sat_dialogue": 3.0, "sat_overall": 3.0, "sat_exchange_final": 4.5},
+            {"target": 7, "log": [{"seeker": "hi", "cards": [1]}, {"seeker": "no", "cards": [2]}, {"seeker": "bye"}],
+             "sat_per_turn": [3.1, 3.1], "sat_dialogue": 3.1, "sat_overall": 3.1, "sat_exchange_final": 2.0},
+            {"target": 7, "log": [{"seeker": "hi", "cards": [1]}, {"seeker": "bye"}], "sat_per_turn": [3.2],
+             "sat_dialogue": 3.2, "sat_overall": 3.2}]  # a run made without the exchange estimator
+    (tmp_path / "dialogues.jsonl").write_text("\n".join(json.dumps(r) for r in recs))
+    d = read_run(tmp_path)
+    assert d["exchange"][:2].tolist() == [4.5, 2.0] and np.isnan(d["exchange"][2])
+    assert d["shortness"].tolist() == [-2, -3, -2]
+    assert main([str(tmp_path), "--out", str(tmp_path / "auc")]) == 0
+    res = json.loads((tmp_path / "auc" / "results.json").read_text())["pooled"]
+    assert res["auc_final"] == 0.0 and res["auc_shortness"] == 0.75
+    assert "auc_exchange" not in res  # one dialogue lacks the score: no AUC over a silent subset
+
+
+def test_shares_head_cuts_the_rater_shares_and_survives_saving(tmp_path):
+    from simulator.sat_model import SatModel
+
+    def with_shares(ds):
+        # The rater shares follow the system reply's first coordinate; the mean barely moves.
+        for d in ds:
+            d.low_share, d.high_share = np.full(len(d.roles), np.nan), np.full(len(d.roles), np.nan)
+            for i in np.flatnonzero(d.sat5 >= 0):
+                z = d.emb[i - 1, 0]
+                d.low_share[i], d.high_share[i] = float(z < -0.8), float(z > 0.8)
+                d.sat5[i] = 1 if z < -0.8 else (3 if z > 0.8 else 2)
+                d.mean_rating[i] = 3.0 + 0.05 * np.sign(z) * (abs(z) > 0.8)
+        return ds
+
+    train, test = with_shares(_synthetic(seed=4)), with_shares(_synthetic(seed=5))
+    cfg = LinearSatConfig(blocks=("sys", "pos"), emb_dim=6, alpha=1.0, head="shares")
+    model = LinearSatModel.fit(train, cfg)
+    _, pred, y = model.predict(test)
+    assert _kappa(y, pred) > 0.5 and set(pred.tolist()) == {1, 2, 3}
+    model.save_pretrained(tmp_path / "m")
+    loaded = SatModel.from_pretrained(tmp_path / "m")
+    d = test[0]
+    assert np.array_equal(model.predict_dialogue(d.emb, d.roles)["p5"], loaded.predict_dialogue(d.emb, d.roles)["p5"])
+    with pytest.raises(ValueError):
+        LinearSatModel.fit(_synthetic(seed=6), cfg)  # no rater shares recorded
+    with pytest.raises(ValueError):
+        LinearSatConfig(head="median")
+
+
+def test_variant_cache_key_of_the_default_head_is_the_old_one():
+    from eval.sat_variants import _cache_key, variant_name
+
+    v = {"blocks": ["sys"], "alpha": 1.0}
+    assert _cache_key(0, {**v, "head": "mean"}, 0) == _cache_key(0, v, 0) != _cache_key(0, {**v, "head": "shares"}, 0)
+    assert variant_name({**v, "head": "shares"}) == "sys alpha=1 head=shares"
