@@ -36,6 +36,7 @@ MODIFIERS_NEW = frozenset("new newer latest recent".split())
 MODIFIERS_OLD = frozenset("original older classic".split())  # not "old": "my 5 year old twins"
 # ... and words right after one ("Heat was great", "the heat movie").
 CUES_AFTER = frozenset("was is series franchise trilogy sequel remake won starring stars".split())
+FRANCHISE_AFTER = frozenset("movies films movie film series franchise".split())
 # "Taken is a great action movie": the sentence says what it is.
 _MOVIE_WORDS = frozenset("movie film classic masterpiece flick".split())
 # Holidays are proper nouns too: "I love Halloween" is the holiday unless a year or "movie" says otherwise.
@@ -238,6 +239,9 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return False  # "super hero ones" is "superhero", not the film Super
     if key in genres:
         return False  # "I like Comedy and Romance": genres, even capitalised; "Romance (1986)" needs its year
+    if after[:1] and after[0] in FRANCHISE_AFTER and talked >= TALKED and zipf(key) < ZIPF_CUE_BEFORE and key not in genres \
+            and (words[0] == "the" or before[-1:] in (["the"], ["all"])):
+        return True  # "the saw movies", "all the scream films": a franchise seekers often name
     if key in CUES_BEFORE and not (written_as_title(raw) and not sentence_start) \
             and not (key not in LIKING and before[-1:] and before[-1] in LIKING
                      and not (after[:1] and after[0] in VERB_OBJECTS)):

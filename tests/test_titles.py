@@ -262,3 +262,13 @@ def test_unspaced_lists_pronouns_holidays_and_names(linker, text, movies):
 ])
 def test_split_compounds_and_first_names(linker, text, movies):
     assert displays(linker, text)[0] == movies
+
+
+@pytest.mark.parametrize("text, movies", [
+    ("we binged the saw movies last month", ["Saw (2004)"]),  # "the X movies": a franchise seekers often name
+    ("I love the alien movies", ["Alien (1979)"]),
+    ("I love alien movies", []),  # no article: a kind of film
+    ("the kids movies are fine", []),  # a title no seeker names is no franchise
+])
+def test_franchises_of_talked_about_titles(linker, text, movies):
+    assert displays(linker, text)[0] == movies
