@@ -62,9 +62,15 @@ class BatchedLLM(LLMBackend):
     """An `LLMBackend` that decodes concurrent `stream` calls as one batch (continuous batching)."""
 
     def __init__(self, backend, max_batch: int = 16, max_waiting: int = 64, prefill_threads: int | None = None,
-                 max_prefill: int = MAX_PREFILL):
+                 max_prefill: int = MAX_PREFILL, split: bool | None = None):
         self.backend = backend
         self.max_prefill = max(1, max_prefill)
+        # Prefill in a thread of its own (None: on a CPU with two cores or more). See `_prefill_loop`.
+        self.split = _default_split(backend) if split is None else split
+        self._ready: list[tuple] = []  # prefilled groups the decoding thread has not merged yet
+        self._prefilling = 0  # prompts the prefill thread is computing now
+        self._running = 0  # rows in the running batch, as last published by the decoding thread
+        self._prefill_thread: threading.Thread | None = None
         # CPU threads for a prefill (compute-bound: it scales with cores), None: as many as decoding uses
         self.prefill_threads = prefill_threads
         self.name = getattr(backend, "name", "hf")
@@ -93,7 +99,7 @@ class BatchedLLM(LLMBackend):
                 raise BusyError(f"{len(self._waiting)} replies are already waiting; try again shortly")
             self._waiting.append(req)
             self._ensure_thread()
-            self._cond.notify()
+            self._cond.notify_all()  # the prefill thread and the decoding thread wait on it
         return apply_stop(self._read(req), normalize_stop(stop))
 
     def __getattr__(self, name):  # encode, render, tokenizer, model, ... of the wrapped backend
@@ -117,34 +123,94 @@ class BatchedLLM(LLMBackend):
 
     # ---------------------------------------------------------------- scheduler
     def _ensure_thread(self) -> None:
+        if self.batch is None:  # made here, not in a thread: both threads use it from their start
+            self.batch = _Batch(self.backend, self.prefill_threads)
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._loop, name="llm-batch", daemon=True)
             self._thread.start()
+        if self.split and (self._prefill_thread is None or not self._prefill_thread.is_alive()):
+            self._prefill_thread = threading.Thread(target=self._prefill_loop, name="llm-prefill", daemon=True)
+            self._prefill_thread.start()
+
+    def _free(self) -> int:
+        """Rows the batch can still take, counting prompts prefilled or being prefilled (under `_cond`)."""
+        return self.max_batch - self._running - sum(len(g[0]) for g in self._ready) - self._prefilling
+
+    def _take(self) -> list[_Request]:
+        """Waiting prompts to prefill now (under `_cond`)."""
+        n = min(self._free(), self.max_prefill, len(self._waiting))
+        return [self._waiting.popleft() for _ in range(max(0, n))]
 
     def _loop(self) -> None:
+        """The decoding thread: merge prefilled prompts, then one token for every running row."""
         import torch
 
-        batch = self.batch = _Batch(self.backend, self.prefill_threads)
+        batch = self.batch
         while True:
             with self._cond:
-                while not self._waiting and not batch.rows:
+                while not self._ready and not batch.rows and (self.split or not self._waiting):
                     self._cond.wait()
-                free = min(self.max_batch - len(batch.rows), self.max_prefill)
-                new = [self._waiting.popleft() for _ in range(min(free, len(self._waiting)))]
+                ready, self._ready = self._ready, []
+                new = [] if self.split else self._take()
             try:
                 with torch.inference_mode():
-                    new = [r for r in new if not r.cancel.is_set()]
                     if new:
-                        batch.admit(new)
+                        ready = ready + batch.prefill([r for r in new if not r.cancel.is_set()])
+                    for group in ready:
+                        batch.join(*group)
                     if batch.rows:
                         batch.step()
                         self.steps += 1
                         self.max_seen = max(self.max_seen, len(batch.rows))
             except Exception as exc:  # fail the replies in flight, keep serving the next ones
                 log.exception("batched decoding failed")
-                for r in batch.rows + [r for r in new if r not in batch.rows]:
+                pending = [r for g in ready for r in g[0]] + new
+                for r in batch.rows + [r for r in pending if r not in batch.rows]:
                     r.out.put(exc)
                 batch = self.batch = _Batch(self.backend, self.prefill_threads)
+            with self._cond:
+                self._running = len(batch.rows)
+                self._cond.notify_all()  # rows that left make room for the prefill thread
+
+    def _prefill_loop(self) -> None:
+        """The prefill thread (split mode): prompts are read while the batch keeps decoding.
+
+        On a CPU a prefill is compute-bound and a decoding step mostly waits on memory and Python; with
+        both in one thread, each new prompt stalled every running reply for its whole prefill (0.5-1 s
+        for ~350 tokens on this project's 2-core machine), once per other session's turn. Here the
+        prefill runs on the other core and the decoding thread only merges the finished cache."""
+        import torch
+
+        if self.backend.device.type == "cpu" and self.prefill_threads:
+            torch.set_num_threads(self.prefill_threads)
+        while True:
+            with self._cond:
+                while not self._waiting or self._free() <= 0:
+                    self._cond.wait()
+                new = self._take()
+                self._prefilling = len(new)
+            groups: list[tuple] = []
+            try:
+                with torch.inference_mode():
+                    groups = self.batch.prefill([r for r in new if not r.cancel.is_set()])
+            except Exception as exc:
+                log.exception("prefill failed")
+                for r in new:
+                    r.out.put(exc)
+            with self._cond:
+                self._ready.extend(groups)
+                self._prefilling = 0
+                self._cond.notify_all()
+
+
+def _default_split(backend) -> bool:
+    """Prefill beside decoding on a CPU with a core to spare for it."""
+    import os
+
+    try:
+        return backend.device.type == "cpu" and len(os.sched_getaffinity(0)) >= 2
+    except (AttributeError, OSError):
+        return False
 
 
 class _Batch:
@@ -168,21 +234,30 @@ class _Batch:
         self.pos = None  # (rows,) the position id of each row's next token
 
     def admit(self, reqs: list[_Request]) -> None:
-        """Prefill new prompts and merge their caches into the batch.
+        """Prefill new prompts and merge them into the batch (both in the calling thread)."""
+        for group in self.prefill(reqs):
+            self.join(*group)
+
+    def prefill(self, reqs: list[_Request]) -> list[tuple]:
+        """Compute the prompts' caches: groups of (requests, cache, mask, positions, last logits).
 
         On a CPU the prefill is the costly, compute-bound part of a reply. Two things cut it: the start a
         prompt shares with the previous one (the system message) is reused, not recomputed; and prompts
         that arrive together are prefilled in one forward pass, which costs far less than one pass each."""
+        if not reqs:
+            return []
         shared = min(_common_prefix(r.ids, reqs[0].ids, len(r.ids) - 1) for r in reqs)
         if len(reqs) > 1 and shared < MIN_REUSE:  # no common start to pad behind: one prompt at a time
-            for r in reqs:
-                self.admit([r])
-            return
-        cache, mask, pos, logits = self._prefill_one(reqs[0]) if len(reqs) == 1 else self._prefill_many(reqs, shared)
+            return [g for r in reqs for g in self.prefill([r])]
+        group = self._prefill_one(reqs[0]) if len(reqs) == 1 else self._prefill_many(reqs, shared)
         self.largest_prefill = max(self.largest_prefill, len(reqs))
+        return [(reqs, *group)]
+
+    def join(self, reqs: list[_Request], cache, mask, pos, logits) -> None:
+        """Pick each prompt's first token and merge its rows into the running batch."""
         keep = [self._accept(r, logits[i]) for i, r in enumerate(reqs)]
         self._merge(reqs, cache, mask, pos)
-        if not all(keep):  # a reply that ended at its first token leaves at once
+        if not all(keep):  # a reply that ended at its first token (or was abandoned) leaves at once
             old = len(self.rows) - len(reqs)
             self._select(list(range(old)) + [old + i for i, k in enumerate(keep) if k])
 

@@ -212,7 +212,7 @@ def cmd_app(args) -> int:
     launch(host=args.host, port=args.port, llm=args.llm, recommender=args.recommender, llm_kwargs=_llm_kwargs(args),
            adapter=args.adapter, auth=auth, db=args.db, max_running=args.max_running, max_waiting=args.max_waiting,
            batch=not args.no_batch, llm_threads=args.llm_threads, llm_dtype=args.llm_dtype,
-           prefill_threads=args.prefill_threads)
+           prefill_threads=args.prefill_threads, split_prefill=False if args.no_prefill_thread else None)
     return 0
 
 
@@ -234,6 +234,7 @@ def cmd_bench_app(args) -> int:
 
     res = run_bench(llm=args.llm, recommender=args.recommender, clients=args.clients, single=args.single, out=args.out,
                     server_args=(["--no-batch"] if args.no_batch else [])
+                    + (["--no-prefill-thread"] if args.no_prefill_thread else [])
                     + (["--prefill-threads", str(args.prefill_threads)] if args.prefill_threads else []))
     print(json.dumps(res, indent=2))
     return 0
@@ -364,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run directory (default runs/<date>-bench-app)")
     p.add_argument("--no-batch", action="store_true", help="serve with `crs app --no-batch` (the comparison)")
     p.add_argument("--prefill-threads", type=int, help="serve with `crs app --prefill-threads N`")
+    p.add_argument("--no-prefill-thread", action="store_true", help="serve with `crs app --no-prefill-thread`")
     p.set_defaults(func=cmd_bench_app)
 
     mu = sub.add_parser("music", help="video-to-music: a piece for a video, refined by feedback")
@@ -398,9 +400,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-running", type=int, default=16, help="replies written at once (one LLM batch)")
     p.add_argument("--max-waiting", type=int, default=32, help="replies waiting beyond that; more are told to retry")
     p.add_argument("--no-batch", action="store_true", help="decode each reply alone (for comparison)")
-    p.add_argument("--llm-threads", type=int, help="CPU threads for the batched LLM (default: CPU cores - 1)")
+    p.add_argument("--llm-threads", type=int, help="CPU threads for decoding in the batched LLM (default: CPU "
+                   "cores - 1, or half of that with the prefill thread)")
     p.add_argument("--prefill-threads", type=int,
-                   help="CPU threads for reading a new prompt (compute-bound; default: as --llm-threads)")
+                   help="CPU threads for reading new prompts (compute-bound; default: the cores left)")
+    p.add_argument("--no-prefill-thread", action="store_true",
+                   help="read new prompts in the decoding thread, pausing every reply (default on a CPU with 2+ "
+                   "cores: a thread of its own reads them while the batch keeps decoding)")
     p.add_argument("--llm-dtype", help="float32 or bfloat16 (default: bfloat16 on a CPU with AMX or AVX512-BF16 "
                    "when no item-language adapter is used, else the backend's default)")
     p.set_defaults(func=cmd_app)

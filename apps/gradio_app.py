@@ -256,7 +256,7 @@ def serve(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth=None,
 def launch(host: str = "127.0.0.1", port: int = 7860, llm: str = "smollm2", recommender: str = "auto",
            llm_kwargs: dict | None = None, adapter: str = "auto", *, auth=None, db: str | None = None,
            max_running: int = 16, max_waiting: int = 32, batch: bool = True, llm_threads: int | None = None,
-           prefill_threads: int | None = None,
+           prefill_threads: int | None = None, split_prefill: bool | None = None,
            llm_dtype: str | None = None, **launch_kwargs) -> None:
     """Build the manager before serving (so the first reply is fast), then serve until interrupted."""
     from apps.security import browser_secret
@@ -271,7 +271,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, llm: str = "smollm2", reco
     def factory():
         manager = build_manager(llm, recommender, kwargs, ManagerConfig(adapter=adapter))
         if batch:
-            _batch_llm(manager, max_running, llm_threads, prefill_threads)
+            _batch_llm(manager, max_running, llm_threads, prefill_threads, split_prefill)
         return manager
 
     store = ConversationStore(db)
@@ -336,7 +336,8 @@ def _load_music(music) -> None:
     print(f"video-to-music: ready ({time.time() - t:.1f}s)", flush=True)
 
 
-def _batch_llm(manager, max_batch: int, threads: int | None = None, prefill_threads: int | None = None) -> None:
+def _batch_llm(manager, max_batch: int, threads: int | None = None, prefill_threads: int | None = None,
+               split: bool | None = None) -> None:
     """Decode the replies of concurrent sessions together (Hugging Face backends; an OpenAI-compatible
     server such as vLLM batches on its side). The item-language adapter keeps its own decoding."""
     from apps.batched_llm import BatchedLLM
@@ -344,14 +345,20 @@ def _batch_llm(manager, max_batch: int, threads: int | None = None, prefill_thre
 
     if not isinstance(manager.llm, HFBackend):
         return
-    manager.llm = BatchedLLM(manager.llm, max_batch=max_batch, prefill_threads=prefill_threads)
-    if manager.llm.device.type == "cpu":
+    manager.llm = llm = BatchedLLM(manager.llm, max_batch=max_batch, prefill_threads=prefill_threads, split=split)
+    if llm.device.type == "cpu":
         import torch
 
+        cores = len(os.sched_getaffinity(0))
         # One core stays free for the request threads (linking, ranking, the post-check). Measured on
         # the busy 2-core machine: with 2 threads a decoding step for 10 replies took 3.8 s, with 1
         # thread 0.73 s: intra-op threads that wait for each other while the cores are taken stall.
-        torch.set_num_threads(threads or max(1, len(os.sched_getaffinity(0)) - 1))
+        # With the prefill thread, decoding and prefill share the other cores (1 each on 2 cores:
+        # the request threads need little, ~25 ms of CPU per turn).
+        decode = threads or (max(1, (cores - 1) // 2) if llm.split else max(1, cores - 1))
+        torch.set_num_threads(decode)
+        if llm.split and not prefill_threads:
+            llm.prefill_threads = max(1, cores - 1 - decode)
 
 
 def _safe_url(url: str) -> str:

@@ -22,10 +22,11 @@ def _prompts(n: int) -> list[list[dict]]:
     return [[{"role": "user", "content": f"I loved movie number {i}. " * (1 + i % 4)}] for i in range(n)]
 
 
-def test_concurrent_replies_equal_replies_alone(tiny):
+@pytest.mark.parametrize("split", [True, False], ids=["prefill-thread", "one-thread"])
+def test_concurrent_replies_equal_replies_alone(tiny, split):
     prompts = _prompts(8)
     alone = [tiny.generate(p, max_new_tokens=24) for p in prompts]
-    batched = BatchedLLM(tiny, max_batch=8)
+    batched = BatchedLLM(tiny, max_batch=8, split=split)
     got: list[str | None] = [None] * len(prompts)
     start = threading.Barrier(len(prompts))
 
@@ -45,10 +46,11 @@ def test_concurrent_replies_equal_replies_alone(tiny):
     assert alone[0].startswith(want[0][:5])
 
 
-def test_prompts_arriving_together_are_prefilled_together(tiny):
+@pytest.mark.parametrize("split", [True, False], ids=["prefill-thread", "one-thread"])
+def test_prompts_arriving_together_are_prefilled_together(tiny, split):
     prompts = _prompts(6)
     budgets = [1, 20, 7, 20, 3, 12]  # one reply ends at its first token, the others at different steps
-    batched = BatchedLLM(tiny, max_batch=8, max_prefill=8)
+    batched = BatchedLLM(tiny, max_batch=8, max_prefill=8, split=split)
     with batched._cond:  # the scheduler cannot take any prompt until all six wait
         streams = [batched.stream(p, max_new_tokens=n) for p, n in zip(prompts, budgets)]
     got = ["".join(s) for s in streams]
