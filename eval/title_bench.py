@@ -429,7 +429,7 @@ def format_report(res: dict) -> str:
              f"  {d['positives']} seeker messages with {d['gold_mentions']} rendered titles "
              f"({d.get('skipped_unknown_or_no_id', 0)} skipped: @id outside the catalogue); "
              f"{d['negatives']} movie-free messages ({d.get('negatives_excluded', 0)} excluded: name a 2+-word title; "
-             f"{d.get('negatives_naming_own_movie', 0)} of them type a title of their own dialogue)"]
+             f"of the {d['negatives']}, {d.get('negatives_naming_own_movie', 0)} type a title of their own dialogue)"]
     labels = [label for key, label in VARIANTS if key in res]
     lines.append("  " + " " * 40 + "".join(f"{lab:>28}" for lab in labels))
     for row in summary_rows(res):
