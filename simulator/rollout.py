@@ -9,8 +9,9 @@ Per dialogue: success@1 (the target was the first card of a turn), success@10 (t
 among the first 10 cards of a turn), the turn of success, the target's rank in the *final*
 ranking (the recommender's scores after the last turn, with the manager's KG filters and
 bonus, excluding what the seeker mentioned or rejected but not what was already shown), the
-satisfaction the estimator predicts after each system reply, and the leak check of every
-seeker message.
+satisfaction the estimator predicts after each system reply (before the seeker's answer), the
+exchange estimator's rating of each exchange (reading the answer, as USS annotators did; when
+``$CRS_HOME/sat/exchange`` exists), and the leak check of every seeker message.
 """
 
 from __future__ import annotations
@@ -210,6 +211,9 @@ def predict_satisfaction(model, log: list[dict], emb: np.ndarray | None = None) 
     """Expected rating (1-5) for each user turn after a system reply, read from the context
     before it (the model judges the system's replies, not the seeker's templated answer).
     ``emb``: the transcript's utterance embeddings, if already computed."""
+    if getattr(getattr(model, "config", None), "reads_user_turn", False):
+        raise ValueError("sat_per_turn judges the reply before the answer; this estimator reads the answer "
+                         "(it is an exchange estimator: exchange_satisfaction)")
     texts, roles, user_pos = _transcript(log)
     out = model.predict_dialogue(_encode(texts) if emb is None else emb, roles)
     per_turn = [round(float(out["expected"][i]), 4) for i in user_pos]

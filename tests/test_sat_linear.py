@@ -210,6 +210,8 @@ def test_exchange_score_reads_the_seekers_answer_and_needs_a_model_that_does(mon
     both = log_satisfaction([*log, {"seeker": "Bye."}], blind, model)
     assert len(calls) == 1 and both["sat_exchange_final"] == sad["sat_exchange_final"] and len(both["sat_per_turn"]) == 1
     assert log_satisfaction(log, None, None) == {}
+    with pytest.raises(ValueError):
+        log_satisfaction([*log, {"seeker": "Bye."}], model, None)  # an answer-reading model is no sat_per_turn
 
 
 def test_auc_table_reports_the_exchange_score_and_the_length_reference(tmp_path, capsys):
