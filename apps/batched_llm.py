@@ -1,9 +1,10 @@
 """Continuous batching for the app: the turns of all sessions decode together, one token per step.
 
 `BatchedLLM` wraps an `HFBackend` and is itself an `LLMBackend`, so the dialogue manager does not
-know it is there. One scheduler thread owns the model: each step it admits the prompts waiting
-(up to `max_prefill` of them, prefilled together, merged into the running batch with left padding)
-and then decodes one token for every running reply. A reply that ends (end of text, token budget, or a caller that stopped
+know it is there. A decoding thread owns the running batch: each step it merges the prompts that
+are ready (left padding) and decodes one token for every running reply. New prompts are prefilled,
+up to `max_prefill` together, in a second thread on a CPU with two cores or more (`split`), else in
+the decoding thread. A reply that ends (end of text, token budget, or a caller that stopped
 reading: the post-check keeps two sentences) leaves the batch at once, so the others do not wait
 for it. On a CPU, one decoding step for ten replies costs little more than for one (the step reads
 all weights either way), which is why ten users are served in about the time of one.
