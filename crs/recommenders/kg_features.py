@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -14,11 +15,24 @@ from crs.data.redial import Dialogue
 from crs.paths import cache_dir
 
 POLARITY = {"neutral": 0, "liked": 1, "disliked": 2}
+LINKER_SOURCES = ("kg.linker", "kg.titles", "kg.unknown", "kg.mention_prior")
+
+
+def linker_fingerprint() -> str:
+    """A hash of the linker's source files: linked turns cached by one linker are not another's
+    (a fresh machine and a warm one must feed the recommender the same entities)."""
+    from importlib.util import find_spec
+
+    h = hashlib.sha256()
+    for module in LINKER_SOURCES:  # read, not imported: a cache hit must not need rapidfuzz
+        h.update(Path(find_spec(module).origin).read_bytes())
+    return h.hexdigest()[:12]
 
 
 def link_turns(dialogues: list[Dialogue], name: str, progress: bool = True) -> dict[str, list[list[tuple[int, int]]]]:
     """Per dialogue, per turn: [(entity, polarity id)] from the entity linker; cached in $CRS_HOME/linked."""
-    key = hashlib.sha256("|".join(d.id + str(len(d.messages)) for d in dialogues).encode()).hexdigest()[:12]
+    ids = "|".join(d.id + str(len(d.messages)) for d in dialogues)
+    key = hashlib.sha256(f"{ids}|linker {linker_fingerprint()}".encode()).hexdigest()[:12]
     path = cache_dir("linked") / f"{name}-{key}.json"
     if path.exists():  # (a cache hit needs no linker: GPU machines carry these files, not rapidfuzz)
         return json.loads(path.read_text())
