@@ -261,10 +261,12 @@ def user_vectors(examples: list[ConvExample], recommender, name: str) -> torch.T
     """The frozen KG recommender's user vector u for each example's context, cached in $CRS_HOME/ilm/."""
     from crs.embeddings import cached_embeddings
     from crs.recommenders.kg import MAX_TEXT_CHARS, make_batch
+    from crs.recommenders.kg_features import linker_fingerprint
 
     weights = Path(recommender.path) / "model.safetensors"
-    key = hashlib.sha256((f"{weights.stat().st_mtime_ns}|" + "|".join(f"{e.dialogue}:{e.turn}" for e in examples))
-                         .encode()).hexdigest()[:12]
+    # the contexts' entities come from the linker: a changed linker gives other user vectors
+    key = hashlib.sha256((f"{weights.stat().st_mtime_ns}|{linker_fingerprint()}|"
+                          + "|".join(f"{e.dialogue}:{e.turn}" for e in examples)).encode()).hexdigest()[:12]
     path = cache_dir("ilm") / f"users-{name}-{key}.pt"
     if path.exists():
         return torch.load(path)
