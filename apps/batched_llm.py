@@ -7,7 +7,7 @@ up to `max_prefill` together, in a second thread on a CPU with two cores or more
 the decoding thread. A reply that ends (end of text, token budget, or a caller that stopped
 reading: the post-check keeps two sentences) leaves the batch at once, so the others do not wait
 for it. On a CPU, one decoding step for ten replies costs little more than for one (the step reads
-all weights either way), which is why ten users are served in about the time of one.
+all weights either way): 0.118 s vs 0.090 s for SmolLM2-135M in bf16 on this project's 2-core machine.
 
     batched = BatchedLLM(load_backend("smollm2"), max_batch=16)
     for delta in batched.stream(messages, max_new_tokens=80): ...
@@ -34,8 +34,7 @@ log = logging.getLogger(__name__)
 _DONE = object()  # end-of-reply marker in a request's output queue
 MIN_REUSE = 8  # shorter shared starts are recomputed: not worth the copy
 # Prompts prefilled in one forward pass. On the 2-core CPU (bf16, 1 thread) a 230-token prefill took
-# 0.45 s alone and 1.58 s for eight together (0.20 s each): batching the prefill is what lets ten
-# sessions that write at once start replying in about the time of three.
+# 0.45 s alone and 1.58 s for eight together (0.20 s each).
 MAX_PREFILL = 8
 
 

@@ -12,14 +12,40 @@ from __future__ import annotations
 ROOM = 96  # spare positions after a (re)buffer: most replies end within this many tokens
 
 
-def _buffered(x, room: int):
-    """A copy of `x` (batch, heads, time, dim) in a buffer with `room` spare positions, and its length."""
-    if x is None:
-        return None, 0
-    b, h, t, d = x.shape
-    buf = x.new_empty(b, h, t + room, d)
-    buf[:, :, :t] = x
-    return buf, t
+class _Grown:
+    """One tensor (batch, heads, time, dim) in a buffer with spare time positions."""
+
+    def __init__(self, x, room: int = ROOM):
+        b, h, t, d = x.shape
+        self.buf, self.n = x.new_empty(b, h, t + room, d), t
+        self.buf[:, :, :t] = x
+
+    def view(self):
+        return self.buf[:, :, :self.n]
+
+    def append(self, x):
+        n = x.shape[-2]
+        if self.n + n > self.buf.shape[-2]:  # out of room: grow by doubling (at least)
+            self.__init__(self.view(), max(ROOM, self.n, n))
+        self.buf[:, :, self.n:self.n + n] = x
+        self.n += n
+        return self.view()
+
+
+class _BufferedAttr:
+    """`layer.keys` / `layer.values`: reads give the filled view, assignments re-buffer."""
+
+    def __set_name__(self, owner, name):
+        self.slot = "_" + name
+
+    def __get__(self, layer, owner=None):
+        if layer is None:
+            return self
+        grown = layer.__dict__.get(self.slot)
+        return None if grown is None else grown.view()
+
+    def __set__(self, layer, x):
+        layer.__dict__[self.slot] = None if x is None else _Grown(x)
 
 
 def buffered_layer_class():
@@ -31,40 +57,18 @@ def buffered_layer_class():
         class BufferedLayer(DynamicLayer):
             """`DynamicLayer` semantics (same keys/values, same update result), without the per-step copy."""
 
+            keys = _BufferedAttr()
+            values = _BufferedAttr()
+
             def lazy_initialization(self, key_states, value_states) -> None:
                 self.device, self.is_initialized = key_states.device, True
 
-            @property
-            def keys(self):
-                return None if self._kb is None else self._kb[:, :, :self._kn]
-
-            @keys.setter
-            def keys(self, x):
-                self._kb, self._kn = _buffered(x, ROOM)
-
-            @property
-            def values(self):
-                return None if self._vb is None else self._vb[:, :, :self._vn]
-
-            @values.setter
-            def values(self, x):
-                self._vb, self._vn = _buffered(x, ROOM)
-
             def update(self, key_states, value_states, *args, **kwargs):
-                if not self.is_initialized or self._kb is None:
+                if not self.is_initialized or self._keys is None:
                     self.lazy_initialization(key_states, value_states)
                     self.keys, self.values = key_states, value_states
                     return self.keys, self.values
-                n = key_states.shape[-2]
-                if self._kn + n > self._kb.shape[-2]:  # out of room: grow by doubling (at least)
-                    room = max(ROOM, self._kn, n)
-                    self._kb, self._kn = _buffered(self.keys, room)
-                    self._vb, self._vn = _buffered(self.values, room)
-                self._kb[:, :, self._kn:self._kn + n] = key_states
-                self._vb[:, :, self._vn:self._vn + n] = value_states
-                self._kn += n
-                self._vn += n
-                return self.keys, self.values
+                return self._keys.append(key_states), self._values.append(value_states)
 
         _CLASS = BufferedLayer
     return _CLASS
