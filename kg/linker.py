@@ -302,7 +302,7 @@ class EntityLinker:
 
     def _titleish(self, ctx, key, n, i, tokens, raw_tokens, typo: bool = False) -> bool:
         said = bool(ctx.conversation) and any(it in ctx.conversation for it in self.titles.items(key))
-        return T.looks_like_title(key, raw_tokens[i:i + n], tokens[max(0, i - 3):i], tokens[i + n:i + n + 6],
+        return T.looks_like_title(key, raw_tokens[i:i + n], tokens[max(0, i - 7):i], tokens[i + n:i + n + 6],
                                   year=ctx.year_after(i + n, tokens) is not None,
                                   quoted=ctx.quoted(i, n) or ctx.initialism(i, n),
                                   sentence_start=ctx.sentence_start(i), kind=self.titles.kind(key), typo=typo,

@@ -28,9 +28,10 @@ CUES_BEFORE = frozenset(
 CUES_BEFORE2 = frozenset(("similar to", "heard of", "fan of", "fans of", "think of", "sequel to", "version of",
                           "check out", "checking out", "try out", "remake of", "what about", "how about",
                           "favorite is", "favourite is", "favorites are", "favourites are", "favorites is", "such as",
-                          "him in", "her in", "them in", "great in", "stick to", "would be"))
+                          "him in", "her in", "them in", "great in", "stick to", "would be", "lines of", "except for",
+                          "fav is", "fave is"))
 # "movie"/"film" cue a title only after an article: "the movie Heat", not "a horror movie fan".
-ARTICLE_CUES = frozenset(("movie", "film"))
+ARTICLE_CUES = frozenset(("movie", "film", "documentary"))
 # "the new Jumanji", "the original It": a version of a title shared by remakes.
 MODIFIERS_NEW = frozenset("new newer latest recent".split())
 MODIFIERS_OLD = frozenset("original older classic".split())  # not "old": "my 5 year old twins"
@@ -46,7 +47,7 @@ LIKING = frozenset("like liked love loved enjoy enjoyed adore adored hate hated 
 VERB_OBJECTS = frozenset("it them that this him her us me the a an".split())  # "I like saw it": the verb
 WATCHING = frozenset("watched seen saw watch watching rewatched".split())
 # "a scary movie", "some big movie": a determiner makes the words that follow a description.
-DETERMINERS = frozenset("a an some any another good great best worst".split())
+DETERMINERS = frozenset("a an some any another good great best worst my your our their".split())
 # ... but "alien movies", "horror flicks" describe a kind of film.
 KIND_AFTER = frozenset("movies films flicks ones stuff genre type kind movie film".split())
 # Never a title unless quoted or followed by a year: pronouns and particles ("I like it", "up for it").
@@ -66,6 +67,8 @@ OBJECT_PRONOUNS = frozenset("her him them us me".split())
 MINOR = frozenset("the a an of and in on with to for at by from or as is vs nor but into".split())
 ZIPF_PLAIN = 4.4  # lower case, no cue: a form of several words rarer than this in English is a title
 TALKED, TALKED_BONUS = 20, 0.5  # ... raised this much for a movie ReDial's train seekers name this often ("star wars")
+ZIPF_PLAIN_LONG = 5.1  # ... of three words or more besides articles: wordfreq rates a phrase by its rarest word,
+# so "gone with the wind" scores like "wind"; a run of three such words is rarely prose
 ZIPF_PLAIN_WORD = 3.3  # ... and of one word (one rare word is often a noun: "a horror flick")
 ZIPF_CUE_AFTER = 5.0
 ZIPF_CUE_BEFORE = 5.6
@@ -255,7 +258,7 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if key in HOLIDAYS and not (movie_word or before[-1:] and before[-1] in WATCHING or _object_of_liking(before[-2:])
                                 and before[-1] == "like"):
         return False
-    if key in surnames and not (cue_before or movie_word):
+    if key in surnames and not (cue_before or movie_word or said_of_a_film(after, genres)):
         return False
     if len(key.replace(" ", "")) <= 2 and not (cue_before or modifier):
         return False  # "P2", "Up", "9" mean nothing alone
@@ -290,9 +293,11 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     judged = after[:1] and after[0] in ("is", "was") and after[1:2] and after[1] in EVALUATIONS
     if cue_before or asked or (after[:1] and after[0] in ("is", "was") and _MOVIE_WORDS & set(after[1:6])):
         return z < ZIPF_CUE_BEFORE
+    if said_of_a_film(after, genres) and (capitalised or not one_word):
+        return z < ZIPF_CUE_BEFORE  # "Seven is one of my favourites", "Logan was a really good movie"
     if judged:  # "end of watch was enjoyable"
         return z < (ZIPF_PLAIN if one_word else ZIPF_CUE_BEFORE)
-    plain = ZIPF_PLAIN + (TALKED_BONUS if talked >= TALKED else 0.0)
+    plain = (ZIPF_PLAIN_LONG if len(content) >= 3 else ZIPF_PLAIN) + (TALKED_BONUS if talked >= TALKED else 0.0)
     if modifier:
         return z < plain  # "the original star wars"
     if after and after[0] in CUES_AFTER:
@@ -354,25 +359,29 @@ EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoya
                         "brilliant underrated overrated boring terrible creepy".split())
 
 
-FAVOURITES = frozenset("favorite favorites favourite favourites fave faves".split())
+FAVOURITES = frozenset("favorite favorites favourite favourites fave faves fav".split())
+HEDGES = frozenset("probably definitely still maybe really actually honestly truly".split())  # "my favorite is probably saw"
 
 
 def said_of_a_film(after: list[str], genres: frozenset = frozenset()) -> bool:
     """The words after say what a film is: "is creepy", "is one of my favourites", "is a great thriller"."""
     if after[:1] not in (["is"], ["was"]) or len(after) < 2:
         return False
-    if after[1] in EVALUATIONS:
+    words = [w for w in after[1:] if w not in HEDGES]  # "was honestly a really good movie"
+    if words[:1] and words[0] in EVALUATIONS:
         return True
-    return bool(set(after[1:5]) & (_MOVIE_WORDS | FAVOURITES | genres))
+    return bool(set(words[:5]) & (_MOVIE_WORDS | FAVOURITES | genres))
 
 
 def _cue_before(before: list[str]) -> bool:
     """A cue right before the words: "loved", "similar to", "the movie" (not "a horror movie");
     "seen all the" counts as "seen"."""
-    while len(before) > 1 and before[-1] in ("the", "all", "both"):
+    while len(before) > 1 and before[-1] in ("the", "all", "both", *HEDGES):
         before = before[:-1]
     if not before:
         return False
+    if before[-1] in ("is", "was") and FAVOURITES & set(before[-6:-1]):
+        return True  # "my favorite horror movie is halloween", "my all time favorite is probably saw"
     if " ".join(before[-2:]) in CUES_BEFORE2:
         return True
     if before[-1] in ARTICLE_CUES:

@@ -181,6 +181,24 @@ def test_remakes_numbers_slashes_and_franchises(linker, text, movies):
     assert displays(linker, text)[0] == movies
 
 
+@pytest.mark.parametrize("text, movies", [
+    # a long lower-case title is rarely prose, though wordfreq rates it by its rarest word
+    ("then no country for old men", ["No Country for Old Men (2007)"]),
+    ("and back to the future part iii", ["Back to the Future Part III (1990)"]),
+    ("put it on my to do list", []),  # a possessive makes the words a description
+    # the sentence says what the word is: a film
+    ("Logan was honestly a really good movie", ["Logan (2017)"]),
+    ("Seven is one of my favorite thrillers", ["Seven (1995)"]),
+    ("Nothing is one of my favorites", []),  # an everyday word stays one
+    # more cues: "along the lines of", "except for", a favourite named after a hedge
+    ("anything along the lines of gone girl", ["Gone Girl (2014)"]),
+    ("I have seen them all except for creed", ["Creed (2015)"]),
+    ("my favorite thriller is probably gone girl", ["Gone Girl (2014)"]),
+])
+def test_long_titles_verdicts_and_more_cues(linker, text, movies):
+    assert displays(linker, text)[0] == movies
+
+
 def test_a_thin_prior_asks_instead_of_guessing(linker, catalog):
     """Two films share a title and the train conversations mention each only once or twice: ask."""
     items = linker.titles.items("the village")
