@@ -76,6 +76,7 @@ from eval.title_context import (
     predict_in_conversation,
     recommender_items,
     same_film,
+    same_title,
 )
 from eval.title_render import (
     KINDS,
@@ -88,6 +89,7 @@ from eval.title_render import (
 )
 
 ADVERSARIAL = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "title_adversarial.jsonl"
+ANNOTATIONS = Path(__file__).resolve().parent / "annotations"  # hand verdicts on linked movie-free messages
 DEFAULT_SEED = 0
 TOP = 20
 
@@ -369,12 +371,16 @@ def run_bench(linker: Linker, split: str = "valid", limit: int | None = None, se
     alone_films, conv_films = _films(positives, pos_preds, negatives, neg_preds, films), \
         _films(positives, conv_pos, negatives, conv_neg, films)
     rendered_films, conversation_films = score_rendered(*alone_films, catalog), score_rendered(*conv_films, catalog)
+    titles = same_title(catalog)
+    conversation_titles = score_rendered(*_films(positives, conv_pos, negatives, conv_neg, titles), catalog)
     own = dialogue_titles(split, catalog, dialogue_messages)
     clean = [k for k, n in enumerate(negatives) if not names_own_movie(n.text, own.get(n.dialogue, set()))]
     counts["negatives_naming_own_movie"] = len(negatives) - len(clean)
     for scores, preds in ((rendered, neg_preds), (conversation, conv_neg), (rendered_films, alone_films[3]),
-                          (conversation_films, conv_films[3])):
+                          (conversation_films, conv_films[3]), (conversation_titles, conv_neg)):
         scores.update(own_titles_excluded(preds, clean))
+    rendered.update(adjudicated(negatives, neg_preds, split, catalog))
+    conversation.update(adjudicated(negatives, conv_neg, split, catalog))
     cases = load_adversarial(adversarial)
     problems = check_adversarial(cases, catalog)
     if problems:
@@ -383,7 +389,31 @@ def run_bench(linker: Linker, split: str = "valid", limit: int | None = None, se
     adv = score_adversarial(cases, adv_preds, catalog)
     return {"split": split, "seed": seed, "limit": limit, "data": counts, "rendered": rendered,
             "rendered_same_film": rendered_films, "conversation": conversation,
-            "conversation_same_film": conversation_films, "adversarial": adv}
+            "conversation_same_film": conversation_films, "conversation_same_title": conversation_titles,
+            "adversarial": adv}
+
+
+def adjudicated(negatives: list[Negative], neg_preds: list[Prediction], split: str, catalog: Catalog) -> dict:
+    """False links per 100 movie-free messages after a person read the linked messages.
+
+    ``eval/annotations/title_negatives_<split>.jsonl`` holds one verdict per (message, linked movie):
+    ``names_a_movie`` true when the message names that film or another one without ``@`` ("Seen
+    Gladiator. great movie"), so it was never movie-free. Such messages leave the set; every link on the
+    rest counts as false, including links nobody judged (``false_links_unadjudicated``). Empty when the
+    split has no file."""
+    path = ANNOTATIONS / f"title_negatives_{split}.jsonl"
+    if not path.exists():
+        return {}
+    fields = ("dialogue", "index", "movie", "names_a_movie")
+    rows = [r for _, r in read_jsonl(path, fields, SkipLog(strict=True))]  # a bad verdict line stops the run
+    labels = {(str(r["dialogue"]), int(r["index"]), r["movie"]): bool(r["names_a_movie"]) for r in rows}
+    naming = {(d, i) for (d, i, _), v in labels.items() if v}
+    keep = [k for k, n in enumerate(negatives) if (str(n.dialogue), int(n.index)) not in naming]
+    links = [(negatives[k], item) for k in keep for item in neg_preds[k].items]
+    unjudged = sum((str(n.dialogue), int(n.index), catalog[item].display) not in labels for n, item in links)
+    return {"negatives_adjudicated": len(keep), "naming_a_movie_by_hand": len(negatives) - len(keep),
+            "false_links_per_100_adjudicated": _ratio(100 * len(links), len(keep)),
+            "false_links_unadjudicated": unjudged}
 
 
 def own_titles_excluded(neg_preds: list[Prediction], keep: list[int]) -> dict:
@@ -400,7 +430,8 @@ def _films(positives, pos_preds, negatives, neg_preds, films):
 
 
 VARIANTS = (("rendered", "alone, strict"), ("rendered_same_film", "alone, same film"),
-            ("conversation", "in conversation, strict"), ("conversation_same_film", "in conversation, same film"))
+            ("conversation", "in conversation, strict"), ("conversation_same_film", "in conversation, same film"),
+            ("conversation_same_title", "in conversation, same title"))
 
 
 def summary_rows(res: dict) -> list[dict]:
@@ -411,6 +442,7 @@ def summary_rows(res: dict) -> list[dict]:
                ("precision", "precision"), ("precision excl. verbatim-typed titles", "precision_excl_verbatim"),
                ("false movie links / 100 movie-free", "false_links_per_100"),
                ("... movie-free, own-dialogue titles excluded", "false_links_per_100_own_excluded"),
+               ("... movie-free as judged by hand (test only)", "false_links_per_100_adjudicated"),
                ("clarifying questions / 100 movie-free", "asks_per_100"))
     rows = [{"metric": name, **{label: res[key][m] for key, label in VARIANTS if key in res and m in res[key]}}
             for name, m in metrics]

@@ -24,6 +24,13 @@ carry the same IMDb id. This definition is the
 benchmark's own (it shares no code with ``kg/titles.py``); duplicate-aware scores map every gold
 and predicted item to one representative of its film and score again. They are reported beside the
 strict scores, never instead of them.
+
+**Same title.** The rendering drops the year, so "titanic" cannot say whether the seeker meant the
+1997 film or the 2012 series their ``@id`` names, and ReDial's autocomplete gave many seekers the
+wrong remake ("Click (2010)" for the Adam Sandler comedy). The title-level score maps every
+catalogue movie to one representative of all movies whose titles normalise alike (years and IMDb
+ids ignored): it measures whether the typed title was *recognised*; which of its films was meant is
+the strict score's question. Reported beside the strict score, never instead of it.
 """
 
 from __future__ import annotations
@@ -110,6 +117,16 @@ def same_film(catalog: Catalog) -> dict[int, int]:
     for m in catalog.movies:
         if m.imdb_id:
             groups[(norm(ARTICLE.sub("", m.title)), m.imdb_id)].append(m.item)
+    return {i: min(g) for g in groups.values() if len(g) > 1 for i in g}
+
+
+def same_title(catalog: Catalog) -> dict[int, int]:
+    """item -> representative item of every catalogue movie with the same title (without a leading article,
+    folded), for titles several movies share: "title-level" scoring counts the typed title as recognised
+    whichever of its films was linked (the rendering drops the year, and ReDial's @ids of remakes are noisy)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for m in catalog.movies:
+        groups[norm(ARTICLE.sub("", m.title))].append(m.item)
     return {i: min(g) for g in groups.values() if len(g) > 1 for i in g}
 
 

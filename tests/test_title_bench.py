@@ -309,3 +309,58 @@ def test_own_dialogue_titles_mark_negatives_that_type_a_movie_of_their_dialogue(
     got = own_titles_excluded(preds, [1, 2])
     assert got["negatives_own_excluded"] == 2 and got["false_links_per_100_own_excluded"] == 0
     assert got["asks_per_100_own_excluded"] == 50
+
+
+def test_same_title_scoring_counts_any_film_of_the_typed_title():
+    from eval.title_context import as_films, same_title
+
+    cat = cached_catalog()
+    titles = same_title(cat)
+    old = next(m.item for m in cat.movies if m.display == "Jumanji (1995)")
+    new = next(m.item for m in cat.movies if m.display == "Jumanji (2017)")
+    assert titles[old] == titles[new]
+    pos = [_u("jumanji", [old], ["lower"])]
+    strict = score_rendered(pos, [Prediction([new], [])], [], [], cat)
+    t_pos, t_preds, t_neg = as_films(pos, [Prediction([new], [])], [], titles)
+    level = score_rendered(t_pos, t_preds, [], t_neg, cat)
+    assert strict["recall"] == 0 and level["recall"] == 1
+    other = next(m.item for m in cat.movies if m.display == "Zathura (2005)")
+    t_pos, t_preds, _ = as_films(pos, [Prediction([other], [])], [], titles)
+    assert score_rendered(t_pos, t_preds, [], [], cat)["recall"] == 0  # another title is still a miss
+
+
+def test_hand_adjudicated_false_links(tmp_path, monkeypatch):
+    """Messages judged to name a film leave the movie-free set; every other link counts, judged or not."""
+    import json
+
+    import eval.title_bench as tb
+    from crs.data.errors import DataError
+
+    cat = _cat(("Elf", 2003), ("Fun", 1994), ("Thor", 2011))
+    negs = [tb.Negative("d1", 1, "No I have not seen Elf."), tb.Negative("d1", 3, "sounds like fun"),
+            tb.Negative("d2", 0, "my middle name is Thor"), tb.Negative("d2", 2, "ok thanks")]
+    preds = [Prediction([0], []), Prediction([1], []), Prediction([2], []), Prediction([], [])]
+    rows = [{"dialogue": "d1", "index": 1, "movie": "Elf (2003)", "names_a_movie": True},
+            {"dialogue": "d1", "index": 3, "movie": "Fun (1994)", "names_a_movie": False}]
+    (tmp_path / "title_negatives_test.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    monkeypatch.setattr(tb, "ANNOTATIONS", tmp_path)
+    res = tb.adjudicated(negs, preds, "test", cat)
+    assert res["naming_a_movie_by_hand"] == 1 and res["negatives_adjudicated"] == 3
+    assert res["false_links_per_100_adjudicated"] == pytest.approx(200 / 3)  # Fun and the unjudged Thor
+    assert res["false_links_unadjudicated"] == 1
+    assert tb.adjudicated(negs, preds, "valid", cat) == {}  # no file: nothing reported
+    (tmp_path / "title_negatives_test.jsonl").write_text('{"dialogue": "d1", "index": 1}\n', encoding="utf-8")
+    with pytest.raises(DataError):
+        tb.adjudicated(negs, preds, "test", cat)
+
+
+def test_committed_adjudication_names_catalogue_movies_only():
+    import json
+
+    from eval.title_bench import ANNOTATIONS
+
+    displays = {m.display for m in cached_catalog().movies}
+    for path in ANNOTATIONS.glob("title_negatives_*.jsonl"):
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        assert rows and all(r["movie"] in displays and isinstance(r["names_a_movie"], bool) and r["note"] for r in rows)
+        assert len({(r["dialogue"], r["index"], r["movie"]) for r in rows}) == len(rows)
