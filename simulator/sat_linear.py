@@ -36,8 +36,8 @@ from torch import nn
 from crs.config_utils import StrictConfig
 from crs.pretrained import load_pretrained_files, save_pretrained_files
 
-BLOCKS = ("sys", "user", "sys2", "user2", "ctx", "pos", "mood", "current")
-WIDTH = {"pos": 5, "mood": 4}
+BLOCKS = ("sys", "user", "sys2", "user2", "ctx", "pos", "mood", "fit", "current")
+WIDTH = {"pos": 5, "mood": 4, "fit": 5}
 USER, SYSTEM = 0, 1
 NEUTRAL = 3.0
 HEADS = ("mean", "shares")
@@ -91,6 +91,23 @@ def block_slices(blocks: tuple[str, ...], emb_dim: int) -> dict[str, slice]:
     return out
 
 
+def _cos(a: np.ndarray, b: np.ndarray) -> float:
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    return float(a @ b) / (na * nb) if na and nb else 0.0
+
+
+def _fit(sys_blocks: list, users: list, ctx: np.ndarray) -> np.ndarray:
+    """How the judged reply relates to what came before: its cosine with the user's last turn and the
+    one before (does it answer them?), with the whole dialogue, with the previous system reply (does
+    it repeat itself?), and the user's last two turns with each other (is the user asking again?).
+    A linear head on concatenated embeddings cannot form these products itself."""
+    zero = np.zeros(0, np.float32)
+    sys1, sys2 = (sys_blocks + [zero, zero])[:2]
+    u1, u2 = (users + [zero, zero])[:2]
+    pairs = ((sys1, u1), (sys1, u2), (sys1, ctx), (sys1, sys2), (u1, u2))
+    return np.array([_cos(a, b) if a.size and b.size else 0.0 for a, b in pairs], np.float32)
+
+
 def context_features(emb: np.ndarray, roles: np.ndarray, blocks: tuple[str, ...],
                      user_score: np.ndarray | None = None) -> np.ndarray:
     """Row ``t`` = features of the dialogue before turn ``t`` (plus turn ``t`` if 'current'): [n, F].
@@ -130,6 +147,7 @@ def context_features(emb: np.ndarray, roles: np.ndarray, blocks: tuple[str, ...]
             "pos": np.array([t == 0, t > 0 and roles[t - 1] == USER, np.log1p(t), np.log1p(n_user),
                              np.log1p(t - n_user)], np.float32),
             "mood": mood,
+            "fit": _fit(sys_blocks, users, csum[t] / t if t else zero),
             "current": emb[t],
         }
         rows.append(np.concatenate([parts[b] for b in blocks]))

@@ -10,7 +10,7 @@ import pytest
 from simulator.sat_linear import LinearSatConfig, LinearSatModel, _kappa, context_features
 from simulator.uss_data import EncodedDialogue
 
-ALL = ("sys", "user", "sys2", "user2", "ctx", "pos", "mood")
+ALL = ("sys", "user", "sys2", "user2", "ctx", "pos", "mood", "fit")
 
 
 def test_features_read_only_the_turns_before_the_rated_one():
@@ -35,6 +35,20 @@ def test_feature_blocks_pick_the_latest_system_block_and_user_turns():
     assert x[0].tolist() == [0] * 8
     with pytest.raises(ValueError):
         context_features(emb, roles[:3], ("sys",))
+
+
+def test_fit_block_measures_how_the_reply_relates_to_what_came_before():
+    u, s1, s2 = [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]
+    emb = np.array([u, s2, u, s1, s1], np.float32)  # user, system, user, system (repeats: s1 twice)
+    roles = np.array([0, 1, 0, 1, 1])
+    x = context_features(emb, roles, ("fit",))
+    c = 1 / np.sqrt(2)
+    ctx = (np.array(u) * 2 + s2 + s1) / 4  # mean of the four turns before turn 4
+    cos_ctx = float(np.dot(s1, ctx) / np.linalg.norm(s1) / np.linalg.norm(ctx))
+    # reply vs last user turn, vs the one before, vs the dialogue, vs the previous reply; user vs user
+    assert np.allclose(x[4], [c, c, cos_ctx, c, 1.0], atol=1e-6)
+    assert x[0].tolist() == [0] * 5  # nothing before the first turn
+    assert np.allclose(x[2], [0, 0, c, 0, 0], atol=1e-6)  # one user turn, one reply: the missing ones give 0
 
 
 def _synthetic(n=60, dim=6, seed=0):
