@@ -29,3 +29,32 @@ def test_phrasing_is_checked():
         ManagerConfig(phrasing="templates")
     with pytest.raises(ValueError, match="unknown ManagerConfig keys"):
         ManagerConfig.from_dict({"phrase": "template"})
+
+
+@pytest.mark.parametrize("limit, stops_early", [(2, True), (None, False)])
+def test_generation_stops_after_dropped_sentences_in_a_row(real_data, limit, stops_early):
+    """With max_dropped_sentences the manager stops reading (and closes) the LLM stream once that many
+    sentences in a row fail the post-check; the grounded reply still comes."""
+    from crs.dialogue.factory import build_manager
+
+    babble = ["I'm sorry for any confusion. "] + [f"As an AI model number {k}, I cannot watch movies. " for k in range(20)]
+    seen = {"read": 0, "closed": False}
+
+    class Babbler:
+        def stream(self, *a, **k):
+            try:
+                for piece in babble:
+                    seen["read"] += 1
+                    yield piece
+            finally:
+                seen["closed"] = True
+
+    m = build_manager(llm="babbler", recommender="popularity",
+                      config=ManagerConfig(adapter="none", max_dropped_sentences=limit), llm_backend=Babbler())
+    events = list(m.respond(DialogueState(), "I loved The Shining, what else would I like?"))
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert "As an AI" not in text and isinstance(events[-1], TurnDone) and text.strip()
+    assert seen["closed"]
+    assert (seen["read"] == 2) == stops_early and (seen["read"] == len(babble)) != stops_early
+    with pytest.raises(ValueError, match="max_dropped_sentences"):
+        ManagerConfig(max_dropped_sentences=0)

@@ -127,3 +127,22 @@ def test_stream_drops_speaker_lines_filler_and_lead_echoes(check):
            "A drama and horror film. It stars Jack Nicholson.")
     assert "".join(check.stream([raw])).strip() == "It stars Jack Nicholson."
     assert "" not in check.removed and "Can you recommend something?" in check.removed
+
+
+def test_stream_gives_up_after_dropped_sentences_in_a_row(check):
+    """Reading stops after `give_up_after` dropped sentences in a row; a kept one resets the count."""
+    pieces = ["I'm sorry for any confusion. ", "It stars Jack Nicholson. ", "I'm here to help you. ",
+              "As an AI, I cannot watch movies. ", "Psycho (1960) is a horror film. "]
+    read = []
+
+    def deltas():
+        for p in pieces:
+            read.append(p)
+            yield p
+
+    kept = list(check.stream(deltas(), give_up_after=2))
+    assert kept == ["It stars Jack Nicholson. "]
+    assert check.gave_up and len(read) < len(pieces)  # the last sentences were never read
+    check2 = GroundingCheck(check.linker, check.allowed, check.allowed_text, facts=check.facts)
+    assert "".join(check2.stream(iter(pieces))).count("Psycho (1960) is a horror film.") == 1  # no limit: reads all
+    assert not check2.gave_up

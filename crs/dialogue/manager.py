@@ -39,12 +39,17 @@ class ManagerConfig(StrictConfig):
     adapter: str | None = "auto"  # item-language adapter: "auto" ($CRS_HOME/ilm/cpu-stage2 if trained), "none", or a folder
     boe_weight: float = 0.1  # BOE-guided decoding weight when the adapter is used (KECRS: 0.1)
     max_llm_sentences: int = 2  # checked LLM sentences after the grounded lead sentence
+    # Stop generating after this many LLM sentences in a row failed the post-check (None: read to
+    # max_new_tokens). Measured on the scripted conversations with SmolLM2 (docs/dialogue.md).
+    max_dropped_sentences: int | None = 3
     # "template": grounded template sentences only, the LLM is never called (simulator runs, no-LLM serving)
     phrasing: str = "llm"
 
     def __post_init__(self):
         if self.phrasing not in PHRASINGS:
             raise ValueError(f"phrasing must be one of {PHRASINGS}, got {self.phrasing!r}")
+        if self.max_dropped_sentences is not None and self.max_dropped_sentences < 1:
+            raise ValueError(f"max_dropped_sentences must be >= 1 or null, got {self.max_dropped_sentences}")
 
 
 class DialogueManager:
@@ -216,16 +221,15 @@ class DialogueManager:
             lead = lead_sentence(cards[0], variant=len(state.history))
             check.emitted.add(" ".join(lead.lower().split()))
             yield lead + " "
+        stream = iter(())  # "template" phrasing: no LLM sentences
         try:
-            if self.config.phrasing == "template":
-                stream = iter(())
-            elif self.ilm is not None and cards:
+            if self.config.phrasing != "template" and self.ilm is not None and cards:
                 stream = self.ilm.stream(state.history, [c.item for c in cards], self.context(state),
                                          self.config.max_new_tokens, self.config.temperature)
-            else:
+            elif self.config.phrasing != "template":
                 stream = self.llm.stream(msgs, max_new_tokens=self.config.max_new_tokens,
                                          temperature=self.config.temperature)
-            for piece in check.stream(stream):
+            for piece in check.stream(stream, give_up_after=self.config.max_dropped_sentences):
                 produced += 1
                 record["kept"].append(piece.strip())
                 yield piece
@@ -233,6 +237,10 @@ class DialogueManager:
                     break
         except GenerationError as e:  # the fallback below still gives a correct, grounded reply
             log.warning("LLM phrasing failed (%s); the grounded template reply is used", e)
+        finally:
+            close = getattr(stream, "close", None)  # stop the generation now, not when collected
+            if close is not None:
+                close()
         record["dropped"].extend(check.removed)
         if not produced:
             yield fallback_reply(action, cards, lead_given=bool(cards and action == "recommend"),

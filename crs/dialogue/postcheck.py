@@ -204,6 +204,7 @@ class GroundingCheck:
         self.allowed_text = allowed_text.lower()
         self.removed: list[str] = []
         self.emitted: set[str] = set()
+        self.gave_up = False  # stream() stopped reading after too many dropped sentences in a row
         # Per-movie facts (cards and/or catalogue movies, the top card first): years, decades, genres and
         # people a sentence attributes to a movie must be that movie's. "It" is the last movie named,
         # at first the top card, which the reply's lead sentence presents.
@@ -459,23 +460,30 @@ class GroundingCheck:
         self.removed.append(sentence)
         return ""
 
-    def stream(self, deltas: Iterable[str]) -> Iterator[str]:
+    def stream(self, deltas: Iterable[str], give_up_after: int | None = None) -> Iterator[str]:
         """Re-chunk a token stream into checked sentences, so nothing unchecked reaches the user.
         A line the model writes as a speaker ("User: ... Can you recommend something?") is dropped
-        to its end, not only its first sentence."""
-        buf, role_line = "", False
+        to its end, not only its first sentence. With `give_up_after`, reading stops once that many
+        sentences in a row were dropped (`gave_up` is then set): a small model that has drifted from
+        the facts rarely comes back, and every further token only delays the reply."""
+        buf, role_line, in_a_row = "", False, 0
         for d in deltas:
             buf += d
             while (m := _SENTENCE_END.search(buf)) is not None:
                 sentence, sep, buf = buf[: m.start()].strip(), m.group(0), buf[m.end():]
                 if sentence:
                     role_line = role_line or _ROLE_LINE.match(sentence) is not None
+                    kept = "" if role_line else self.filter(sentence)
                     if role_line:
                         self.removed.append(sentence)
+                    if kept:
+                        in_a_row = 0
+                        yield kept + " "
                     else:
-                        kept = self.filter(sentence)
-                        if kept:
-                            yield kept + " "
+                        in_a_row += 1
+                        if give_up_after is not None and in_a_row >= give_up_after:
+                            self.gave_up = True
+                            return
                 if "\n" in sep:
                     role_line = False
         # Text left when the stream ends without a full stop was cut off by the token limit (or is a
