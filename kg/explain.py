@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import networkx as nx
@@ -31,13 +32,27 @@ class Explanation:
         return [n for n in (self.source, self.via) if n is not None]
 
 
-def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 2) -> list[Explanation]:
+PEOPLE = ("directing", "writing", "cast")
+
+
+def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 2,
+            people: Collection[str] | None = None) -> list[Explanation]:
     """Up to `max_paths` reasons why `target` (a movie entity) fits the `liked` entities.
 
     A liked movie gives a two-hop path liked → shared person/genre/keyword → target; a liked
     person, genre or keyword that the target links to directly gives a one-hop path.
+    `people`: the names the catalogue credits to the target (its card shows them). When the KG
+    credits none of them, the two describe different films under one id ("Godfather (1991)": the
+    catalogue's Malayalam film, the KG's Godfather Part III), and no reason goes through a person,
+    so that a card never contradicts itself. When they share someone, the catalogue's short cast
+    list is only partial and every KG person may be named.
     """
     target_nb = neighbours(g, target, PRIORITY)
+    credited = {n.lower() for n in people or ()}
+    kg_people = {g.nodes[nb]["name"].lower() for nb, rels in target_nb.items() if rels & set(PEOPLE)}
+    if credited and kg_people and not credited & kg_people:
+        target_nb = {nb: rels - set(PEOPLE) for nb, rels in target_nb.items()}
+        target_nb = {nb: rels for nb, rels in target_nb.items() if rels}
     found: list[tuple[int, int, Explanation]] = []
     for rank_liked, src in enumerate(liked):
         if src == target or src not in g:
@@ -68,9 +83,10 @@ def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 
     return out
 
 
-def reason(g: nx.MultiDiGraph, liked: list[int], target: int) -> str:
-    """One sentence of KG reasons, or a description from the movie's own genres when no path exists."""
-    paths = explain(g, liked, target)
+def reason(g: nx.MultiDiGraph, liked: list[int], target: int, people: Collection[str] | None = None) -> str:
+    """One sentence of KG reasons, or a description from the movie's own genres when no path exists
+    (`people`: see :func:`explain`)."""
+    paths = explain(g, liked, target, people=people)
     if paths:
         by_source: dict[int, list[str]] = {}
         for e in paths:

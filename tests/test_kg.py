@@ -174,6 +174,17 @@ def test_explain_one_hop_from_a_liked_person(graph, catalog, linker):
     assert [(p.relation, p.text, p.via) for p in paths] == [("directing", "directed by Stanley Kubrick", None)]
 
 
+def test_no_person_reason_when_the_kg_and_the_card_share_nobody(graph, catalog, shining):
+    """The KG and movie_info can describe different films under one id: then no reason goes through a
+    person; when they share someone, the card's short cast list is partial and KG people may be named."""
+    clockwork = find_movie(catalog, "A Clockwork Orange", 1971)
+    credited = [*clockwork.directors, *clockwork.writers, *clockwork.stars]
+    assert "directed by Stanley Kubrick" in reason(graph, [shining.entity], clockwork.entity, credited)
+    assert "directed by Stanley Kubrick" in reason(graph, [shining.entity], clockwork.entity, ["Malcolm McDowell"])
+    paths = explain(graph, [shining.entity], clockwork.entity, people=["Somebody Else Entirely"])
+    assert paths and all(p.relation not in ("directing", "writing", "cast") for p in paths)
+
+
 def test_reason_without_path_falls_back_to_genres(graph, shining):
     # A liked movie never explains itself; the reason then comes from the target's own genres.
     text = reason(graph, [shining.entity], shining.entity)

@@ -143,7 +143,8 @@ class DialogueManager:
         liked = ([self.catalog[i].entity for i in reversed(state.liked_items)]
                  + list(reversed(state.liked_entities)))
         about = bool(re.search(r"\babout\b", message, re.I))
-        return explanation_text(self.graph, card, self.catalog[card.item].entity, compare or liked, with_plot=about)
+        return explanation_text(self.graph, card, self.catalog[card.item].entity, compare or liked, with_plot=about,
+                                people=self._credits(card.item))
 
     def _turn_down(self, state: DialogueState, message: str, link) -> None:
         """"seen it" / "not that one" / "I didn't like it": that card is never suggested again."""
@@ -199,7 +200,13 @@ class DialogueManager:
     def card(self, item: int, state: DialogueState) -> Card:
         m = self.catalog[item]
         liked = [self.catalog[i].entity for i in reversed(state.liked_items)] + list(reversed(state.liked_entities))
-        return Card(item, m.title, m.year, m.genres, m.plot, reason(self.graph, liked, m.entity), m.directors, m.stars)
+        return Card(item, m.title, m.year, m.genres, m.plot, reason(self.graph, liked, m.entity, self._credits(item)),
+                    m.directors, m.stars)
+
+    def _credits(self, item: int) -> list[str]:
+        """Who the catalogue credits to a movie (its card shows them), for reasons that agree with the card."""
+        m = self.catalog[item]
+        return [*m.directors, *m.writers, *m.stars]
 
     # ------------------------------------------------------------------ helpers
     def _phrase(self, action: str, state: DialogueState, cards: list[Card], message: str,
