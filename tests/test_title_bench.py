@@ -259,20 +259,27 @@ def test_conversation_context_is_the_system_s_turns_and_the_linker_s_own_output(
     assert [p.items for p in pos_preds] == [[9], []] and [p.items for p in neg_preds] == [[12], []]
 
 
-def test_same_film_scoring_counts_a_duplicate_id_as_the_film():
-    from eval.title_context import as_films, same_film
+def _grouped_scores(groups: dict[int, int], text: str, gold: str, linked: str) -> tuple[dict, dict]:
+    """Strict and grouped (same film / same title) scores of one message whose gold is `gold` and
+    whose prediction is `linked` (catalogue displays)."""
+    from eval.title_context import as_films
 
     cat = cached_catalog()
-    films = same_film(cat)
-    a = next(m.item for m in cat.movies if m.display == "The Fast and the Furious")
-    b = next(m.item for m in cat.movies if m.display == "The Fast and the Furious (2001)")
-    assert films[a] == films[b]
-    assert next(m.item for m in cat.movies if m.display == "Jumanji (1995)") not in films
-    pos = [_u("the fast and the furious", [a], ["lower"])]
-    strict = score_rendered(pos, [Prediction([b], [])], [], [], cat)
-    film_pos, film_preds, film_neg = as_films(pos, [Prediction([b], [])], [], films)
-    aware = score_rendered(film_pos, film_preds, [], film_neg, cat)
+    item = {m.display: m.item for m in cat.movies}
+    pos, pred = [_u(text, [item[gold]], ["lower"])], [Prediction([item[linked]], [])]
+    g_pos, g_preds, g_neg = as_films(pos, pred, [], groups)
+    return score_rendered(pos, pred, [], [], cat), score_rendered(g_pos, g_preds, [], g_neg, cat)
+
+
+def test_same_film_scoring_counts_a_duplicate_id_as_the_film():
+    from eval.title_context import same_film
+
+    films = same_film(cached_catalog())
+    strict, aware = _grouped_scores(films, "the fast and the furious", "The Fast and the Furious",
+                                    "The Fast and the Furious (2001)")
     assert strict["recall"] == 0 and aware["recall"] == 1 and aware["precision"] == 1
+    jumanji = next(m.item for m in cached_catalog().movies if m.display == "Jumanji (1995)")
+    assert jumanji not in films  # a remake is another film
 
 
 def test_false_link_audit_file_is_well_formed():
@@ -312,21 +319,13 @@ def test_own_dialogue_titles_mark_negatives_that_type_a_movie_of_their_dialogue(
 
 
 def test_same_title_scoring_counts_any_film_of_the_typed_title():
-    from eval.title_context import as_films, same_title
+    from eval.title_context import same_title
 
-    cat = cached_catalog()
-    titles = same_title(cat)
-    old = next(m.item for m in cat.movies if m.display == "Jumanji (1995)")
-    new = next(m.item for m in cat.movies if m.display == "Jumanji (2017)")
-    assert titles[old] == titles[new]
-    pos = [_u("jumanji", [old], ["lower"])]
-    strict = score_rendered(pos, [Prediction([new], [])], [], [], cat)
-    t_pos, t_preds, t_neg = as_films(pos, [Prediction([new], [])], [], titles)
-    level = score_rendered(t_pos, t_preds, [], t_neg, cat)
+    titles = same_title(cached_catalog())
+    strict, level = _grouped_scores(titles, "jumanji", "Jumanji (1995)", "Jumanji (2017)")
     assert strict["recall"] == 0 and level["recall"] == 1
-    other = next(m.item for m in cat.movies if m.display == "Zathura (2005)")
-    t_pos, t_preds, _ = as_films(pos, [Prediction([other], [])], [], titles)
-    assert score_rendered(t_pos, t_preds, [], [], cat)["recall"] == 0  # another title is still a miss
+    _, other = _grouped_scores(titles, "jumanji", "Jumanji (1995)", "Zathura (2005)")
+    assert other["recall"] == 0  # another title is still a miss
 
 
 def test_hand_adjudicated_false_links(tmp_path, monkeypatch):
