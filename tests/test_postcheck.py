@@ -35,8 +35,10 @@ def check(linker, movies):
     "Psycho (1960) and The Shining (1989) are both chilling.",  # one right year is not enough
     "Psycho was released in 1962.",
     "Psycho is a classic of the eighties.",
+    "Psycho (1960) is nothing like Halloween (1978).",  # a bracketed year on a title that was not supplied
     # (c) genres and people the facts do not give the movie
     "Psycho (1960) is a romantic comedy.",
+    "The Shining is a movie that is fantasy.",
     "The Shining is a western film.",
     "Psycho (1960) is a horror film directed by Stanley Kubrick.",
     "Jack Nicholson is brilliant in Psycho.",
@@ -45,6 +47,8 @@ def check(linker, movies):
     "Psycho is about a young German boy who is a hero.",
     # (d) apologies and meta-talk
     "I'm sorry for any confusion.",
+    "Psycho (1960) is linked to The Shining (1980) in the knowledge graph.",  # the explanation's words: KG paths only
+    "The horror of the horror, Psycho is linked to the horror of the horror.",
     "Sorry, I made a mistake there.",
     "As a movie recommender, I suggest The Shining.",
     "I hope this helps you pick a movie!",

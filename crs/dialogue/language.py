@@ -27,14 +27,14 @@ FOREIGN = {
               "c'est cette ce ces mon ma mes ton ta quel quelle merci bonjour salut autre chose".split(),
     "Spanish": "yo tú él ella nosotros ellos el los las una unos unas es son está no que qué por para con "
                "pero muy bien me gusta gustó encanta encantó película películas ver vi otra otro gracias "
-               "hola algo como cómo también".split(),
+               "hola algo como cómo también mucho adoro adoré".split(),
     "German": "ich du er sie wir ihr der das den dem ein eine einen ist sind nicht und oder aber mit für "
               "auf sehr gut mag mochte liebe geliebt gesehen noch etwas anderes danke hallo bitte wie "
               "auch".split(),
     "Italian": "io lui lei noi voi loro il lo gli le una è sono non che per con ma molto bene mi piace "
-               "piaciuto amato visto altro grazie ciao qualcosa anche".split(),
+               "piaciuto amato visto altro grazie ciao qualcosa anche adoro".split(),
     "Portuguese": "eu você ele ela nós eles os uma um é são não que por para com mas muito bem gosto gostei "
-                  "amei filme filmes ver vi outro obrigado obrigada olá algo também".split(),
+                  "amei filme filmes ver vi outro obrigado obrigada olá algo também adoro".split(),
     "Dutch": "ik jij je hij zij wij het een is zijn niet en maar met voor op heel goed vind leuk "
              "gezien nog iets anders dank hallo ook".split(),
 }
@@ -79,7 +79,9 @@ def detect_non_english(text: str, ignore: set[str] | None = None) -> str | None:
     english = sum(w in ENGLISH or w.split("'")[0] in ENGLISH for w in words)
     best, best_n = None, 0
     for lang, vocab in _FOREIGN.items():
-        n = sum(w in vocab or (w.split("'")[0] + "'") in vocab for w in words)
+        # A function word with an accent ("encantó", "gustó") never occurs in English: it counts double,
+        # so "Me encantó Titanic" is not an English "me" against one Spanish word.
+        n = sum((1 if w.isascii() else 2) for w in words if w in vocab or (w.split("'")[0] + "'") in vocab)
         if n > best_n:
             best, best_n = lang, n
     # Two foreign function words outweighing the English ones; one is enough in a very short message

@@ -33,7 +33,8 @@ _META = re.compile(
     r"\b(?:the|these|those) facts\b|\b(?:do not|don'?t|never) (?:name|invent)\b|\bask the user\b|\breply (?:briefly|in)\b|"
     r"\b(?:in|at most) (?:two|three) short sentences\b|\bmentioning the first title\b|\buse only\b|"
     r"\b(?:information|details) (?:provided|given|above)\b|"
-    r"\bbased on (?:the|your) (?:information|facts|preferences|input)\b", re.I)
+    r"\bbased on (?:the|your) (?:information|facts|preferences|input)\b|"
+    r"\bknowledge graph\b|\b(?:is|are) linked to\b", re.I)  # the explanation's own words: only KG paths say them
 # The small LLM continuing the prompt's "What we know: The user likes ..." in the third person
 # ("They enjoy action.", "They're in the mood for comedy.", "They should watch these movies.").
 _USER_TALK = re.compile(
@@ -108,7 +109,8 @@ _GENRE_CLAIM = re.compile(
     rf"(?:{_GENRE_ALT})(?:\s*,\s*(?:and\s+|or\s+)?(?:{_GENRE_ALT})|\s+(?:and|with|or)\s+(?:{_GENRE_ALT}))*"
     rf"|\b({_GENRE_ALT})(?:[\s-]+(?:and\s+|&\s+|/)?(?:{_GENRE_ALT}))*[\s-]+{_KIND}\b"
     rf"|\b(?:is|was|are|were|it'?s|a|an|this|that|as)\s+(?:[a-z]+[\s-]+){{0,2}}"
-    rf"(?:thriller|comedy|drama|western|musical|documentary|romance|biopic)s?\b(?!\s*(?:-|of|in|to|between|with)\b)",
+    rf"(?:thriller|comedy|drama|western|musical|documentary|romance|biopic|horror|fantasy)s?\b"
+    rf"(?!\s*(?:-|of|in|to|between|with)\b)",
     re.I)
 # "if you love horror films", "your taste for the 80s", "fans of Jack Nicholson": the user's taste, not a claim.
 _USER_SIDE = re.compile(r"(?:\byou\s+(?:really\s+|also\s+|already\s+)?(?:love|like|enjoy|liked|loved|enjoyed|prefer|"
@@ -263,6 +265,9 @@ class GroundingCheck:
             return False  # "The Black Panther (2018)": another film's title, or a wrong one
         if any(y not in self.allowed_text for y in _YEAR.findall(sentence)):
             return False  # every year must be one the facts give, not just one of them
+        ends = {b for _, b, _ in titles}
+        if self.facts and any(m.end() not in ends for m in _YEAR.finditer(sentence)):
+            return False  # "The Last Song (1990)": a year in brackets belongs to a supplied title, not to any
         return self._facts_ok(sentence, titles)
 
     # ------------------------------------------------------------------ claims about the supplied movies
