@@ -89,7 +89,7 @@ from eval.title_render import (
 )
 
 ADVERSARIAL = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "title_adversarial.jsonl"
-ANNOTATIONS = Path(__file__).resolve().parent / "annotations"  # hand verdicts on linked movie-free messages
+ANNOTATIONS = ADVERSARIAL.parent  # also holds hand verdicts on linked movie-free messages (title_negatives_<split>)
 DEFAULT_SEED = 0
 TOP = 20
 
@@ -396,7 +396,7 @@ def run_bench(linker: Linker, split: str = "valid", limit: int | None = None, se
 def adjudicated(negatives: list[Negative], neg_preds: list[Prediction], split: str, catalog: Catalog) -> dict:
     """False links per 100 movie-free messages after a person read the linked messages.
 
-    ``eval/annotations/title_negatives_<split>.jsonl`` holds one verdict per (message, linked movie):
+    ``tests/fixtures/title_negatives_<split>.jsonl`` holds one verdict per (message, linked movie):
     ``names_a_movie`` true when the message names that film or another one without ``@`` ("Seen
     Gladiator. great movie"), so it was never movie-free. Such messages leave the set; every link on the
     rest counts as false, including links nobody judged (``false_links_unadjudicated``). Empty when the

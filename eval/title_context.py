@@ -110,24 +110,31 @@ def predict_in_conversation(predict: Callable, linker, positives, negatives, sai
     return pos_preds, neg_preds
 
 
-def same_film(catalog: Catalog) -> dict[int, int]:
-    """item -> representative item of its film (the lowest item id of the group), for duplicates only:
-    the same title without a leading article and the same IMDb id."""
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+def _representatives(catalog: Catalog, key) -> dict[int, int]:
+    """item -> the lowest item id of its group, for items whose `key(movie)` is shared (None: no group)."""
+    groups: dict = defaultdict(list)
     for m in catalog.movies:
-        if m.imdb_id:
-            groups[(norm(ARTICLE.sub("", m.title)), m.imdb_id)].append(m.item)
+        k = key(m)
+        if k is not None:
+            groups[k].append(m.item)
     return {i: min(g) for g in groups.values() if len(g) > 1 for i in g}
+
+
+def _title_key(m) -> str:
+    return norm(ARTICLE.sub("", m.title))
+
+
+def same_film(catalog: Catalog) -> dict[int, int]:
+    """item -> representative item of its film, for duplicates only: the same title without a leading
+    article and the same IMDb id."""
+    return _representatives(catalog, lambda m: (_title_key(m), m.imdb_id) if m.imdb_id else None)
 
 
 def same_title(catalog: Catalog) -> dict[int, int]:
     """item -> representative item of every catalogue movie with the same title (without a leading article,
     folded), for titles several movies share: "title-level" scoring counts the typed title as recognised
     whichever of its films was linked (the rendering drops the year, and ReDial's @ids of remakes are noisy)."""
-    groups: dict[str, list[int]] = defaultdict(list)
-    for m in catalog.movies:
-        groups[norm(ARTICLE.sub("", m.title))].append(m.item)
-    return {i: min(g) for g in groups.values() if len(g) > 1 for i in g}
+    return _representatives(catalog, _title_key)
 
 
 def as_films(positives, pos_preds, neg_preds, rep: dict[int, int]):
