@@ -32,7 +32,7 @@ class Explanation:
         return [n for n in (self.source, self.via) if n is not None]
 
 
-PEOPLE = ("directing", "writing", "cast")
+PEOPLE = frozenset(("directing", "writing", "cast"))
 
 
 def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 2,
@@ -49,9 +49,9 @@ def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 
     """
     target_nb = neighbours(g, target, PRIORITY)
     credited = {n.lower() for n in people or ()}
-    kg_people = {g.nodes[nb]["name"].lower() for nb, rels in target_nb.items() if rels & set(PEOPLE)}
+    kg_people = {g.nodes[nb]["name"].lower() for nb, rels in target_nb.items() if rels & PEOPLE}
     if credited and kg_people and not credited & kg_people:
-        target_nb = {nb: rels - set(PEOPLE) for nb, rels in target_nb.items()}
+        target_nb = {nb: rels - PEOPLE for nb, rels in target_nb.items()}
         target_nb = {nb: rels for nb, rels in target_nb.items() if rels}
     found: list[tuple[int, int, Explanation]] = []
     for rank_liked, src in enumerate(liked):

@@ -34,10 +34,9 @@ def _join(parts: list[str]) -> str:
 def explanation_text(g: nx.MultiDiGraph, card: Card, card_entity: int, sources: list[int],
                      with_plot: bool = False, people: list[str] | None = None) -> str:
     """Name the KG links from `sources` (entities the user liked or asked about) to the card's movie;
-    no link through a person when the KG credits none of `people` (by default the card's directors
-    and stars): the two then describe different films, see :func:`kg.explain.explain`."""
-    credited = people if people is not None else [*card.directors, *card.stars]
-    paths = explain(g, sources, card_entity, max_paths=3, people=credited)
+    no link through a person when the KG credits none of `people` (who the catalogue credits to the
+    card's movie): the two then describe different films, see :func:`kg.explain.explain`."""
+    paths = explain(g, sources, card_entity, max_paths=3, people=people)
     name = lambda n: g.nodes[n]["name"]  # noqa: E731
     sentences = []
     by_source: dict[int, list[str]] = {}

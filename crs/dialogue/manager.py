@@ -230,12 +230,12 @@ class DialogueManager:
             yield lead + " "
         stream = iter(())  # "template" phrasing: no LLM sentences
         try:
-            if self.config.phrasing != "template" and self.ilm is not None and cards:
-                stream = self.ilm.stream(state.history, [c.item for c in cards], self.context(state),
-                                         self.config.max_new_tokens, self.config.temperature)
-            elif self.config.phrasing != "template":
-                stream = self.llm.stream(msgs, max_new_tokens=self.config.max_new_tokens,
-                                         temperature=self.config.temperature)
+            if self.config.phrasing != "template":
+                stream = (self.ilm.stream(state.history, [c.item for c in cards], self.context(state),
+                                          self.config.max_new_tokens, self.config.temperature)
+                          if self.ilm is not None and cards else
+                          self.llm.stream(msgs, max_new_tokens=self.config.max_new_tokens,
+                                          temperature=self.config.temperature))
             for piece in check.stream(stream, give_up_after=self.config.max_dropped_sentences):
                 produced += 1
                 record["kept"].append(piece.strip())
