@@ -193,6 +193,10 @@ class EntityLinker:
                 if any(taken[i:i + n]):
                     continue
                 gram = " ".join(tokens[i:i + n])
+                if movies and T.names_series(tokens[max(0, i - 2):i], tokens[i + n:i + n + 1]) \
+                        and " ".join(T._SPLIT.findall(gram)) in self.titles and not ctx.quoted(i, n):
+                    taken[i:i + n] = [True] * n  # the series, so no shorter title inside it either ("Star")
+                    continue
                 title = self._title(ctx, gram, n, i, tokens, raw_tokens, movies, fuzzy)
                 if title and tokens[i] in T.ARTICLES and i + n < len(tokens) and not any(taken[i + 1:i + n + 1]) \
                         and " ".join(tokens[i + 1:i + n + 1]) in self.titles:
@@ -240,11 +244,12 @@ class EntityLinker:
             return said, 90.0  # "The Princes Bride" after The Princess Bride was suggested
         named = T.written_as_title(raw_tokens[i:i + n]) and (not ctx.sentence_start(i) or n > 1)
         cue = T._cue_before(tokens[max(0, i - 3):i])
+        judged = T.said_of_a_film(tokens[i + n:i + n + 8], self.titles.genres)  # "Se7en is creepy"
         if n == 1 and (T.zipf(key) >= 3.5 or key in self.titles.surnames or (len(key) < 5 and not cue)):
             return None  # "Have", "Mine", "Bale": a real word or name is what was meant, not a slip on a title
         # A typo: only a word that is not English ("Jummanji", "shinning") may be a misspelt title, unless
         # it is written as a name ("Like Tremor"). In a long title one slip may make another English word.
-        if n < 4 and not (named and cue) and not any(T.zipf(t) < 2.5 and not t.isdigit() for t in typed):
+        if n < 4 and not (named and (cue or judged and n > 1)) and not any(T.zipf(t) < 2.5 and not t.isdigit() for t in typed):
             return None
         hits = process.extract(key, self.titles_by_words.get(len(typed), []), scorer=OSA.distance, score_cutoff=1,
                                limit=10)
@@ -257,7 +262,6 @@ class EntityLinker:
             return None  # "Wonder Woman I" is not Wonder Woman 2
         if not named and n == 1 and self._misspelt_word(slips):
             return None  # "trailor" is "trailer", not Traitor
-        judged = T.said_of_a_film(tokens[i + n:i + n + 6], self.titles.genres)  # "Se7en is creepy"
         if n == 1 and T.zipf(best) >= T.ZIPF_PLAIN and not (named or cue or judged):
             return None  # "i remeber my dad": a slip on an everyday word needs a cue to be a title
         return (best, 90.0) if self._titleish(ctx, best, n, i, tokens, raw_tokens, typo=True) else None
@@ -302,6 +306,9 @@ class EntityLinker:
 
     def _titleish(self, ctx, key, n, i, tokens, raw_tokens, typo: bool = False) -> bool:
         said = bool(ctx.conversation) and any(it in ctx.conversation for it in self.titles.items(key))
+        if n == 1 and i >= 2 and tokens[i - 1] == "and" and "with" in tokens[max(0, i - 5):i - 1] \
+                and (key in self._first_names or key in self.titles.surnames) and not ctx.quoted(i, n):
+            return False  # "with Swayze and Keanu": a name in a list of the cast, not the film Keanu
         return T.looks_like_title(key, raw_tokens[i:i + n], tokens[max(0, i - 7):i], tokens[i + n:i + n + 6],
                                   year=ctx.year_after(i + n, tokens) is not None,
                                   quoted=ctx.quoted(i, n) or ctx.initialism(i, n),

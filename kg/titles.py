@@ -47,6 +47,14 @@ LIKING = frozenset("like liked love loved enjoy enjoyed adore adored hate hated 
 VERB_OBJECTS = frozenset("it them that this him her us me the a an".split())  # "I like saw it": the verb
 WATCHING = frozenset("watched seen saw watch watching rewatched".split())
 # "a scary movie", "some big movie": a determiner makes the words that follow a description.
+# "my uncle Ted", "my friend Annie": a capitalised word after these is a person's name, not a film.
+RELATIONS = frozenset("uncle aunt auntie brother sister bro sis cousin friend buddy pal boss coworker co-worker "
+                      "colleague neighbor neighbour husband wife hubby boyfriend girlfriend bf gf son daughter mom "
+                      "mum dad father mother grandma grandpa granny nephew niece roommate fiance fiancee partner "
+                      "teacher classmate".split())
+# "the best X-Men movie", "every Star Wars film": the title names the series the film belongs to.
+RANKING = frozenset("best worst greatest funniest scariest weakest strongest favorite favourite fave".split())
+RANKING_ONE = RANKING | frozenset("other another every each".split())  # "every Star Wars film"; "the other Saw movies" is Saw
 DETERMINERS = frozenset("a an some any another good great best worst my your our their".split())
 # ... but "alien movies", "horror flicks" describe a kind of film.
 KIND_AFTER = frozenset("movies films flicks ones stuff genre type kind movie film".split())
@@ -83,6 +91,8 @@ ROMAN_NUMERALS = frozenset("ii iii iv vi vii viii ix".split())
 _INITIALISM = re.compile(r"^(?:[A-Z]\.){2,}")
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7"}
 _ROMAN_END = re.compile(r"\b(ii|iii|iv|vi|vii)\b(?=\s*(?::|$))")
+_DIGIT_END = re.compile(r"(?<=\w )([2-7])(?=\s*(?::|$))")  # "Iron Man 2" typed "Iron Man II"
+_DIGIT_ROMAN = {v: k for k, v in _ROMAN.items()}
 
 
 def fold(text: str) -> str:
@@ -98,8 +108,9 @@ def title_keys(title: str) -> list[tuple[str, str]]:
     f = fold(title)
     joined = re.sub(r"(?<=\w)[-'./](?=\w)", "", f)  # "Face/Off" as "faceoff"
     numbered = _ROMAN_END.sub(lambda m: _ROMAN[m.group(1)], f)  # "Jurassic Park III" as "jurassic park 3"
+    romanised = _DIGIT_END.sub(lambda m: _DIGIT_ROMAN[m.group(1)], f)  # "Despicable Me 3" as "despicable me iii"
     out = []
-    for variant in dict.fromkeys((f, joined, numbered)):
+    for variant in dict.fromkeys((f, joined, numbered, romanised)):
         key = " ".join(_SPLIT.findall(variant))
         if not key:
             continue
@@ -227,6 +238,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if year or quoted:
         return True
     words = key.split(" ")
+    if before[-1:] and before[-1] in RELATIONS and len(words) <= 2 and written_as_title(raw):
+        return False  # "my uncle Ted only watches westerns"
     cue_before = _cue_before(before)
     if key.isdigit() and len(key) >= 3 and not YEARISH.match(key) and cue_before and after[:1] in ([], *NUMBER_ENDS):
         return True  # "I loved 300", "like 300 or ...": a number after a cue, ending the phrase
@@ -307,6 +320,13 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     return z < (ZIPF_PLAIN_WORD if one_word else plain)
 
 
+def names_series(before: list[str], after: list[str]) -> bool:
+    """A title between a ranking word and "movie" names the series a film belongs to: "the best X-Men
+    movie", "every Star Wars film", "the funniest Shrek movies" (but "the other Saw movies" are Saw's)."""
+    return bool(before) and (after[:1] in (["movie"], ["film"]) and before[-1] in RANKING_ONE
+                             or after[:1] in (["movies"], ["films"]) and before[-1] in RANKING)
+
+
 def _said_title(key: str, raw: list[str], before: list[str], after: list[str], cue_before: bool,
                 sentence_start: bool, typo: bool) -> bool:
     """A title the conversation already named ("have you seen Jigsaw?" ... "jigsaw tonight") is that
@@ -370,6 +390,8 @@ def said_of_a_film(after: list[str], genres: frozenset = frozenset()) -> bool:
     words = [w for w in after[1:] if w not in HEDGES]  # "was honestly a really good movie"
     if words[:1] and words[0] in EVALUATIONS:
         return True
+    if words[:2] == ["one", "of"] and set(words[2:8]) & (FAVOURITES | {"best", "greatest"}):
+        return True  # "is one of my all time favorites", "was one of the best"
     return bool(set(words[:5]) & (_MOVIE_WORDS | FAVOURITES | genres))
 
 

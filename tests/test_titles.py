@@ -199,6 +199,26 @@ def test_long_titles_verdicts_and_more_cues(linker, text, movies):
     assert displays(linker, text)[0] == movies
 
 
+@pytest.mark.parametrize("text, movies", [
+    # a Roman numeral typed for a sequel's digit
+    ("Toy Story II is my favourite of the series", ["Toy Story 2 (1999)"]),
+    ("we watched Kung Fu Panda III last night", ["Kung Fu Panda 3 (2016)"]),
+    # a capitalised word after a relation is someone's name
+    ("My cousin Troy picked the last one", []),
+    ("my girlfriend Annie wants a comedy", []),
+    # a title before "movie" after a ranking word names the series, not its first film
+    ("which is the scariest Saw movie?", []),
+    ("every Star Wars film has a cantina scene", []),
+    ("have you seen the other Saw movies?", ["Saw (2004)"]),  # the sequels of Saw: the franchise
+    # a name in the cast list after "with" is a person
+    ("something with Denzel and Keanu, maybe a thriller", []),
+    # a capitalised misspelt title is judged by what the sentence says of it
+    ("Jurasic Park is one of the best adventure movies", ["Jurassic Park (1993)"]),
+])
+def test_sequel_numerals_relations_series_and_cast_lists(linker, text, movies):
+    assert displays(linker, text)[0] == movies
+
+
 def test_a_thin_prior_asks_instead_of_guessing(linker, catalog):
     """Two films share a title and the train conversations mention each only once or twice: ask."""
     items = linker.titles.items("the village")
