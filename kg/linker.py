@@ -542,6 +542,8 @@ class _Context:
 
     @staticmethod
     def year_after(j: int, tokens: list[str]) -> int | None:
+        if j + 1 < len(tokens) and tokens[j] == "from" and _YEAR.match(tokens[j + 1]):
+            j += 1  # "the original Halloween from 1978"
         if j < len(tokens) and _YEAR.match(tokens[j]):
             return int(_YEAR.match(tokens[j]).group(1))
         return None

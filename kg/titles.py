@@ -93,6 +93,15 @@ _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7"}
 _ROMAN_END = re.compile(r"\b(ii|iii|iv|vi|vii)\b(?=\s*(?::|$))")
 _DIGIT_END = re.compile(r"(?<=\w )([2-7])(?=\s*(?::|$))")  # "Iron Man 2" typed "Iron Man II"
 _DIGIT_ROMAN = {v: k for k, v in _ROMAN.items()}
+_NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve thirteen".split()
+_NUMBER_WORD_END = re.compile(r"(?<=\w )(" + "|".join(_NUMBER_WORDS) + r")(?=\s*(?::|$))")
+_PART_NUMERAL = re.compile(r"\bpart (?=(?:ii|iii|iv|vi|vii|[2-7])\b)")  # "Back to the Future Part II" as "... 2"
+
+
+def _number_swap(m: re.Match) -> str:
+    """A number word at a title's end as digits: "Ocean's Eleven" typed "ocean's 11" (not the other way:
+    "taken two" is prose far more often than Taken 2)."""
+    return str(_NUMBER_WORDS.index(m.group(1)) + 1)
 
 
 def fold(text: str) -> str:
@@ -109,8 +118,10 @@ def title_keys(title: str) -> list[tuple[str, str]]:
     joined = re.sub(r"(?<=\w)[-'./](?=\w)", "", f)  # "Face/Off" as "faceoff"
     numbered = _ROMAN_END.sub(lambda m: _ROMAN[m.group(1)], f)  # "Jurassic Park III" as "jurassic park 3"
     romanised = _DIGIT_END.sub(lambda m: _DIGIT_ROMAN[m.group(1)], f)  # "Despicable Me 3" as "despicable me iii"
+    spelt = _NUMBER_WORD_END.sub(_number_swap, f)
+    no_part = _PART_NUMERAL.sub("", numbered)
     out = []
-    for variant in dict.fromkeys((f, joined, numbered, romanised)):
+    for variant in dict.fromkeys((f, joined, numbered, romanised, spelt, no_part)):
         key = " ".join(_SPLIT.findall(variant))
         if not key:
             continue
@@ -271,6 +282,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if key in HOLIDAYS and not (movie_word or before[-1:] and before[-1] in WATCHING or _object_of_liking(before[-2:])
                                 and before[-1] == "like"):
         return False
+    if key in surnames and before[-1:] == ["by"]:
+        return False  # "Psycho by Hitchcock": the director
     if key in surnames and not (cue_before or movie_word or said_of_a_film(after, genres)):
         return False
     if len(key.replace(" ", "")) <= 2 and not (cue_before or modifier):

@@ -214,6 +214,11 @@ def test_long_titles_verdicts_and_more_cues(linker, text, movies):
     ("something with Denzel and Keanu, maybe a thriller", []),
     # a capitalised misspelt title is judged by what the sentence says of it
     ("Jurasic Park is one of the best adventure movies", ["Jurassic Park (1993)"]),
+    # a number word typed as digits, "Part II" typed "2", a year after "from", a director after "by"
+    ("I rewatched Ocean's 12 yesterday", ["Ocean's Twelve (2004)"]),
+    ("The Hangover 2 was a letdown", ["The Hangover Part II (2011)"]),
+    ("the Halloween from 2007 was gorier", ["Halloween (2007)"]),
+    ("Vertigo by Hitchcock is stunning", ["Vertigo (1958)"]),
 ])
 def test_sequel_numerals_relations_series_and_cast_lists(linker, text, movies):
     assert displays(linker, text)[0] == movies
