@@ -46,7 +46,6 @@ HOLIDAYS = frozenset("christmas halloween thanksgiving easter holidays".split())
 LIKING = frozenset("like liked love loved enjoy enjoyed adore adored hate hated prefer preferred than".split())
 VERB_OBJECTS = frozenset("it them that this him her us me the a an".split())  # "I like saw it": the verb
 WATCHING = frozenset("watched seen saw watch watching rewatched".split())
-# "a scary movie", "some big movie": a determiner makes the words that follow a description.
 # "my uncle Ted", "my friend Annie": a capitalised word after these is a person's name, not a film.
 RELATIONS = frozenset("uncle aunt auntie brother sister bro sis cousin friend buddy pal boss coworker co-worker "
                       "colleague neighbor neighbour husband wife hubby boyfriend girlfriend bf gf son daughter mom "
@@ -55,6 +54,7 @@ RELATIONS = frozenset("uncle aunt auntie brother sister bro sis cousin friend bu
 # "the best X-Men movie", "every Star Wars film": the title names the series the film belongs to.
 RANKING = frozenset("best worst greatest funniest scariest weakest strongest favorite favourite fave".split())
 RANKING_ONE = RANKING | frozenset("other another every each".split())  # "every Star Wars film"; "the other Saw movies" is Saw
+# "a scary movie", "some big movie": a determiner makes the words that follow a description.
 DETERMINERS = frozenset("a an some any another good great best worst my your our their".split())
 # ... but "alien movies", "horror flicks" describe a kind of film.
 KIND_AFTER = frozenset("movies films flicks ones stuff genre type kind movie film".split())
