@@ -120,8 +120,9 @@ def title_keys(title: str) -> list[tuple[str, str]]:
     romanised = _DIGIT_END.sub(lambda m: _DIGIT_ROMAN[m.group(1)], f)  # "Despicable Me 3" as "despicable me iii"
     spelt = _NUMBER_WORD_END.sub(_number_swap, f)
     no_part = _PART_NUMERAL.sub("", numbered)
+    bare = fold(title.replace("&", " ")) if "&" in title else f  # "Thelma & Louise" typed "Thelma Louise"
     out = []
-    for variant in dict.fromkeys((f, joined, numbered, romanised, spelt, no_part)):
+    for variant in dict.fromkeys((f, joined, numbered, romanised, spelt, no_part, bare)):
         key = " ".join(_SPLIT.findall(variant))
         if not key:
             continue
@@ -315,8 +316,9 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if not one_word and cue_before and z < ZIPF_CUE_MULTI:
         return True  # "like get out or gone girl": a phrase of everyday words after a cue
     asked = (after[:1] == ["about"] and before[-1:] and before[-1] in ("is", "s", "whats", "was")) or (
-        before[-1:] == ["is"] and after[:1] and after[0] in EVALUATIONS)  # "what is X about", "is X good"
-    judged = after[:1] and after[0] in ("is", "was") and after[1:2] and after[1] in EVALUATIONS
+        before[-1:] == ["is"] and after[:1] and after[0] in EVALUATIONS
+        and before[-2:-1] not in SUBJECTS)  # "what is X about", "is X good" (but "it is super good" is no question)
+    judged = _verdict(after)
     if cue_before or asked or (after[:1] and after[0] in ("is", "was") and _MOVIE_WORDS & set(after[1:6])):
         return z < ZIPF_CUE_BEFORE
     if said_of_a_film(after, genres) and (capitalised or not one_word):
@@ -327,7 +329,7 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if modifier:
         return z < plain  # "the original star wars"
     if after and after[0] in CUES_AFTER:
-        return z < ZIPF_CUE_AFTER
+        return z < max(ZIPF_CUE_AFTER, plain)  # a cue after never asks more than no cue ("no country for old men was")
     if one_word and capitalised:  # "Frozen is a big hit": a capital, even at the start, is some evidence
         return z < ZIPF_PLAIN
     return z < (ZIPF_PLAIN_WORD if one_word else plain)
@@ -351,8 +353,7 @@ def _said_title(key: str, raw: list[str], before: list[str], after: list[str], c
         return modifier or bool(cue_before and written_as_title(raw) and not sentence_start and not raw[0].isupper())
     if " " in key or typo or zipf(key) < ZIPF_CUE_AFTER or cue_before or modifier:
         return True
-    verdict = after[:1] in (["is"], ["was"]) and after[1:2] and after[1] in EVALUATIONS
-    return bool(written_as_title(raw) and not sentence_start) or bool(verdict)
+    return bool(written_as_title(raw) and not sentence_start) or _verdict(after)
 
 
 def _object_of_liking(before: list[str]) -> bool:
@@ -389,7 +390,22 @@ NUMBER_ENDS = (["and"], ["or"], ["is"], ["was"], ["too"], ["but"])  # "300 movie
 
 # "is la la land good?", "heat was great": what people say of a film they name.
 EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoyable excellent fantastic "
-                        "brilliant underrated overrated boring terrible creepy".split())
+                        "brilliant underrated overrated boring terrible creepy phenomenal wonderful incredible "
+                        "superb outstanding hysterical interesting".split())
+
+
+SUBJECTS = (["it"], ["this"], ["that"], ["he"], ["she"], ["which"], ["one"], ["movie"], ["film"], ["everything"])
+# "blended sounds like a good one", "coco looks really cute": how a film someone heard of strikes them.
+IMPRESSIONS = frozenset("sounds looks seems".split())
+
+
+def _verdict(after: list[str]) -> bool:
+    """The words after judge what came before: "was great", "sounds like a good one", "looks really funny"."""
+    if after[:1] in (["is"], ["was"]):
+        return bool(after[1:2] and after[1] in EVALUATIONS)
+    if after[:1] and after[0] in IMPRESSIONS:
+        return bool(set(after[1:6]) & EVALUATIONS)
+    return False
 
 
 FAVOURITES = frozenset("favorite favorites favourite favourites fave faves fav".split())

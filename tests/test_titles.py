@@ -123,7 +123,7 @@ def test_the_conversation_picks_among_movies_sharing_a_title(linker, catalog):
     assert said("we saw home last night", frozenset({home})) == ["Home (2015)"]
     # ... but a rarer title it named is taken, typos included
     for text, display in [("how long is bright?", "Bright (2017)"), ("maybe Boss then", "The Boss (2016)"),
-                          ("the shining sounds too scary for me", "The Shining (1980)"),
+                          ("the shining might be too much for me", "The Shining (1980)"),
                           ("I think The Princes Bride is on tonight", "The Princess Bride (1987)")]:
         assert said(text, frozenset()) == [], text
         assert said(text, frozenset({_item(catalog, display)})) == [display], text
@@ -222,6 +222,26 @@ def test_long_titles_verdicts_and_more_cues(linker, text, movies):
 ])
 def test_sequel_numerals_relations_series_and_cast_lists(linker, text, movies):
     assert displays(linker, text) == (movies, [])  # no clarifying question either
+
+
+@pytest.mark.parametrize("text, movies", [
+    # an ampersand left out ("Tucker & Dale" typed without it)
+    ("my wife cried at Marley Me", ["Marley & Me (2008)"]),
+    ("we loved Tucker Dale vs Evil", ["Tucker & Dale vs. Evil (2010)"]),
+    # "was"/"is" after a long lower-case title asks no more than nothing after it
+    ("there will be blood was on cable last night", ["There Will Be Blood (2007)"]),
+    ("some like it hot was hysterical", ["Some Like It Hot (1959)"]),
+    # "sounds / looks / seems" + a verdict judge a film the user heard of
+    ("gamer sounds interesting", ["Gamer (2009)"]),
+    ("clerks seems hilarious", ["Clerks (1994)"]),
+    # ... but not pronouns, genres or indefinites; "it is super good" is no question about Super
+    ("that sounds good", []),
+    ("everything sounds great", []),
+    ("horror sounds good to me", []),
+    ("it is super good", []),
+])
+def test_dropped_ampersands_and_impressions(linker, text, movies):
+    assert displays(linker, text) == (movies, [])
 
 
 def test_a_thin_prior_asks_instead_of_guessing(linker, catalog):
