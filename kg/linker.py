@@ -249,7 +249,8 @@ class EntityLinker:
         judged = T.said_of_a_film(tokens[i + n:i + n + 8], self.titles.genres)  # "Se7en is creepy"
         # A typo: only a word that is not English ("Jummanji", "shinning") may be a misspelt title, unless
         # it is written as a name ("Like Tremor"). In a long title one slip may make another English word.
-        if n < 4 and not (named and (cue or judged and n > 1)) and not any(T.zipf(t) < 2.5 and not t.isdigit() for t in typed):
+        vouched = named and (cue or n > 1 and (judged or not ctx.sentence_start(i)))  # "about Baby Drive ."
+        if n < 4 and not vouched and not any(T.zipf(t) < 2.5 and not t.isdigit() for t in typed):
             return None
         hits = process.extract(key, self.titles_by_words.get(len(typed), []), scorer=OSA.distance, score_cutoff=1,
                                limit=10)
@@ -260,8 +261,8 @@ class EntityLinker:
         slips = [(t, w) for t, w in zip(typed, best.split(" ")) if t != w]
         if any(len(t) < 3 or t.isdigit() or w.isdigit() for t, w in slips):
             return None  # "Wonder Woman I" is not Wonder Woman 2
-        if not named and n == 1 and self._misspelt_word(slips):
-            return None  # "trailor" is "trailer", not Traitor
+        if not named and n == 1 and not judged and self._misspelt_word(slips):
+            return None  # "trailor" is "trailer", not Traitor (but "Lgoan was a good movie" is no loan)
         if n == 1 and T.zipf(best) >= T.ZIPF_PLAIN and not (named or cue or judged):
             return None  # "i remeber my dad": a slip on an everyday word needs a cue to be a title
         return (best, 90.0) if self._titleish(ctx, best, n, i, tokens, raw_tokens, typo=True) else None

@@ -271,9 +271,10 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
             and (words[0] == "the" or before[-1:] in (["the"], ["all"])):
         return True  # "the saw movies", "all the scream films": a franchise seekers often name
     if key in CUES_BEFORE and not (written_as_title(raw) and not sentence_start) \
-            and not (key not in LIKING and before[-1:] and before[-1] in LIKING
-                     and not (after[:1] and after[0] in VERB_OBJECTS)):
-        return False  # "I loved, loved, loved it": the verb, not the film Loved; but "I liked saw" is Saw
+            and not (key not in LIKING and _unhedged(before)[-1:] and _unhedged(before)[-1] in LIKING | {"is", "was"}
+                     and not (after[:1] and after[0] in VERB_OBJECTS) and (_unhedged(before)[-1] in LIKING or cue_before)):
+        return False  # "I loved, loved, loved it": the verb, not the film Loved; but "I liked saw" and
+        # "my all time favorite is saw" are Saw
     if key in PARTICLE_TITLES and _object_of_liking(before) and after[:1] in ([], *([w] for w in CLAUSE_GOES_ON)):
         return True  # "my kids really love up", "family movies like up": a particle is not what is loved
     if said and kind in ("exact", "no_article") and not (after and after[0] in KIND_AFTER) \
@@ -323,8 +324,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return z < ZIPF_CUE_BEFORE
     if said_of_a_film(after, genres) and (capitalised or not one_word):
         return z < ZIPF_CUE_BEFORE  # "Seven is one of my favourites", "Logan was a really good movie"
-    if judged:  # "end of watch was enjoyable"
-        return z < (ZIPF_PLAIN if one_word else ZIPF_CUE_BEFORE)
+    if judged and z < (ZIPF_PLAIN if one_word else ZIPF_CUE_BEFORE):
+        return True  # "end of watch was enjoyable"; else the rules below may still take it
     plain = (ZIPF_PLAIN_LONG if len(content) >= 3 else ZIPF_PLAIN) + (TALKED_BONUS if talked >= TALKED else 0.0)
     if modifier:
         return z < plain  # "the original star wars"
@@ -397,10 +398,12 @@ EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoya
 SUBJECTS = (["it"], ["this"], ["that"], ["he"], ["she"], ["which"], ["one"], ["movie"], ["film"], ["everything"])
 # "blended sounds like a good one", "coco looks really cute": how a film someone heard of strikes them.
 IMPRESSIONS = frozenset("sounds looks seems".split())
+INTENSIFIERS = frozenset("so soo sooo really very pretty super quite".split())
 
 
 def _verdict(after: list[str]) -> bool:
     """The words after judge what came before: "was great", "sounds like a good one", "looks really funny"."""
+    after = after[:1] + [w for w in after[1:] if w not in INTENSIFIERS]  # "is soo good"
     if after[:1] in (["is"], ["was"]):
         return bool(after[1:2] and after[1] in EVALUATIONS)
     if after[:1] and after[0] in IMPRESSIONS:
@@ -422,6 +425,13 @@ def said_of_a_film(after: list[str], genres: frozenset = frozenset()) -> bool:
     if words[:2] == ["one", "of"] and set(words[2:8]) & (FAVOURITES | {"best", "greatest"}):
         return True  # "is one of my all time favorites", "was one of the best"
     return bool(set(words[:5]) & (_MOVIE_WORDS | FAVOURITES | genres))
+
+
+def _unhedged(before: list[str]) -> list[str]:
+    """The words before without the hedges at their end ("is probably" -> "is")."""
+    while before and before[-1] in HEDGES:
+        before = before[:-1]
+    return before
 
 
 def _cue_before(before: list[str]) -> bool:

@@ -124,7 +124,7 @@ def test_the_conversation_picks_among_movies_sharing_a_title(linker, catalog):
     # ... but a rarer title it named is taken, typos included
     for text, display in [("how long is bright?", "Bright (2017)"), ("maybe Boss then", "The Boss (2016)"),
                           ("the shining might be too much for me", "The Shining (1980)"),
-                          ("I think The Princes Bride is on tonight", "The Princess Bride (1987)")]:
+                          ("i think the princes bride is on tonight", "The Princess Bride (1987)")]:
         assert said(text, frozenset()) == [], text
         assert said(text, frozenset({_item(catalog, display)})) == [display], text
 
@@ -241,6 +241,24 @@ def test_sequel_numerals_relations_series_and_cast_lists(linker, text, movies):
     ("it is super good", []),
 ])
 def test_dropped_ampersands_and_impressions(linker, text, movies):
+    assert displays(linker, text) == (movies, [])
+
+
+@pytest.mark.parametrize("text, movies", [
+    # a capitalised title mid-sentence with one slip that makes English words ("Kin", "Girl")
+    ("I keep thinking about The Lion Kin", ["The Lion King (1994)"]),
+    ("I still think about Mean Girl sometimes", ["Mean Girls (2004)"]),
+    # a slip nearer a common word ("loan") is still the film when the sentence calls it one
+    ("Lgoan is a really good movie", ["Logan (2017)"]),
+    # a verb-like title after "my favourite is/was", hedges and intensifiers skipped
+    ("my fave is saw", ["Saw (2004)"]),
+    ("honestly my favourite was really saw", ["Saw (2004)"]),
+    ("home alone is so good", ["Home Alone (1990)"]),
+    # ... not a misspelt place or person, and "it was saw" stays a verb
+    ("our trip to New Yrok was fun", []),
+    ("it was saw", []),
+])
+def test_slips_mid_sentence_favourites_and_intensifiers(linker, text, movies):
     assert displays(linker, text) == (movies, [])
 
 
