@@ -29,7 +29,7 @@ CUES_BEFORE2 = frozenset(("similar to", "heard of", "fan of", "fans of", "think 
                           "check out", "checking out", "try out", "remake of", "what about", "how about",
                           "favorite is", "favourite is", "favorites are", "favourites are", "favorites is", "such as",
                           "him in", "her in", "them in", "great in", "stick to", "would be", "lines of", "except for",
-                          "fav is", "fave is"))
+                          "fav is", "fave is", "me of", "interested in", "go with", "going with", "to rent"))
 # "movie"/"film" cue a title only after an article: "the movie Heat", not "a horror movie fan".
 ARTICLE_CUES = frozenset(("movie", "film", "documentary"))
 # "the new Jumanji", "the original It": a version of a title shared by remakes.
@@ -317,7 +317,7 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if not one_word and cue_before and z < ZIPF_CUE_MULTI:
         return True  # "like get out or gone girl": a phrase of everyday words after a cue
     asked = (after[:1] == ["about"] and before[-1:] and before[-1] in ("is", "s", "whats", "was")) or (
-        before[-1:] == ["is"] and after[:1] and after[0] in EVALUATIONS
+        before[-1:] == ["is"] and after[:1] and (after[0] in EVALUATIONS or after[:2] == ["any", "good"])
         and before[-2:-1] not in SUBJECTS)  # "what is X about", "is X good" (but "it is super good" is no question)
     judged = _verdict(after)
     if cue_before or asked or (after[:1] and after[0] in ("is", "was") and _MOVIE_WORDS & set(after[1:6])):
@@ -392,7 +392,7 @@ NUMBER_ENDS = (["and"], ["or"], ["is"], ["was"], ["too"], ["but"])  # "300 movie
 # "is la la land good?", "heat was great": what people say of a film they name.
 EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoyable excellent fantastic "
                         "brilliant underrated overrated boring terrible creepy phenomenal wonderful incredible "
-                        "superb outstanding hysterical interesting".split())
+                        "superb outstanding hysterical interesting gory".split())
 
 
 SUBJECTS = (["it"], ["this"], ["that"], ["he"], ["she"], ["which"], ["one"], ["movie"], ["film"], ["everything"])
@@ -445,8 +445,9 @@ def _cue_before(before: list[str]) -> bool:
         return True  # "my favorite horror movie is halloween", "my all time favorite is probably saw"
     if " ".join(before[-2:]) in CUES_BEFORE2:
         return True
-    if before[-1] in ARTICLE_CUES:
-        return len(before) > 1 and before[-2] in {"the", "that", "this", "a"} | MODIFIERS_NEW | MODIFIERS_OLD
+    if before[-1] in ARTICLE_CUES:  # "the movie Heat", "the kids movie coco" (not "a horror movie fan")
+        return len(before) > 1 and before[-2] in {"the", "that", "this", "a"} | MODIFIERS_NEW | MODIFIERS_OLD \
+            or len(before) > 2 and before[-3] in ("the", "that", "this")
     if before[-2:-1] in (["movie"], ["film"]) and before[-1] == "is":
         return len(before) > 2 and before[-3] in ("favorite", "favourite", "fave", "time", "best")  # not "that movie is epic"
     return before[-1] in CUES_BEFORE

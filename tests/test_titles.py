@@ -262,6 +262,23 @@ def test_slips_mid_sentence_favourites_and_intensifiers(linker, text, movies):
     assert displays(linker, text) == (movies, [])
 
 
+@pytest.mark.parametrize("text, movies", [
+    # more cues: "reminds me of", "go with", "to rent", "is X any good", "the kids movie X"
+    ("this one reminds me of gravity", ["Gravity (2013)"]),
+    ("ok let's go with the martian", ["The Martian (2015)"]),
+    ("we plan to rent frozen tonight", ["Frozen (2013)"]),
+    ("is gravity any good", ["Gravity (2013)"]),
+    ("my son loves the disney movie moana", ["Moana (2016)"]),
+    # ... which still leave descriptions, pronouns and genres alone
+    ("that ending reminded me of the others", []),
+    ("we'll go with my parents", []),
+    ("I'm a horror movie fan", []),
+    ("I'm interested in horror", []),
+])
+def test_more_cues_before_a_title(linker, text, movies):
+    assert displays(linker, text)[0] == movies
+
+
 def test_a_thin_prior_asks_instead_of_guessing(linker, catalog):
     """Two films share a title and the train conversations mention each only once or twice: ask."""
     items = linker.titles.items("the village")
