@@ -67,6 +67,8 @@ def check(linker, movies):
     "Psycho (1960) combines elements of horror, mystery, and comedy.",
     "The Psycho (1960) is a classic.",  # an article the title does not have: another film
     'It is like "Blorgon Quest 3".',  # a quoted title the system did not supply
+    "They're both drama films, but they're not the same.",  # a plural claim covers every supplied movie (Psycho is no drama)
+    "Both are drama classics.",
 ])
 def test_drops_claims_against_the_facts(check, sentence):
     assert not check.ok(sentence), sentence
@@ -84,6 +86,7 @@ def test_drops_claims_against_the_facts(check, sentence):
     "Psycho is about a secretary who embezzles money and checks into a motel.",
     "Do you like horror films from the 80s?",
     "Great choice!",
+    "They're both horror films.",
 ])
 def test_keeps_claims_the_facts_support(check, sentence):
     assert check.ok(sentence), sentence

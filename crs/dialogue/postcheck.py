@@ -121,6 +121,8 @@ _DECADE_WORDS = {"twenties": 2, "thirties": 3, "forties": 4, "fifties": 5, "sixt
                  "eighties": 8, "nineties": 9}
 _BARE_YEAR = re.compile(r"(?<![\d(])((?:19|20)\d\d)(?![\d)]|'?s\b)")
 _SETTING = re.compile(r"\b(?:set|takes? place|taking place|located|living|lives|during|back)\b[\w\s,]{0,20}$", re.I)
+# "They're both comedy films", "Both are classics": a claim about every movie the turn supplied.
+_PLURAL = re.compile(r"\b(?:they|they'?re|both|these|those|all of them|the two)\b", re.I)
 _PRONOUN = re.compile(r"\b(?:it|its|it'?s|this film|this movie|this one|the film|the movie|that film)\b", re.I)
 _GROUP_GAP = re.compile(r"^\s*(?:,|and|&|,\s*and|or|,\s*or)\s*$", re.I)
 _ROLE_AFTER = {
@@ -319,6 +321,8 @@ class GroundingCheck:
                 group.append(before[k])
             return [f for t in group for f in t[2][:1] or [None]]
         after = [t for t in titles if t[0] >= pos]
+        if not before and not after and _PLURAL.search(sentence[:pos]):
+            return list(self.facts)
         if after and not _PRONOUN.search(sentence[:pos]):
             return after[0][2][:1] or [None]
         return [self.subject] if self.subject is not None else []
