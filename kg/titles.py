@@ -263,7 +263,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if (set(words) - set(ARTICLES) <= PRONOUNISH or words[0] in INDEFINITES) and not (
             written_as_title(raw) and not sentence_start):
         return False  # "check out the others", "recommend anything else": pronouns, unless written as a title
-    if len(words) <= 2 and after and after[0].isalpha() and zipf(words[-1] + after[0]) >= ZIPF_COMPOUND:
+    if len(words) <= 2 and after and after[0].isalpha() and after[0] not in ("a", "i") \
+            and zipf(words[-1] + after[0]) >= ZIPF_COMPOUND:  # ("Coco a lot" is no "cocoa")
         return False  # "super hero ones" is "superhero", not the film Super
     if key in genres:
         return False  # "I like Comedy and Romance": genres, even capitalised; "Romance (1986)" needs its year
@@ -306,6 +307,9 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if capitalised and (not sentence_start or later_capital):
         return True  # a capital at the start of a sentence says nothing: the rules below decide
     content = [w for w in words if w not in ARTICLES]
+    if kind == "no_article" and len(words) < 2 and capitalised and z < ZIPF_PLAIN \
+            and (_verdict(after) or said_of_a_film(after, genres)):
+        return True  # "Shining was awesome!", "Goonies is a favorite": the sentence says it is a film
     if (kind == "no_article" and len(words) < 2) or (kind == "part" and len(content) < 3) or kind == "prefix":
         return False  # "comedy" for The Comedy or "the sequel" for Airplane II need capitals
     if before and before[-1] in DETERMINERS and not key.startswith(before[-1] + " "):

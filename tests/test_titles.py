@@ -279,6 +279,18 @@ def test_more_cues_before_a_title(linker, text, movies):
     assert displays(linker, text)[0] == movies
 
 
+@pytest.mark.parametrize("text, movies", [
+    # a title without its article, capitalised, that the sentence judges as a film
+    ("Departed was brilliant", ["The Departed (2006)"]),
+    ("Godfather is one of the best movies ever", ["The Godfather (1972)"]),
+    ("Boss was terrible today", []),  # an everyday word stays one
+    # "Coco a" is no split "cocoa"
+    ("my daughter watched Coco a hundred times", ["Coco (2017)"]),
+])
+def test_judged_titles_without_article_and_a_after_a_title(linker, text, movies):
+    assert displays(linker, text)[0] == movies
+
+
 def test_a_thin_prior_asks_instead_of_guessing(linker, catalog):
     """Two films share a title and the train conversations mention each only once or twice: ask."""
     items = linker.titles.items("the village")
