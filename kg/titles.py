@@ -29,7 +29,8 @@ CUES_BEFORE2 = frozenset(("similar to", "heard of", "fan of", "fans of", "think 
                           "check out", "checking out", "try out", "remake of", "what about", "how about",
                           "favorite is", "favourite is", "favorites are", "favourites are", "favorites is", "such as",
                           "him in", "her in", "them in", "great in", "stick to", "would be", "lines of", "except for",
-                          "fav is", "fave is", "me of", "interested in", "go with", "going with", "to rent"))
+                          "fav is", "fave is", "me of", "interested in", "go with", "going with", "to rent",
+                          "familiar with"))
 # "movie"/"film" cue a title only after an article: "the movie Heat", not "a horror movie fan".
 ARTICLE_CUES = frozenset(("movie", "film", "documentary"))
 # "the new Jumanji", "the original It": a version of a title shared by remakes.
@@ -263,8 +264,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if (set(words) - set(ARTICLES) <= PRONOUNISH or words[0] in INDEFINITES) and not (
             written_as_title(raw) and not sentence_start):
         return False  # "check out the others", "recommend anything else": pronouns, unless written as a title
-    if len(words) <= 2 and after and after[0].isalpha() and after[0] not in ("a", "i") \
-            and zipf(words[-1] + after[0]) >= ZIPF_COMPOUND:  # ("Coco a lot" is no "cocoa")
+    if len(words) <= 2 and after and after[0].isalpha() and after[0] not in MINOR | {"i"} \
+            and zipf(words[-1] + after[0]) >= ZIPF_COMPOUND:  # ("Coco a lot" is no "cocoa", "Ip Man or" no "manor")
         return False  # "super hero ones" is "superhero", not the film Super
     if key in genres:
         return False  # "I like Comedy and Romance": genres, even capitalised; "Romance (1986)" needs its year
@@ -272,8 +273,9 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
             and (words[0] == "the" or before[-1:] in (["the"], ["all"])):
         return True  # "the saw movies", "all the scream films": a franchise seekers often name
     if key in CUES_BEFORE and not (written_as_title(raw) and not sentence_start) \
-            and not (key not in LIKING and _unhedged(before)[-1:] and _unhedged(before)[-1] in LIKING | {"is", "was"}
-                     and not (after[:1] and after[0] in VERB_OBJECTS) and (_unhedged(before)[-1] in LIKING or cue_before)):
+            and not (key not in LIKING and _unhedged(before)[-1:] and _unhedged(before)[-1] in LIKING | WATCHING | {"is", "was"}
+                     and not (after[:1] and after[0] in VERB_OBJECTS)
+                     and (_unhedged(before)[-1] in LIKING | WATCHING or cue_before)):
         return False  # "I loved, loved, loved it": the verb, not the film Loved; but "I liked saw" and
         # "my all time favorite is saw" are Saw
     if key in PARTICLE_TITLES and _object_of_liking(before) and after[:1] in ([], *([w] for w in CLAUSE_GOES_ON)):
@@ -301,7 +303,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     later_capital = any(c for c, w in zip(caps[1:], raw[1:]) if w.lower() not in MINOR)
     one_word = len(words) == 1 or (len(words) == 2 and words[0] in ARTICLES)  # "the seeker" is a noun phrase
     z = 0.0 if typo else zipf(key)  # a misspelt title is judged by its cues, not by its correct spelling
-    if after and (after[0] in KIND_AFTER or _genre_word(after, genres)) and not (capitalised and not sentence_start) \
+    if after and (after[0] in KIND_AFTER or _genre_word(after, genres) and after[0] not in EVALUATIONS) \
+            and not (capitalised and not sentence_start) \
             and (one_word or z >= ZIPF_PLAIN) and not (modifier and after[0] in ARTICLE_CUES):
         return False  # "alien movies", "murder mysteries"; but "the kung fu panda movies" is the franchise
     if capitalised and (not sentence_start or later_capital):
@@ -396,7 +399,7 @@ NUMBER_ENDS = (["and"], ["or"], ["is"], ["was"], ["too"], ["but"])  # "300 movie
 # "is la la land good?", "heat was great": what people say of a film they name.
 EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoyable excellent fantastic "
                         "brilliant underrated overrated boring terrible creepy phenomenal wonderful incredible "
-                        "superb outstanding hysterical interesting gory".split())
+                        "superb outstanding hysterical interesting gory lovely".split())
 
 
 SUBJECTS = (["it"], ["this"], ["that"], ["he"], ["she"], ["which"], ["one"], ["movie"], ["film"], ["everything"])

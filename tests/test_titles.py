@@ -291,6 +291,24 @@ def test_judged_titles_without_article_and_a_after_a_title(linker, text, movies)
     assert displays(linker, text)[0] == movies
 
 
+@pytest.mark.parametrize("text, movies", [
+    # a short title before "or"/"and" is no split compound ("Ip Man or" is no "manor")
+    ("have you seen ip man or unleashed", ["Ip Man (2008)", "Unleashed (2005)"]),
+    # a verdict after a title is no genre word ("the lego movie funny")
+    ("is the mask funny?", ["The Mask (1994)"]),
+    ("is the conjuring scary?", ["The Conjuring (2013)"]),
+    # "not seen saw": a watching verb takes a verb-like title as its object
+    ("we have not seen saw yet", ["Saw (2004)"]),
+    ("are you familiar with inception", ["Inception (2010)"]),
+    ("Moana was lovely", ["Moana (2016)"]),
+    # ... while the plain words stay words
+    ("I saw it and it was lovely", []),
+    ("I'm familiar with horror films", []),
+])
+def test_compounds_verdicts_and_watching_verbs(linker, text, movies):
+    assert displays(linker, text)[0] == movies
+
+
 def test_a_thin_prior_asks_instead_of_guessing(linker, catalog):
     """Two films share a title and the train conversations mention each only once or twice: ask."""
     items = linker.titles.items("the village")
