@@ -22,7 +22,7 @@ ARTICLES = ("the", "a", "an")
 CUES_BEFORE = frozenset(
     "loved love like liked enjoy enjoyed adore adored seen saw see watched watch watching rewatch rewatched "
     "rewatching seeing called movie film favorite favourite fan hated hate disliked dislike recommend recommended than "
-    "including especially prefer preferred try tried trying suggest suggested mentioned remember check".split()
+    "including especially prefer preferred try tried trying suggest suggested mentioned remember check except".split()
 )
 # Two-word cues: "similar to last vegas", "heard of the help", "a fan of jaws".
 CUES_BEFORE2 = frozenset(("similar to", "heard of", "fan of", "fans of", "think of", "sequel to", "version of",
@@ -30,7 +30,7 @@ CUES_BEFORE2 = frozenset(("similar to", "heard of", "fan of", "fans of", "think 
                           "favorite is", "favourite is", "favorites are", "favourites are", "favorites is", "such as",
                           "him in", "her in", "them in", "great in", "stick to", "would be", "lines of", "except for",
                           "fav is", "fave is", "me of", "interested in", "go with", "going with", "to rent",
-                          "familiar with"))
+                          "familiar with", "things about", "think about", "suggestion of"))
 # "movie"/"film" cue a title only after an article: "the movie Heat", not "a horror movie fan".
 ARTICLE_CUES = frozenset(("movie", "film", "documentary"))
 # "the new Jumanji", "the original It": a version of a title shared by remakes.
@@ -41,6 +41,7 @@ CUES_AFTER = frozenset("was is series franchise trilogy sequel remake won starri
 FRANCHISE_AFTER = frozenset("movies films movie film series franchise".split())
 # "Taken is a great action movie": the sentence says what it is.
 _MOVIE_WORDS = frozenset("movie film classic masterpiece flick".split())
+KIND_NOUNS = _MOVIE_WORDS | frozenset("one thriller comedy drama romance documentary musical western cartoon".split())
 # Holidays are proper nouns too: "I love Halloween" is the holiday unless a year or "movie" says otherwise.
 HOLIDAYS = frozenset("christmas halloween thanksgiving easter holidays".split())
 # Verbs of liking: the word after one is what is liked ("liked saw"), not a second verb.
@@ -68,6 +69,8 @@ FUNCTION_TITLES = frozenset(
 # Function-word titles that cannot be the object of "loved" ("I loved up" is the film; "I loved it" is not It).
 PARTICLE_TITLES = frozenset("up go now then there here yes no so ok okay".split())
 CLAUSE_GOES_ON = frozenset("and or but too i we as also".split())
+CAPITAL_FUNCTION_TITLES = frozenset("it her up us".split())  # no one capitalises these mid-sentence but as a title
+CLAUSE_ENDS = frozenset("and or but too also".split())
 # Words that stand for films already named ("the others", "the rest") or for any film ("anything else").
 PRONOUNISH = frozenset("others other rest same latter former ones".split())
 INDEFINITES = frozenset("anything something everything nothing anyone someone".split())
@@ -272,7 +275,7 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if after[:1] and after[0] in FRANCHISE_AFTER and talked >= TALKED and zipf(key) < ZIPF_CUE_BEFORE \
             and (words[0] == "the" or before[-1:] in (["the"], ["all"])):
         return True  # "the saw movies", "all the scream films": a franchise seekers often name
-    if key in CUES_BEFORE and not (written_as_title(raw) and not sentence_start) \
+    if key in CUES_BEFORE and not (written_as_title(raw) and (not sentence_start or _verdict(after))) \
             and not (key not in LIKING and _unhedged(before)[-1:] and _unhedged(before)[-1] in LIKING | WATCHING | {"is", "was"}
                      and not (after[:1] and after[0] in VERB_OBJECTS)
                      and (_unhedged(before)[-1] in LIKING | WATCHING or cue_before)):
@@ -285,19 +288,25 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return _said_title(key, raw, before, after, cue_before, sentence_start, typo)
     movie_word = any(w in _MOVIE_WORDS for w in after[:1] + before[-1:])
     if key in HOLIDAYS and not (movie_word or before[-1:] and before[-1] in WATCHING or _object_of_liking(before[-2:])
-                                and before[-1] == "like"):
-        return False
+                                and before[-1] == "like" or cue_before and before[-1] not in LIKING
+                                or written_as_title(raw) and (whole or _judged_as_film(after))):
+        return False  # "a movie for Halloween"; but "Halloween was spooky", "Halloween is a classic" are the film
     if key in surnames and before[-1:] == ["by"]:
         return False  # "Psycho by Hitchcock": the director
     if key in surnames and not (cue_before or movie_word or said_of_a_film(after, genres)):
         return False
-    if len(key.replace(" ", "")) <= 2 and not (cue_before or modifier):
+    # "It", "Her", "Up", "Us" capitalised mid-sentence where the clause ends ("I can't stand It", "she loved
+    # It and the remake"); not before a verb ("yes I did It was good" is a run-on sentence)
+    capital_function = key in CAPITAL_FUNCTION_TITLES and raw[0][:1].isupper() and not raw[0].isupper() \
+        and not sentence_start and after[:1] in ([], *([w] for w in CLAUSE_ENDS))
+    if len(key.replace(" ", "")) <= 2 and not (cue_before or modifier or capital_function):
         return False  # "P2", "Up", "9" mean nothing alone
     if key in OBJECT_PRONOUNS and sentence_start and raw[0][:1].isupper() and after[:1] and after[0] in ("was", "is"):
         return True  # "Her was beautiful": a pronoun could not be the subject here
     if words[-1] in FUNCTION_TITLES and len(words) == 1:
         # "It", "Up", "Friday" are titles only when written so after a cue: "Have you seen It?", "the new It"
-        return raw[0][:1].isupper() and not raw[0].isupper() and not sentence_start and (cue_before or modifier)
+        return capital_function or raw[0][:1].isupper() and not raw[0].isupper() and not sentence_start and (
+            cue_before or modifier)
     caps = _caps(raw)
     capitalised = written_as_title(raw)
     later_capital = any(c for c, w in zip(caps[1:], raw[1:]) if w.lower() not in MINOR)
@@ -399,7 +408,7 @@ NUMBER_ENDS = (["and"], ["or"], ["is"], ["was"], ["too"], ["but"])  # "300 movie
 # "is la la land good?", "heat was great": what people say of a film they name.
 EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoyable excellent fantastic "
                         "brilliant underrated overrated boring terrible creepy phenomenal wonderful incredible "
-                        "superb outstanding hysterical interesting gory lovely".split())
+                        "superb outstanding hysterical interesting gory lovely spooky spectacular".split())
 
 
 SUBJECTS = (["it"], ["this"], ["that"], ["he"], ["she"], ["which"], ["one"], ["movie"], ["film"], ["everything"])
@@ -410,7 +419,7 @@ INTENSIFIERS = frozenset("so soo sooo really very pretty super quite".split())
 
 def _verdict(after: list[str]) -> bool:
     """The words after judge what came before: "was great", "sounds like a good one", "looks really funny"."""
-    after = after[:1] + [w for w in after[1:] if w not in INTENSIFIERS]  # "is soo good"
+    after = after[:1] + [w for w in after[1:] if w not in INTENSIFIERS | HEDGES]  # "is soo good", "is always good"
     if after[:1] in (["is"], ["was"]):
         return bool(after[1:2] and after[1] in EVALUATIONS)
     if after[:1] and after[0] in IMPRESSIONS:
@@ -418,8 +427,13 @@ def _verdict(after: list[str]) -> bool:
     return False
 
 
+def _judged_as_film(after: list[str]) -> bool:
+    """The words after judge a film, not a day: "was great", "is a classic" (not "is my favourite holiday")."""
+    return _verdict(after) or bool(after[:1] in (["is"], ["was"]) and _MOVIE_WORDS & set(after[1:5]))
+
+
 FAVOURITES = frozenset("favorite favorites favourite favourites fave faves fav".split())
-HEDGES = frozenset("probably definitely still maybe really actually honestly truly".split())  # "my favorite is probably saw"
+HEDGES = frozenset("probably definitely still maybe really actually honestly truly always".split())  # "my favorite is probably saw"
 
 
 def said_of_a_film(after: list[str], genres: frozenset = frozenset()) -> bool:
@@ -455,6 +469,9 @@ def _cue_before(before: list[str]) -> bool:
     if before[-1] in ARTICLE_CUES:  # "the movie Heat", "the kids movie coco" (not "a horror movie fan")
         return len(before) > 1 and before[-2] in {"the", "that", "this", "a"} | MODIFIERS_NEW | MODIFIERS_OLD \
             or len(before) > 2 and before[-3] in ("the", "that", "this")
+    if before[-1] in ("is", "was") and len(before) > 2 and before[-2] not in ("that", "which", "it", "this", "there", "what") and any(
+            before[-k] in KIND_NOUNS and set(before[-k - 3:-k]) & {"a", "an", "another"} for k in range(2, min(6, len(before)))):
+        return True  # "a great thriller is get out", "another movie I really like is ghost"
     if before[-2:-1] in (["movie"], ["film"]) and before[-1] == "is":
         return len(before) > 2 and before[-3] in ("favorite", "favourite", "fave", "time", "best")  # not "that movie is epic"
     return before[-1] in CUES_BEFORE

@@ -309,6 +309,30 @@ def test_compounds_verdicts_and_watching_verbs(linker, text, movies):
     assert displays(linker, text)[0] == movies
 
 
+@pytest.mark.parametrize("text, movies", [
+    # "It" capitalised mid-sentence where the clause ends is the film; a holiday judged as a film is the film
+    ("my kids are still scared of It", ["It (2017)"]),
+    ("Halloween was a great movie", ["Halloween (1978)"]),
+    ("Halloween is so creepy", ["Halloween (1978)"]),
+    ("Hallowen is my favorite horror movie", ["Halloween (1978)"]),
+    # a short slip, capitalised, that the sentence calls good; a cue verb as a title judged as a film
+    ("Jasw was great!", ["Jaws (1975)"]),
+    ("Remembr was good", ["Remember (2015)"]),
+    # "a/another <kind> ... is X", "think about", "suggestion of", "except"
+    ("another film I love is zodiac", ["Zodiac (2007)"]),
+    ("what do you think about drive", ["Drive (2011)"]),
+    ("any suggestion of fargo", ["Fargo (1996)"]),
+    ("nothing except jaws please", ["Jaws (1975)"]),
+    # ... while the holiday, the pronoun and plain words stay so
+    ("we are going to a party for Halloween", []),
+    ("I loved that one It was filmed near my town", []),
+    ("a good movie is hard to find", []),
+    ("I think about it every day", []),
+])
+def test_capitalised_pronoun_titles_holidays_and_kind_cues(linker, text, movies):
+    assert displays(linker, text)[0] == movies
+
+
 def test_a_thin_prior_asks_instead_of_guessing(linker, catalog):
     """Two films share a title and the train conversations mention each only once or twice: ask."""
     items = linker.titles.items("the village")
