@@ -244,7 +244,8 @@ class EntityLinker:
             return said, 90.0  # "The Princes Bride" after The Princess Bride was suggested
         named = T.written_as_title(raw_tokens[i:i + n]) and (not ctx.sentence_start(i) or n > 1)
         cue = T._cue_before(tokens[max(0, i - 3):i])
-        judged = T.said_of_a_film(tokens[i + n:i + n + 8], self.titles.genres)  # "Se7en is creepy"
+        judged = T.said_of_a_film(tokens[i + n:i + n + 8], self.titles.genres) \
+            or T._verdict(tokens[i + n:i + n + 8])  # "Se7en is creepy", "Arival sounds good"
         capital = T.written_as_title(raw_tokens[i:i + n])
         if n == 1 and (T.zipf(key) >= 3.5 or key in self.titles.surnames or (len(key) < 5 and not (cue or judged and capital))):
             return None  # "Have", "Mine", "Bale": a real word or name is what was meant, not a slip on a title

@@ -276,7 +276,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
             and (words[0] == "the" or before[-1:] in (["the"], ["all"])):
         return True  # "the saw movies", "all the scream films": a franchise seekers often name
     if key in CUES_BEFORE and not (written_as_title(raw) and (not sentence_start or _verdict(after))) \
-            and not (key not in LIKING and _unhedged(before)[-1:] and _unhedged(before)[-1] in LIKING | WATCHING | {"is", "was"}
+            and not (key not in LIKING and _unhedged(before)[-1:] and (_unhedged(before)[-1] in LIKING | WATCHING | {"is", "was"}
+                                                                    or " ".join(before[-2:]) in CUES_BEFORE2)
                      and not (after[:1] and after[0] in VERB_OBJECTS)
                      and (_unhedged(before)[-1] in LIKING | WATCHING or cue_before)):
         return False  # "I loved, loved, loved it": the verb, not the film Loved; but "I liked saw" and
@@ -289,7 +290,7 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     movie_word = any(w in _MOVIE_WORDS for w in after[:1] + before[-1:])
     if key in HOLIDAYS and not (movie_word or before[-1:] and before[-1] in WATCHING or _object_of_liking(before[-2:])
                                 and before[-1] == "like" or cue_before and before[-1] not in LIKING
-                                or written_as_title(raw) and (whole or _judged_as_film(after))):
+                                or written_as_title(raw) and whole or _judged_as_film(after)):
         return False  # "a movie for Halloween"; but "Halloween was spooky", "Halloween is a classic" are the film
     if key in surnames and before[-1:] == ["by"]:
         return False  # "Psycho by Hitchcock": the director
@@ -312,7 +313,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     later_capital = any(c for c, w in zip(caps[1:], raw[1:]) if w.lower() not in MINOR)
     one_word = len(words) == 1 or (len(words) == 2 and words[0] in ARTICLES)  # "the seeker" is a noun phrase
     z = 0.0 if typo else zipf(key)  # a misspelt title is judged by its cues, not by its correct spelling
-    if after and (after[0] in KIND_AFTER or _genre_word(after, genres) and after[0] not in EVALUATIONS) \
+    if after and (after[0] in KIND_AFTER or _genre_word(after, genres) and after[0] not in EVALUATIONS
+                  and not (before[-1:] == ["is"] and after[0] in ASKED_OF_A_FILM)) \
             and not (capitalised and not sentence_start) \
             and (one_word or z >= ZIPF_PLAIN) and not (modifier and after[0] in ARTICLE_CUES):
         return False  # "alien movies", "murder mysteries"; but "the kung fu panda movies" is the franchise
@@ -333,7 +335,7 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if not one_word and cue_before and z < ZIPF_CUE_MULTI:
         return True  # "like get out or gone girl": a phrase of everyday words after a cue
     asked = (after[:1] == ["about"] and before[-1:] and before[-1] in ("is", "s", "whats", "was")) or (
-        before[-1:] == ["is"] and after[:1] and (after[0] in EVALUATIONS or after[:2] == ["any", "good"])
+        before[-1:] == ["is"] and after[:1] and (after[0] in EVALUATIONS | ASKED_OF_A_FILM or after[:2] == ["any", "good"])
         and before[-2:-1] not in SUBJECTS)  # "what is X about", "is X good" (but "it is super good" is no question)
     judged = _verdict(after)
     if cue_before or asked or (after[:1] and after[0] in ("is", "was") and _MOVIE_WORDS & set(after[1:6])):
@@ -411,6 +413,8 @@ EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoya
                         "superb outstanding hysterical interesting gory lovely spooky spectacular".split())
 
 
+# "is gravity considered sci-fi?", "is jumanji family friendly?": what people ask of a film they name
+ASKED_OF_A_FILM = frozenset("considered similar worth family appropriate suitable kid".split())
 SUBJECTS = (["it"], ["this"], ["that"], ["he"], ["she"], ["which"], ["one"], ["movie"], ["film"], ["everything"])
 # "blended sounds like a good one", "coco looks really cute": how a film someone heard of strikes them.
 IMPRESSIONS = frozenset("sounds looks seems".split())
@@ -466,6 +470,8 @@ def _cue_before(before: list[str]) -> bool:
         return True  # "my favorite horror movie is halloween", "my all time favorite is probably saw"
     if " ".join(before[-2:]) in CUES_BEFORE2:
         return True
+    if before[-2:] in (["but", "not"], ["but", "never"]) and set(before[:-2]) & (WATCHING | LIKING):
+        return True  # "I've seen predator but not first blood"
     if before[-1] in ARTICLE_CUES:  # "the movie Heat", "the kids movie coco" (not "a horror movie fan")
         return len(before) > 1 and before[-2] in {"the", "that", "this", "a"} | MODIFIERS_NEW | MODIFIERS_OLD \
             or len(before) > 2 and before[-3] in ("the", "that", "this")

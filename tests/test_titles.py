@@ -333,6 +333,22 @@ def test_capitalised_pronoun_titles_holidays_and_kind_cues(linker, text, movies)
     assert displays(linker, text)[0] == movies
 
 
+@pytest.mark.parametrize("text, movies", [
+    ("halloween is so scary", ["Halloween (1978)"]),  # a holiday judged as a film, even in lower case
+    ("I have seen jaws but not the birds", ["Jaws (1975)", "The Birds (1963)"]),  # "seen X but not Y"
+    ("Is inception considered sci-fi?", ["Inception (2010)"]),  # what people ask of a film
+    ("is shrek family friendly", ["Shrek (2001)"]),
+    ("let me check out saw tonight", ["Saw (2004)"]),  # a verb-like title after a two-word cue
+    ("Zodiak sounds really good", ["Zodiac (2007)"]),  # a slip that the sentence judges
+    # ... and the genres, pronouns and days stay what they are
+    ("I like comedy but not horror", []),
+    ("is it considered a classic", []),
+    ("halloween is my favorite holiday", []),
+])
+def test_lower_case_holidays_but_not_and_questions_of_a_film(linker, text, movies):
+    assert sorted(displays(linker, text)[0]) == sorted(movies)
+
+
 def test_a_thin_prior_asks_instead_of_guessing(linker, catalog):
     """Two films share a title and the train conversations mention each only once or twice: ask."""
     items = linker.titles.items("the village")
