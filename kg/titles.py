@@ -22,7 +22,7 @@ ARTICLES = ("the", "a", "an")
 CUES_BEFORE = frozenset(
     "loved love like liked enjoy enjoyed adore adored seen saw see watched watch watching rewatch rewatched "
     "rewatching seeing called movie film favorite favourite fan hated hate disliked dislike recommend recommended than "
-    "including especially prefer preferred try tried trying suggest suggested mentioned remember check except".split()
+    "including especially prefer preferred try tried trying suggest suggested mentioned remember check except suggesting".split()
 )
 # Two-word cues: "similar to last vegas", "heard of the help", "a fan of jaws".
 CUES_BEFORE2 = frozenset(("similar to", "heard of", "fan of", "fans of", "think of", "sequel to", "version of",
@@ -30,7 +30,8 @@ CUES_BEFORE2 = frozenset(("similar to", "heard of", "fan of", "fans of", "think 
                           "favorite is", "favourite is", "favorites are", "favourites are", "favorites is", "such as",
                           "him in", "her in", "them in", "great in", "stick to", "would be", "lines of", "except for",
                           "fav is", "fave is", "me of", "interested in", "go with", "going with", "to rent",
-                          "familiar with", "things about", "think about", "suggestion of"))
+                          "familiar with", "things about", "think about", "suggestion of", "heard about", "i mean",
+                          "star of", "cast of", "stars in", "look at", "good as"))
 # "movie"/"film" cue a title only after an article: "the movie Heat", not "a horror movie fan".
 ARTICLE_CUES = frozenset(("movie", "film", "documentary"))
 # "the new Jumanji", "the original It": a version of a title shared by remakes.
@@ -334,11 +335,12 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return True  # "get out was a really trippy movie": the sentence says what it is
     if not one_word and cue_before and z < ZIPF_CUE_MULTI:
         return True  # "like get out or gone girl": a phrase of everyday words after a cue
-    asked = (after[:1] == ["about"] and before[-1:] and before[-1] in ("is", "s", "whats", "was")) or (
+    asked = (after[:1] == ["about"] and before[-1:] and before[-1] in ("is", "s", "whats", "what's", "was")) or (
         before[-1:] == ["is"] and after[:1] and (after[0] in EVALUATIONS | ASKED_OF_A_FILM or after[:2] == ["any", "good"])
         and before[-2:-1] not in SUBJECTS)  # "what is X about", "is X good" (but "it is super good" is no question)
     judged = _verdict(after)
-    if cue_before or asked or (after[:1] and after[0] in ("is", "was") and _MOVIE_WORDS & set(after[1:6])):
+    tried = before[-1:] in (["give"], ["gave"]) and after[:2] in (["a", "try"], ["a", "chance"], ["a", "shot"])
+    if cue_before or asked or tried or (after[:1] and after[0] in ("is", "was") and _MOVIE_WORDS & set(after[1:6])):
         return z < ZIPF_CUE_BEFORE
     if said_of_a_film(after, genres) and (capitalised or not one_word):
         return z < ZIPF_CUE_BEFORE  # "Seven is one of my favourites", "Logan was a really good movie"
@@ -428,7 +430,10 @@ def _verdict(after: list[str]) -> bool:
         return bool(after[1:2] and after[1] in EVALUATIONS)
     if after[:1] and after[0] in IMPRESSIONS:
         return bool(set(after[1:6]) & EVALUATIONS)
-    return False
+    return after[:2] in MOVED  # "the impossible made me cry", "Shining scared me"
+
+
+MOVED = (["made", "me"], ["makes", "me"], ["scared", "me"], ["scares", "me"])
 
 
 def _judged_as_film(after: list[str]) -> bool:
@@ -445,8 +450,8 @@ def said_of_a_film(after: list[str], genres: frozenset = frozenset()) -> bool:
     if after[:1] not in (["is"], ["was"]) or len(after) < 2:
         return False
     words = [w for w in after[1:] if w not in HEDGES]  # "was honestly a really good movie"
-    if words[:1] and words[0] in EVALUATIONS:
-        return True
+    if words[:1] and words[0] in EVALUATIONS or words[:1] == ["a"] and set(words[1:3]) & EVALUATIONS and "one" in words[2:4]:
+        return True  # "is creepy", "was a good one"
     if words[:2] == ["one", "of"] and set(words[2:8]) & (FAVOURITES | {"best", "greatest"}):
         return True  # "is one of my all time favorites", "was one of the best"
     return bool(set(words[:5]) & (_MOVIE_WORDS | FAVOURITES | genres))

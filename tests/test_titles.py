@@ -349,6 +349,27 @@ def test_lower_case_holidays_but_not_and_questions_of_a_film(linker, text, movie
     assert sorted(displays(linker, text)[0]) == sorted(movies)
 
 
+@pytest.mark.parametrize("text, movies", [
+    ("what's crash about?", ["Crash (2004)"]),
+    ("I have heard about drive", ["Drive (2011)"]),
+    ("I mean the proposal", ["The Proposal (2009)"]),  # a correction names the title
+    ("who is the star of taken", ["Taken (2008)"]),
+    ("the cast of heat", ["Heat (1996)"]),
+    ("Hunger Game was a good one", ["The Hunger Games (2012)"]),  # a slip in a title called "a good one"
+    ("Conjuring scared me", ["The Conjuring (2013)"]),  # what a film did to the viewer judges it
+    ("I gave split a try last night", ["Split (2017)"]),
+    ("is it as good as gravity", ["Gravity (2013)"]),
+    ("thanks for suggesting frozen", ["Frozen (2013)"]),
+    # ... pronouns stay pronouns
+    ("I mean it", []),
+    ("I gave it a try", []),
+    ("that scared me", []),
+    ("I heard about the news", []),
+])
+def test_questions_corrections_and_what_a_film_did(linker, text, movies):
+    assert displays(linker, text)[0] == movies
+
+
 def test_a_thin_prior_asks_instead_of_guessing(linker, catalog):
     """Two films share a title and the train conversations mention each only once or twice: ask."""
     items = linker.titles.items("the village")
