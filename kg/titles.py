@@ -100,6 +100,7 @@ _DIGIT_END = re.compile(r"(?<=\w )([2-7])(?=\s*(?::|$))")  # "Iron Man 2" typed 
 _DIGIT_ROMAN = {v: k for k, v in _ROMAN.items()}
 _NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve thirteen".split()
 _NUMBER_WORD_END = re.compile(r"(?<=\w )(" + "|".join(_NUMBER_WORDS) + r")(?=\s*(?::|$))")
+_EPISODE = re.compile(r"\bepisode (?:[ivx]+|\d+)\b\s*[-–:]?")
 _PART_NUMERAL = re.compile(r"\bpart (?=(?:ii|iii|iv|vi|vii|[2-7])\b)")  # "Back to the Future Part II" as "... 2"
 
 
@@ -126,8 +127,9 @@ def title_keys(title: str) -> list[tuple[str, str]]:
     spelt = _NUMBER_WORD_END.sub(_number_swap, f)
     no_part = _PART_NUMERAL.sub("", numbered)
     bare = fold(title.replace("&", " ")) if "&" in title else f  # "Thelma & Louise" typed "Thelma Louise"
+    no_episode = _EPISODE.sub(" ", f)  # "Star Wars: Episode VIII – The Last Jedi" typed "star wars the last jedi"
     out = []
-    for variant in dict.fromkeys((f, joined, numbered, romanised, spelt, no_part, bare)):
+    for variant in dict.fromkeys((f, joined, numbered, romanised, spelt, no_part, bare, no_episode)):
         key = " ".join(_SPLIT.findall(variant))
         if not key:
             continue
@@ -151,8 +153,9 @@ def title_keys(title: str) -> list[tuple[str, str]]:
                     if pw[0] in ARTICLES and len(pw) > 2:
                         out.append((" ".join(pw[1:]), "part"))
     initials = _INITIALISM.match(title)
-    if initials:  # "E.T." for "E.T. the Extra-Terrestrial"
+    if initials:  # "E.T." for "E.T. the Extra-Terrestrial", also typed "ET"
         out.append((" ".join(_SPLIT.findall(initials.group(0).lower())), "part"))
+        out.append(("".join(_SPLIT.findall(initials.group(0).lower())), "part"))
     words = out[0][0].split(" ") if out else []
     if ":" not in f and len([w for w in words if w not in ARTICLES]) >= 4:
         # The start of a long title: "Eternal Sunshine" (kept only if it is rare English and no other title's)
@@ -276,6 +279,9 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if after[:1] and after[0] in FRANCHISE_AFTER and talked >= TALKED and zipf(key) < ZIPF_CUE_BEFORE \
             and (words[0] == "the" or before[-1:] in (["the"], ["all"])):
         return True  # "the saw movies", "all the scream films": a franchise seekers often name
+    if key in CUES_BEFORE and written_as_title(raw) and after[:1] in (["was"], ["is"]) and key not in LIKING \
+            and (key.endswith("ed") or key in ("saw", "seen")):  # past forms only: "Watch is broken" is a watch
+        return True  # "Saw was too much for me": a verb cannot be the subject of "was"
     if key in CUES_BEFORE and not (written_as_title(raw) and (not sentence_start or _verdict(after))) \
             and not (key not in LIKING and _unhedged(before)[-1:] and (_unhedged(before)[-1] in LIKING | WATCHING | {"is", "was"}
                                                                     or " ".join(before[-2:]) in CUES_BEFORE2)
@@ -293,6 +299,9 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
                                 and before[-1] == "like" or cue_before and before[-1] not in LIKING
                                 or written_as_title(raw) and whole or _judged_as_film(after)):
         return False  # "a movie for Halloween"; but "Halloween was spooky", "Halloween is a classic" are the film
+    if key in surnames and after[:1] and after[0] in FRANCHISE_AFTER | {"one", "ones"} and talked < TALKED \
+            and before[-1:] and before[-1] in ("a", "an", "the", "that", "this", "any", "every", "other"):
+        return False  # "a Hitchcock movie", "the Nolan one": the director or star, not the film Hitchcock
     if key in surnames and before[-1:] == ["by"]:
         return False  # "Psycho by Hitchcock": the director
     if key in surnames and not (cue_before or movie_word or said_of_a_film(after, genres)):
@@ -301,14 +310,19 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     # It and the remake"); not before a verb ("yes I did It was good" is a run-on sentence)
     capital_function = key in CAPITAL_FUNCTION_TITLES and raw[0][:1].isupper() and not raw[0].isupper() \
         and not sentence_start and after[:1] in ([], *([w] for w in CLAUSE_ENDS))
-    if len(key.replace(" ", "")) <= 2 and not (cue_before or modifier or capital_function):
+    # "Up made me cry", "ET is so sad": a short title at a sentence start that the sentence judges
+    judged_short = len(key.replace(" ", "")) <= 2 and sentence_start and raw[0][:1].isupper() \
+        and key not in FUNCTION_TITLES - {"up", "go"} and _verdict(after)
+    if len(key.replace(" ", "")) <= 2 and not (cue_before or modifier or capital_function or judged_short):
         return False  # "P2", "Up", "9" mean nothing alone
+    if judged_short:
+        return True
     if key in OBJECT_PRONOUNS and sentence_start and raw[0][:1].isupper() and after[:1] and after[0] in ("was", "is"):
         return True  # "Her was beautiful": a pronoun could not be the subject here
     if words[-1] in FUNCTION_TITLES and len(words) == 1:
         # "It", "Up", "Friday" are titles only when written so after a cue: "Have you seen It?", "the new It"
-        return capital_function or raw[0][:1].isupper() and not raw[0].isupper() and not sentence_start and (
-            cue_before or modifier)
+        return capital_function or judged_short or raw[0][:1].isupper() and not raw[0].isupper() \
+            and not sentence_start and (cue_before or modifier)
     caps = _caps(raw)
     capitalised = written_as_title(raw)
     later_capital = any(c for c, w in zip(caps[1:], raw[1:]) if w.lower() not in MINOR)
@@ -412,7 +426,7 @@ NUMBER_ENDS = (["and"], ["or"], ["is"], ["was"], ["too"], ["but"])  # "300 movie
 # "is la la land good?", "heat was great": what people say of a film they name.
 EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoyable excellent fantastic "
                         "brilliant underrated overrated boring terrible creepy phenomenal wonderful incredible "
-                        "superb outstanding hysterical interesting gory lovely spooky spectacular".split())
+                        "superb outstanding hysterical interesting gory lovely spooky spectacular sad".split())
 
 
 # "is gravity considered sci-fi?", "is jumanji family friendly?": what people ask of a film they name

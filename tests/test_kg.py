@@ -88,6 +88,26 @@ def test_linker_year_disambiguates_same_title(linker, catalog):
         assert _movies(linker, f"I watched {title} ({m.year}) last week") == [(m.display, m.item)]
 
 
+@pytest.mark.parametrize("text, people, movies", [
+    # a surname alone names the one well-known person of that name
+    ("something by Spielberg", ["Steven Spielberg"], []),
+    ("I love Scorsese films", ["Martin Scorsese"], []),
+    ("anything with Ferrell", ["Will Ferrell"], []),
+    ("Heat with De Niro is great", ["Robert De Niro"], ["Heat (1996)"]),  # a particle; the star confirms Heat
+    ("a Hitchcock movie please", ["Alfred Hitchcock"], []),  # the director, not the film Hitchcock (2012)
+    ("I loved the movie Hitchcock", [], ["Hitchcock"]),
+    # ... not a word, someone else's full name, or a name several people share equally
+    ("we moved to Washington last year", [], []),
+    ("my neighbour John Nolan", [], []),
+    ("a Scott movie", [], []),
+    ("I'm a big Hanks fan", ["Tom Hanks"], []),  # "big" is no film Big here
+])
+def test_surnames_alone_name_people(linker, text, people, movies):
+    res = linker.link(text)
+    assert [m.name for m in res.of_type("person")] == people
+    assert [m.name for m in res.of_type("movie")] == movies
+
+
 def test_linker_people_and_genres(linker):
     res = linker.link("I like Jack Nicholson")
     assert [(m.type, m.name, m.polarity) for m in res.mentions] == [("person", "Jack Nicholson", "liked")]

@@ -370,6 +370,24 @@ def test_questions_corrections_and_what_a_film_did(linker, text, movies):
     assert displays(linker, text)[0] == movies
 
 
+@pytest.mark.parametrize("text, movies", [
+    # "Episode N" left out, as people type Star Wars titles
+    ("star wars revenge of the sith was the darkest", ["Star Wars: Episode III – Revenge of the Sith (2005)"]),
+    ("have you seen star wars attack of the clones", ["Star Wars: Episode II – Attack of the Clones (2002)"]),
+    # a two-letter title at a sentence start that the sentence judges; initials typed without dots
+    ("Up was so sad", ["Up (2009)"]),
+    ("ET was so sad", ["E.T. the Extra-Terrestrial (1982)"]),
+    # a past form cannot be the subject of "was": the film
+    ("Saw was way too long", ["Saw (2004)"]),
+    # ... while pronouns, nouns and "love" stay words
+    ("It was so sad", []),
+    ("Watch is broken", []),
+    ("Love is all you need", []),
+])
+def test_episodes_short_titles_and_verbs_as_subjects(linker, text, movies):
+    assert displays(linker, text)[0] == movies
+
+
 def test_a_thin_prior_asks_instead_of_guessing(linker, catalog):
     """Two films share a title and the train conversations mention each only once or twice: ask."""
     items = linker.titles.items("the village")
