@@ -426,7 +426,7 @@ NUMBER_ENDS = (["and"], ["or"], ["is"], ["was"], ["too"], ["but"])  # "300 movie
 # "is la la land good?", "heat was great": what people say of a film they name.
 EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoyable excellent fantastic "
                         "brilliant underrated overrated boring terrible creepy phenomenal wonderful incredible "
-                        "superb outstanding hysterical interesting gory lovely spooky spectacular sad".split())
+                        "superb outstanding hysterical interesting gory lovely spooky spectacular sad cool".split())
 
 
 # "is gravity considered sci-fi?", "is jumanji family friendly?": what people ask of a film they name
@@ -456,7 +456,7 @@ def _judged_as_film(after: list[str]) -> bool:
 
 
 FAVOURITES = frozenset("favorite favorites favourite favourites fave faves fav".split())
-HEDGES = frozenset("probably definitely still maybe really actually honestly truly always".split())  # "my favorite is probably saw"
+HEDGES = frozenset("probably definitely still maybe really actually honestly truly always also".split())  # "my favorite is probably saw"
 
 
 def said_of_a_film(after: list[str], genres: frozenset = frozenset()) -> bool:
@@ -466,6 +466,8 @@ def said_of_a_film(after: list[str], genres: frozenset = frozenset()) -> bool:
     words = [w for w in after[1:] if w not in HEDGES]  # "was honestly a really good movie"
     if words[:1] and words[0] in EVALUATIONS or words[:1] == ["a"] and set(words[1:3]) & EVALUATIONS and "one" in words[2:4]:
         return True  # "is creepy", "was a good one"
+    if words[:2] == ["another", "one"]:
+        return True  # "speed is another one I enjoyed"
     if words[:2] == ["one", "of"] and set(words[2:8]) & (FAVOURITES | {"best", "greatest"}):
         return True  # "is one of my all time favorites", "was one of the best"
     return bool(set(words[:5]) & (_MOVIE_WORDS | FAVOURITES | genres))

@@ -379,6 +379,9 @@ def test_questions_corrections_and_what_a_film_did(linker, text, movies):
     ("ET was so sad", ["E.T. the Extra-Terrestrial (1982)"]),
     # a past form cannot be the subject of "was": the film
     ("Saw was way too long", ["Saw (2004)"]),
+    # "X is another one I enjoyed" says X is a film
+    ("Taken is another one I enjoyed", ["Taken (2008)"]),
+    ("this is another one", []),
     # ... while pronouns, nouns and "love" stay words
     ("It was so sad", []),
     ("Watch is broken", []),
