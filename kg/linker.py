@@ -7,7 +7,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -16,6 +15,7 @@ from crs.data.tmdkg import TMDKG, cached_tmdkg
 from crs.paths import data_dir
 from kg import titles as T
 from kg.mention_prior import train_mentions
+from kg.people import people_by_surname, surname_person
 from kg.unknown import unknown_title
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -150,7 +150,7 @@ class EntityLinker:
         self.people = [k for k, vs in self.names.items() if any(t == "person" for _, t in vs) and " " in k]
         # "the Hitchcock one" is the director: a title that is someone's surname needs a cue ("I loved Hitchcock").
         self.titles.surnames = frozenset(k.rsplit(" ", 1)[1] for k in self.people)
-        self._by_surname = _people_by_surname(self.people, self.names, kg)
+        self._by_surname = people_by_surname(self.people, self.names, kg)
         self._given_names = frozenset(k.split(" ", 1)[0] for k in self.people)  # all, even "john"
         self.titles.genres = frozenset(self.genre_by_name) | frozenset(GENRE_SYNONYMS)
         # "Kevin Hart" is the comedian, not the start of "Kevin Hart: Laugh at My Pain"; "Emma Stone" the
@@ -432,7 +432,7 @@ class EntityLinker:
         if gram in self.names:
             return [Mention(eid, t, self.display[eid], (i, i + n)) for eid, t in self.names[gram][:1]]
         if ctx is not None and n <= 2 and gram in self._by_surname:
-            eid = self._surname(ctx, gram, n, i, tokens, raw_tokens)
+            eid = surname_person(self._by_surname, self._given_names, ctx, n, i, tokens, raw_tokens)
             if eid is not None:
                 return [Mention(eid, "person", self.display[eid], (i, i + n))]
         if not fuzzy or n not in (2, 3) or len(gram) < 8 or tokens[i] in T.MINOR or tokens[i + n - 1] in T.MINOR:
@@ -442,25 +442,6 @@ class EntityLinker:
             eid, t = self.names[hit[0]][0]
             return [Mention(eid, t, self.display[eid], (i, i + n), score=hit[1])]
         return []
-
-    def _surname(self, ctx, gram, n, i, tokens, raw_tokens) -> int | None:
-        """The person a surname typed alone names ("something by Spielberg", "a Hitchcock movie"): written
-        capitalised, not part of another name, an English word only after "with"/"by"/"starring"
-        ("with Stone"), and one person far better known than any other of that name (else None)."""
-        if not self._capitalised(raw_tokens, i, n) or ctx.inside_name(i, n) or ctx.initial(i, n) \
-                or len(gram) < 3 or gram in self._given_names:
-            return None  # "J", "Leo", "Ferris": an initial or a first name as much as a surname
-        if i + n < len(raw_tokens) and raw_tokens[i + n][:1].isupper() and tokens[i + n] not in T.MINOR \
-                and not ctx.sentence_start(i + n):
-            return None  # "Winston Churchill": the first name of someone else
-        if i > 0 and tokens[i - 1] in self._given_names and raw_tokens[i - 1][:1].isupper():
-            return None  # "John Smith": someone else's full name
-        if T.zipf(gram) >= SURNAME_WORD and not (i > 0 and tokens[i - 1] in PERSON_CUES):
-            return None  # "Stone", "Black", "Hill" are words unless a person is clearly meant
-        (first, films), *rest = self._by_surname[gram]
-        if films < MIN_SURNAME_FILMS or rest and films < SURNAME_DOMINANCE * rest[0][1]:
-            return None  # "Scott": Ridley or Tony, and neither is the obvious one
-        return first
 
     @staticmethod
     def _capitalised(raw_tokens: list[str], i: int, n: int) -> bool:
@@ -577,28 +558,6 @@ class _Context:
         if j < len(tokens) and _YEAR.match(tokens[j]):
             return int(_YEAR.match(tokens[j]).group(1))
         return None
-
-
-SURNAME_PARTICLES = frozenset("de del della di da van von der le la du".split())  # "De Niro", "Van Damme"
-SURNAME_WORD = 4.0  # a surname this common in English ("stone", "washington") is a word unless a cue says person
-PERSON_CUES = frozenset("with by starring director actor actress from".split())
-MIN_SURNAME_FILMS = 10  # a surname names someone with at least this many credits in the graph ...
-SURNAME_DOMINANCE = 3.0  # ... and this many times more films than anyone else of that name
-
-
-def _people_by_surname(people: list[str], names: dict, kg: TMDKG) -> dict[str, list[tuple[int, int]]]:
-    """surname -> [(person entity, films in the graph)], best known first; "de niro" keeps its particle."""
-    # Films as cast, director or writer: the credits people name someone by (a casting director's are not).
-    named = [r for r, name in kg.relations.items() if name in ("cast", "directing", "writing")]
-    t = kg.triples[np.isin(kg.triples[:, 1], named)]
-    films = np.bincount(t[:, 2], minlength=kg.n_entities) + np.bincount(t[:, 0], minlength=kg.n_entities)
-    out: dict[str, dict[int, int]] = {}
-    for name in people:
-        words = name.split(" ")
-        k = 2 if len(words) > 2 and words[-2] in SURNAME_PARTICLES else 1
-        eid = next(e for e, t in names[name] if t == "person")
-        out.setdefault(" ".join(words[-k:]), {})[eid] = int(films[eid])
-    return {s: sorted(v.items(), key=lambda ef: -ef[1]) for s, v in out.items()}
 
 
 def _shouting(raw_tokens: list[str]) -> bool:

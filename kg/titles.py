@@ -313,16 +313,16 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     # "Up made me cry", "ET is so sad": a short title at a sentence start that the sentence judges
     judged_short = len(key.replace(" ", "")) <= 2 and sentence_start and raw[0][:1].isupper() \
         and key not in FUNCTION_TITLES - {"up", "go"} and _verdict(after)
-    if len(key.replace(" ", "")) <= 2 and not (cue_before or modifier or capital_function or judged_short):
-        return False  # "P2", "Up", "9" mean nothing alone
     if judged_short:
         return True
+    if len(key.replace(" ", "")) <= 2 and not (cue_before or modifier or capital_function):
+        return False  # "P2", "Up", "9" mean nothing alone
     if key in OBJECT_PRONOUNS and sentence_start and raw[0][:1].isupper() and after[:1] and after[0] in ("was", "is"):
         return True  # "Her was beautiful": a pronoun could not be the subject here
     if words[-1] in FUNCTION_TITLES and len(words) == 1:
         # "It", "Up", "Friday" are titles only when written so after a cue: "Have you seen It?", "the new It"
-        return capital_function or judged_short or raw[0][:1].isupper() and not raw[0].isupper() \
-            and not sentence_start and (cue_before or modifier)
+        return capital_function or raw[0][:1].isupper() and not raw[0].isupper() and not sentence_start \
+            and (cue_before or modifier)
     caps = _caps(raw)
     capitalised = written_as_title(raw)
     later_capital = any(c for c, w in zip(caps[1:], raw[1:]) if w.lower() not in MINOR)
