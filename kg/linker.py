@@ -245,13 +245,15 @@ class EntityLinker:
         said = self._said_typo(ctx, key, typed)
         if said and self._titleish(ctx, said, n, i, tokens, raw_tokens, typo=True):
             return said, 90.0  # "The Princes Bride" after The Princess Bride was suggested
-        named = T.written_as_title(raw_tokens[i:i + n]) and (not ctx.sentence_start(i) or n > 1)
+        capital = T.written_as_title(raw_tokens[i:i + n])
+        named = capital and (not ctx.sentence_start(i) or n > 1)
         cue = T._cue_before(tokens[max(0, i - 3):i])
+        if n == 1 and (T.zipf(key) >= 3.5 or key in self.titles.surnames):
+            return None  # "Have", "Mine", "Bale": a real word or name is what was meant, not a slip on a title
         judged = T.said_of_a_film(tokens[i + n:i + n + 8], self.titles.genres) \
             or T._verdict(tokens[i + n:i + n + 8])  # "Se7en is creepy", "Arival sounds good"
-        capital = T.written_as_title(raw_tokens[i:i + n])
-        if n == 1 and (T.zipf(key) >= 3.5 or key in self.titles.surnames or (len(key) < 5 and not (cue or judged and capital))):
-            return None  # "Have", "Mine", "Bale": a real word or name is what was meant, not a slip on a title
+        if n == 1 and len(key) < 5 and not (cue or judged and capital):
+            return None  # a short slip needs a cue or a capital and a verdict ("Logn was such a good movie")
         # A typo: only a word that is not English ("Jummanji", "shinning") may be a misspelt title, unless
         # it is written as a name ("Like Tremor"). In a long title one slip may make another English word.
         vouched = named and (cue or n > 1 and (judged or not ctx.sentence_start(i)))  # "about Baby Drive ."
@@ -423,7 +425,7 @@ class EntityLinker:
             self._nb = nb
         return self._nb.get(self.catalog[item].entity, set())
 
-    def _match(self, gram, n, i, tokens, raw_tokens, fuzzy, ctx=None) -> list[Mention]:
+    def _match(self, gram, n, i, tokens, raw_tokens, fuzzy, ctx) -> list[Mention]:
         """People, genres, keywords, companies (titles are `_title`'s)."""
         if gram in GENRE_SYNONYMS:
             eid, _ = self.genre_by_name.get(GENRE_SYNONYMS[gram], (None, None))
@@ -431,7 +433,7 @@ class EntityLinker:
                 return [Mention(eid, "genre", self.display[eid], (i, i + n))]
         if gram in self.names:
             return [Mention(eid, t, self.display[eid], (i, i + n)) for eid, t in self.names[gram][:1]]
-        if ctx is not None and n <= 2 and gram in self._by_surname:
+        if n <= 2 and gram in self._by_surname and self._capitalised(raw_tokens, i, n):
             eid = surname_person(self._by_surname, self._given_names, ctx, n, i, tokens, raw_tokens)
             if eid is not None:
                 return [Mention(eid, "person", self.display[eid], (i, i + n))]

@@ -31,13 +31,12 @@ def people_by_surname(people: list[str], names: dict, kg: TMDKG) -> dict[str, li
 
 def surname_person(by_surname: dict, given_names: frozenset, ctx, n: int, i: int, tokens: list[str],
                    raw_tokens: list[str]) -> int | None:
-    """The person a surname typed alone names ("something by Spielberg", "a Hitchcock movie"): written
-    capitalised, not part of another name, an English word only after "with"/"by"/"starring"
+    """The person a surname typed alone (and capitalised: the caller checks) names ("something by
+    Spielberg", "a Hitchcock movie"): not part of another name, an English word only after "with"/"by"/"starring"
     ("with Stone"), and one person far better known than any other of that name (else None).
     `ctx` is the linker's view of the message (sentence starts, capitalised names around)."""
     gram = " ".join(tokens[i:i + n])
-    if not all(w[:1].isupper() for w in raw_tokens[i:i + n]) or ctx.inside_name(i, n) or ctx.initial(i, n) \
-            or len(gram) < 3 or gram in given_names:
+    if ctx.inside_name(i, n) or ctx.initial(i, n) or len(gram) < 3 or gram in given_names:
         return None  # "J", "Leo", "Ferris": an initial or a first name as much as a surname
     if i + n < len(raw_tokens) and raw_tokens[i + n][:1].isupper() and tokens[i + n] not in T.MINOR \
             and not ctx.sentence_start(i + n):
