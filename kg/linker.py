@@ -215,6 +215,7 @@ class EntityLinker:
                 out.extend(found)
                 if title or found:
                     taken[i:i + n] = [True] * n
+        titles = self._widened(ctx, titles, tokens, out, taken)
         titles += self._confirmed_by_context(ctx, out, taken, raw_tokens, titles)
         titles += self._listed_with_titles(ctx, titles, tokens, raw_tokens, taken, out)
         ambiguous = self._resolve_titles(ctx, titles, tokens, raw_tokens, out)
@@ -367,6 +368,28 @@ class EntityLinker:
                 taken[i:j] = [True] * (j - i)
                 confirmed.append((key, i, j, 95.0))
         return confirmed
+
+    @staticmethod
+    def _widened(ctx, titles, tokens: list[str], out: list[Mention], taken: list[bool]) -> list[tuple[str, int, int, float]]:
+        """A title inside a longer title the words also spell is the longer one: "mad max was great" is Mad
+        Max, not Max. Not when the extra words are only minor words ("the Heat" may be Heat) or a cue
+        ("like Crazy" may be "liked Crazy")."""
+        res = []
+        for key, i, j, score in titles:
+            wider = [(k, a, b) for k, a, b in ctx.weak if a <= i and j <= b and (a, b) != (i, j)
+                     and all(a2 >= b or b2 <= a for _, a2, b2, _ in titles if (a2, b2) != (i, j))
+                     and all(m.type == "keyword" or m.span[1] <= a or m.span[0] >= b for m in out)]
+            wider = [(k, a, b) for k, a, b in wider
+                     if any(w not in T.MINOR for w in tokens[a:i] + tokens[j:b])
+                     and not any(w in T.CUES_BEFORE or w in T.CUES_AFTER for w in tokens[a:i] + tokens[j:b])]
+            if not wider:
+                res.append((key, i, j, score))
+                continue
+            k, a, b = max(wider, key=lambda w: w[2] - w[1])
+            out[:] = [m for m in out if m.span[1] <= a or m.span[0] >= b]
+            taken[a:b] = [True] * (b - a)
+            res.append((k, a, b, score))
+        return res
 
     @staticmethod
     def _free(out: list[Mention], taken: list[bool], i: int, j: int, titles) -> bool:
@@ -531,8 +554,9 @@ class _Context:
         return before or after or named
 
     def whole(self, i: int, n: int) -> bool:
-        """The words are the whole message."""
-        return i == 0 and n == self.n
+        """The words are the whole message, or all of it after "or", "and" ("or even wall-e" goes on a list)."""
+        lead = [w.group().lower() for w in self.words[:i]]
+        return i + n == self.n and (i == 0 or lead[0] in ("or", "and") and all(w in LIST_FILLERS for w in lead[1:]))
 
     def sentence_start(self, i: int) -> bool:
         before = self.text[: self.words[i].start()].rstrip(" \"“'(*_")

@@ -69,6 +69,7 @@ FUNCTION_TITLES = frozenset(
 )
 # Function-word titles that cannot be the object of "loved" ("I loved up" is the film; "I loved it" is not It).
 PARTICLE_TITLES = frozenset("up go now then there here yes no so ok okay".split())
+SUBJECT_OR_AUX = frozenset("i we you they he she me us them to will would can could did do not dont don't".split())
 CLAUSE_GOES_ON = frozenset("and or but too i we as also".split())
 CAPITAL_FUNCTION_TITLES = frozenset("it her up us".split())  # no one capitalises these mid-sentence but as a title
 CLAUSE_ENDS = frozenset("and or but too also".split())
@@ -83,6 +84,8 @@ TALKED, TALKED_BONUS = 20, 0.5  # ... raised this much for a movie ReDial's trai
 ZIPF_PLAIN_LONG = 5.1  # ... of three words or more besides articles: wordfreq rates a phrase by its rarest word,
 # so "gone with the wind" scores like "wind"; a run of three such words is rarely prose
 ZIPF_PLAIN_WORD = 3.3  # ... and of one word (one rare word is often a noun: "a horror flick")
+ZIPF_PLAIN_WORD_TALKED = 4.1  # ... raised for a film seekers name often ("or titanic", "the matrix also had")
+ZIPF_FUNCTION = 5.5  # ... when the next word is this common (a function word or verb, not a noun)
 ZIPF_CUE_AFTER = 5.0
 ZIPF_CUE_BEFORE = 5.6
 ZIPF_CUE_MULTI = 6.2  # several words after a cue: wordfreq rates a phrase by its words, so "get out" looks common
@@ -367,7 +370,11 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return z < max(ZIPF_CUE_AFTER, plain)  # a cue after never asks more than no cue ("no country for old men was")
     if one_word and capitalised:  # "Frozen is a big hit": a capital, even at the start, is some evidence
         return z < ZIPF_PLAIN
-    return z < (ZIPF_PLAIN_WORD if one_word else plain)
+    if one_word:
+        # not as a verb ("made me scream") or before a noun it describes ("psycho killers", "the shining star")
+        used = bool(before) and before[-1] in SUBJECT_OR_AUX or bool(after) and zipf(after[0]) < ZIPF_FUNCTION
+        return z < (ZIPF_PLAIN_WORD_TALKED if talked >= TALKED and not used else ZIPF_PLAIN_WORD)
+    return z < plain
 
 
 def names_series(before: list[str], after: list[str]) -> bool:

@@ -123,10 +123,11 @@ def test_the_conversation_picks_among_movies_sharing_a_title(linker, catalog):
     assert said("we saw home last night", frozenset({home})) == ["Home (2015)"]
     # ... but a rarer title it named is taken, typos included
     for text, display in [("how long is bright?", "Bright (2017)"), ("maybe Boss then", "The Boss (2016)"),
-                          ("the shining might be too much for me", "The Shining (1980)"),
                           ("i think the princes bride is on tonight", "The Princess Bride (1987)")]:
         assert said(text, frozenset()) == [], text
         assert said(text, frozenset({_item(catalog, display)})) == [display], text
+    # a film seekers often name is taken in lower case even before the conversation names it
+    assert said("the shining might be too much for me", frozenset()) == ["The Shining (1980)"]
 
 
 def test_duplicate_ids_of_one_film_are_one_film(linker, catalog):
@@ -482,3 +483,22 @@ def test_split_compounds_and_first_names(linker, text, movies):
 ])
 def test_franchises_of_talked_about_titles(linker, text, movies):
     assert displays(linker, text)[0] == movies
+
+
+@pytest.mark.parametrize("text, movies", [
+    ("or titanic", ["Titanic (1997)"]),  # the rest of a message after "or" answers like a message of one title
+    ("and war horse", ["War Horse (2011)"]),
+    ("or even wall-e", ["WALL-E (2008)"]),
+    ("or maybe", []), ("and big", []),
+    ("the matrix also had great fights", ["The Matrix (1999)"]),  # one word seekers often name, in lower case
+    ("psycho killers are too much for me", []),  # ... but not before a noun it describes
+    ("it made me scream", []),  # ... or as a verb
+])
+def test_lists_and_lower_case_talked_about_titles(linker, text, movies):
+    assert displays(linker, text)[0] == movies
+
+
+def test_a_title_inside_a_longer_title_is_the_longer_one(linker):
+    got = displays(linker, "mad max was also a cool one")[0]  # not Max (2015), the film of the last word
+    assert len(got) == 1 and got[0].startswith("Mad Max")
+    assert displays(linker, "I loved the Heat with Sandra Bullock")[0] == ["The Heat (2013)"]
