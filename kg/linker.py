@@ -399,27 +399,45 @@ class EntityLinker:
         return not any(taken[i:j]) or all(m.type == "keyword" or m.span[1] <= i or m.span[0] >= j for m in out)
 
     def _listed_with_titles(self, ctx, titles, tokens, raw_tokens, taken, out) -> list[tuple[str, int, int, float]]:
-        """A title in a list of titles ("Seven, inception or Sixth Sense") is a title too."""
+        """A title in a list of titles ("Seven, inception or Sixth Sense") is a title too; the list is read
+        until it grows no more ("Finding Nemo, Up, wall-e": Up joins Finding Nemo, then wall-e joins Up)."""
         spans = [(i, j) for _, i, j, _ in titles]
-        found = []
-        for key, i, j in ctx.weak:
-            # "the exorcist or It" (but not "Civil War, It was good")
-            named = T.written_as_title(raw_tokens[i:j]) and not ctx.sentence_start(i)
-            if key in T.FUNCTION_TITLES and not (i > 0 and tokens[i - 1] in ("and", "or")):
-                named = False
-            if (key in T.CUES_BEFORE or len(key) < 2) and not named:
-                continue  # "300 and loved it": the verb; "Die Hard d or ...": a stray letter
-            if not self._free(out, taken, i, j, titles + found) or key.isdigit() or (
-                    not named and (T.zipf(key) >= T.ZIPF_CUE_BEFORE or key in T.FUNCTION_TITLES)):
-                continue
-            for a, b in spans:
-                if ctx.joined(b, i, tokens) or ctx.joined(j, a, tokens):
+        found: list[tuple[str, int, int, float]] = []
+        grown = True
+        while grown:  # one item per pass, longest forms first ("wall-e", not "wall")
+            grown = False
+            for key, i, j in ctx.weak:
+                if (i, j) in spans or not self._listable(ctx, key, i, j, tokens, raw_tokens, spans):
+                    continue
+                if not self._free(out, taken, i, j, titles + found):
+                    continue
+                if any(ctx.joined(b, i, tokens) or ctx.joined(j, a, tokens) for a, b in spans):
                     out[:] = [m for m in out if m.span[1] <= i or m.span[0] >= j]
                     taken[i:j] = [True] * (j - i)
                     found.append((key, i, j, 90.0))
                     spans.append((i, j))
+                    grown = True
                     break
         return found
+
+    @staticmethod
+    def _listable(ctx, key, i, j, tokens, raw_tokens, spans) -> bool:
+        """Whether a title form read as prose may still be an item of a list of titles."""
+        # "the exorcist or It", "Finding Nemo, Up, wall-e" (but not "Civil War, It was good")
+        named = T.written_as_title(raw_tokens[i:j]) and not ctx.sentence_start(i)
+        if key in T.FUNCTION_TITLES and not (i > 0 and tokens[i - 1] in ("and", "or")
+                                             or any(ctx.joined(j, a, tokens) for a, _ in spans)
+                                             or any(ctx.joined(j, a, tokens) for _, a, _ in ctx.weak)):
+            named = False
+        if (key in T.CUES_BEFORE or len(key) < 2) and not named:
+            return False  # "300 and loved it": the verb; "Die Hard d or ...": a stray letter
+        if key.isdigit():
+            return False
+        # several words rarely make a list item by chance ("and get out last year"); wordfreq rates them as common
+        limit = T.ZIPF_CUE_BEFORE
+        if " " in key and not (j < len(tokens) and tokens[j] in T.MINOR):  # but "and get out of here" goes on
+            limit = T.ZIPF_CUE_MULTI
+        return named or not (T.zipf(key) >= limit or key in T.FUNCTION_TITLES)
 
     def _series(self, key: str) -> list[int]:
         """Movies whose title starts with this form ("the matrix": The Matrix, Reloaded, Revolutions), by year."""

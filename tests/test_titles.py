@@ -502,3 +502,13 @@ def test_a_title_inside_a_longer_title_is_the_longer_one(linker):
     got = displays(linker, "mad max was also a cool one")[0]  # not Max (2015), the film of the last word
     assert len(got) == 1 and got[0].startswith("Mad Max")
     assert displays(linker, "I loved the Heat with Sandra Bullock")[0] == ["The Heat (2013)"]
+
+
+@pytest.mark.parametrize("text, movies", [
+    ("I love ones like Finding Nemo, Up, wall-e", ["Finding Nemo (2003)", "Up (2009)", "WALL-E (2008)"]),
+    ("I really liked It and get out last year", ["It (2017)", "Get Out (2017)"]),  # a list item of common words
+    ("I liked Jaws and get out of here", ["Jaws (1975)"]),  # ... but not a phrase that goes on
+    ("Civil War, It was good", ["Captain America: Civil War (2016)"]),
+])
+def test_list_items_join_until_the_list_ends(linker, text, movies):
+    assert sorted(displays(linker, text)[0]) == sorted(movies)
