@@ -188,7 +188,7 @@ class EntityLinker:
         if _shouting(raw_tokens):
             raw_tokens = tokens  # capitals in an all-caps message say nothing about titles
         ctx = _Context(clean, words, len(tokens), frozenset(conversation),  # per call: one linker serves every session
-                       self._named_titles, self._first_names)
+                       self._named_titles, self._first_names, self.titles.forms)
         taken = [False] * len(tokens)
         titles: list[tuple[str, int, int, float]] = []  # (key, start, end, score) decided after the loop
         for n in range(min(MAX_NGRAM, len(tokens)), 0, -1):
@@ -331,6 +331,9 @@ class EntityLinker:
         for key, i, j, score in found:
             year = ctx.year_after(j, tokens) or ctx.year_before(i, tokens)
             item, items = T.resolve(self.titles, key, year, context, self._neighbours, ctx.conversation)
+            bare = key.split(" ", 1)[1] if year and tokens[i] in T.ARTICLES and " " in key else None
+            if item is None and not items and bare in self.titles:  # "the Godfather (1991)": the 1991 Godfather
+                item, items = T.resolve(self.titles, bare, year, context, self._neighbours, ctx.conversation)
             nth = ORDINALS.get(tokens[i - 1]) if i > 0 and not year else None  # "the original It (1990)"
             newest_or_oldest = T.modifier_choice(self.titles, key, tokens[i - 1]) if i > 0 and not year else None
             if newest_or_oldest is not None:  # "the new Jumanji", "the original It": one of the remakes
@@ -411,7 +414,8 @@ class EntityLinker:
                     continue
                 if not self._free(out, taken, i, j, titles + found):
                     continue
-                if any(ctx.joined(b, i, tokens) or ctx.joined(j, a, tokens) for a, b in spans):
+                if any(ctx.joined(b, i, tokens) or ctx.joined(j, a, tokens)
+                       or ctx.run_on(b, i, tokens) and ctx.goes_on(j, tokens) for a, b in spans):
                     out[:] = [m for m in out if m.span[1] <= i or m.span[0] >= j]
                     taken[i:j] = [True] * (j - i)
                     found.append((key, i, j, 90.0))
@@ -512,11 +516,12 @@ class _Context:
     """Where the words of one message sit: quotes, sentence starts, initials, years."""
 
     def __init__(self, text: str, words: list, n_tokens: int, conversation: frozenset = frozenset(),
-                 titles: frozenset = frozenset(), first_names: frozenset = frozenset()):
+                 titles: frozenset = frozenset(), first_names: frozenset = frozenset(), forms=()):
         self.text, self.words, self.n, self.conversation = text, words, n_tokens, conversation
         self.weak: list[tuple[str, int, int]] = []  # title forms read as prose, for a second look
         self.titles = titles  # one-word titles seekers name: a list without commas, not one long name
         self.first_names = first_names  # "Nick Fury" is a character, not the film Fury
+        self.forms = forms  # every title form
         self.quoted_chars = [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
 
     def quoted(self, i: int, n: int) -> bool:
@@ -539,6 +544,16 @@ class _Context:
             return comma
         # "and", "or", "and also", "or even": a list goes on
         return gap[0] in ("and", "or") and all(w in LIST_FILLERS for w in gap[1:])
+
+    def run_on(self, end: int, start: int, tokens) -> bool:
+        """A list without commas: the title before ends with a bracketed year and the words from `start`
+        go on to the next item ("Dear John (2010) the lucky one and the vow", not "(1966) old school")."""
+        return start == end + 1 < self.n and _YEAR.match(tokens[end]) is not None \
+            and self.text[self.words[end].end():self.words[start].start()].strip() == ")"
+
+    def goes_on(self, j: int, tokens) -> bool:
+        """After word j-1 the list goes on: "and", "or" or a comma."""
+        return j < self.n and (tokens[j] in ("and", "or") or "," in self.text[self.words[j - 1].end():self.words[j].start()])
 
     def initialism(self, i: int, n: int) -> bool:
         """Capital letters each followed by a full stop ("E.T."): written as a name."""
@@ -564,12 +579,19 @@ class _Context:
         if not self.words[i].group()[:1].isupper() or self.quoted(i, n):
             return False
         before = i > 0 and capital(i - 1) and glued(i - 1, i) and not self.sentence_start(i - 1) \
-            and not _YEAR.match(self.words[i - 1].group())
+            and not _YEAR.match(self.words[i - 1].group()) and not self.ends_title(i - 1) \
+            and not (i + n < self.n and self.text[self.words[i + n - 1].end():self.words[i + n].start()].strip() == "("
+                     and _YEAR.match(self.words[i + n].group()))  # "The Notbeook Dear John (2010)": its year closes it
         named = n == 1 and i > 0 and glued(i - 1, i) and self.words[i - 1].group()[:1].isupper() \
             and self.words[i - 1].group().lower() in self.first_names
         after = i + n < len(self.words) and capital(i + n) and glued(i + n - 1, i + n) \
             and not _YEAR.match(self.words[i + n].group())
         return before or after or named
+
+    def ends_title(self, k: int) -> bool:
+        """Word k ends a title of several words written before it ("Hot Fuzz Hot Pursuit")."""
+        return any(" ".join(T._SPLIT.findall(" ".join(w.group().lower() for w in self.words[s:k + 1]))) in self.forms
+                   for s in range(max(0, k - 5), k))
 
     def whole(self, i: int, n: int) -> bool:
         """The words are the whole message, or all of it after "or", "and" ("or even wall-e" goes on a list)."""

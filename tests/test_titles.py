@@ -512,3 +512,15 @@ def test_a_title_inside_a_longer_title_is_the_longer_one(linker):
 ])
 def test_list_items_join_until_the_list_ends(linker, text, movies):
     assert sorted(displays(linker, text)[0]) == sorted(movies)
+
+
+@pytest.mark.parametrize("text, movies", [
+    ("we loved Finding Nemo Toy Story (1995)", ["Finding Nemo (2003)", "Toy Story (1995)"]),  # run on
+    ("loved The Shawshank Redemptin Forrest Gump (1994)",  # the year closes a title after a misspelt one
+     ["The Shawshank Redemption (1994)", "Forrest Gump (1994)"]),
+    ("I love the Darkest Hour (2017)", ["Darkest Hour (2017)"]),  # the year says which: not The Darkest Hour (2011)
+    ("Zodiac (2007) the departed or the prestige", ["Zodiac (2007)", "The Departed (2006)", "The Prestige (2006)"]),
+    ("something like Alien (1979) old school", ["Alien (1979)"]),  # words after the year that end the message
+])
+def test_titles_written_without_commas_and_dated(linker, text, movies):
+    assert sorted(displays(linker, text)[0]) == sorted(movies)
