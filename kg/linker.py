@@ -24,6 +24,7 @@ MAX_NGRAM = 12
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "original": 0}
 LIST_FILLERS = frozenset("also even maybe then".split())  # "and also true lies", "or even wall-e"
 MAX_CHARS = 4000  # linking looks at the most recent text only; longer input is cut, not rejected
+ARTICLE_WEIGHT = 5  # a typed article is evidence: "the Drakest Hour" stays The Darkest Hour unless the other is 5x as talked of
 
 # Everyday words users write that are also genre names in other forms.
 GENRE_SYNONYMS = {
@@ -266,6 +267,8 @@ class EntityLinker:
             return None
         # Of equally close titles, the one people talk about ("the shinning" is The Shining, not The Thinning).
         best = min(hits, key=lambda h: (h[1], -self.titles.mentions[self.titles.items(h[0])[0]]))[0]
+        if tokens[i] in T.ARTICLES and n > 1 and self._better_without_article(typed[1:], best):
+            return None  # "the Black Pantther" is Black Panther, read next without the article, not The Black Panther
         slips = [(t, w) for t, w in zip(typed, best.split(" ")) if t != w]
         if any(len(t) < 3 or t.isdigit() or w.isdigit() for t, w in slips):
             return None  # "Wonder Woman I" is not Wonder Woman 2
@@ -274,6 +277,13 @@ class EntityLinker:
         if n == 1 and T.zipf(best) >= T.ZIPF_PLAIN and not (named or cue or judged):
             return None  # "i remeber my dad": a slip on an everyday word needs a cue to be a title
         return (best, 90.0) if self._titleish(ctx, best, n, i, tokens, raw_tokens, typo=True) else None
+
+    def _better_without_article(self, rest: list[str], best: str) -> bool:
+        """Whether the words after the article are as close to a title seekers name far more often than `best`."""
+        near = process.extract(" ".join(rest), self.titles_by_words.get(len(rest), []), scorer=OSA.distance,
+                               score_cutoff=1, limit=10)
+        talked = self.titles.mentions[self.titles.items(best)[0]]
+        return any(self.titles.mentions[self.titles.items(f)[0]] >= ARTICLE_WEIGHT * max(talked, 1) for f, _, _ in near)
 
     def _said_typo(self, ctx, key: str, typed: list[str]) -> str | None:
         """A title form of a movie the conversation named, one edit away from the typed words. One typed

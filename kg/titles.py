@@ -346,8 +346,9 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return False  # "comedy" for The Comedy or "the sequel" for Airplane II need capitals
     if before and before[-1] in DETERMINERS and not key.startswith(before[-1] + " "):
         return False
+    plain = (ZIPF_PLAIN_LONG if len(content) >= 3 else ZIPF_PLAIN) + (TALKED_BONUS if talked >= TALKED else 0.0)
     if whole and kind == "exact":  # a message that is only a title answers "which one did you like?"
-        return z < (ZIPF_PLAIN if one_word else ZIPF_CUE_AFTER)  # but "Awesome!" is not the film
+        return z < (ZIPF_PLAIN if one_word else max(ZIPF_CUE_AFTER, plain))  # but "Awesome!" is not the film
     if after[:1] and after[0] in ("is", "was") and (_MOVIE_WORDS | {"one"}) & set(after[1:6]) and not one_word:
         return True  # "get out was a really trippy movie": the sentence says what it is
     if not one_word and cue_before and z < ZIPF_CUE_MULTI:
@@ -363,7 +364,6 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return z < ZIPF_CUE_BEFORE  # "Seven is one of my favourites", "Logan was a really good movie"
     if judged and z < (ZIPF_PLAIN if one_word else ZIPF_CUE_BEFORE):
         return True  # "end of watch was enjoyable"; else the rules below may still take it
-    plain = (ZIPF_PLAIN_LONG if len(content) >= 3 else ZIPF_PLAIN) + (TALKED_BONUS if talked >= TALKED else 0.0)
     if modifier:
         return z < plain  # "the original star wars"
     if after and after[0] in CUES_AFTER:

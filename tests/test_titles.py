@@ -521,6 +521,16 @@ def test_list_items_join_until_the_list_ends(linker, text, movies):
     ("I love the Darkest Hour (2017)", ["Darkest Hour (2017)"]),  # the year says which: not The Darkest Hour (2011)
     ("Zodiac (2007) the departed or the prestige", ["Zodiac (2007)", "The Departed (2006)", "The Prestige (2006)"]),
     ("something like Alien (1979) old school", ["Alien (1979)"]),  # words after the year that end the message
+    ("I want to see the Blak Panther", ["Black Panther (2018)"]),  # the slip is on the title seekers name, not The Black Panther (1977)
 ])
 def test_titles_written_without_commas_and_dated(linker, text, movies):
     assert sorted(displays(linker, text)[0]) == sorted(movies)
+
+
+@pytest.mark.parametrize("text, movies", [
+    ("a league of their own", ["A League of Their Own (1992)"]),  # a long title is the whole answer
+    ("or some like it hot", ["Some Like It Hot (1959)"]),
+    ("have a good night", []),  # ... but a common phrase is not
+])
+def test_a_long_lower_case_title_as_the_whole_message(linker, text, movies):
+    assert displays(linker, text)[0] == movies
