@@ -14,7 +14,7 @@ from crs.data.movies import Catalog, cached_catalog
 from crs.data.tmdkg import TMDKG, cached_tmdkg
 from crs.paths import data_dir
 from kg import titles as T
-from kg.mention_prior import train_mentions
+from kg.mention_prior import rating_counts, train_mentions
 from kg.people import people_by_surname, surname_person
 from kg.unknown import unknown_title
 
@@ -51,6 +51,7 @@ class Mention:
     polarity: str = "neutral"  # liked, disliked or neutral
     item: int | None = None  # catalogue item for movies
     score: float = 100.0
+    alternatives: tuple[int, ...] = ()  # other films of a shared title a prior decided against ("the 1988 one")
 
 
 @dataclass
@@ -146,7 +147,7 @@ class EntityLinker:
                 self.names.setdefault(key, []).append((eid, types.get(eid, "keyword")))
         self.genre_by_name = {k: v for k, vs in self.names.items() for v in vs if v[1] == "genre"}
         # The prior among movies sharing a title: mentions in ReDial's train partition only.
-        self.titles = T.TitleIndex.build(catalog, train_mentions(catalog))
+        self.titles = T.TitleIndex.build(catalog, train_mentions(catalog), rating_counts(catalog))
         self._kg, self._nb, self._item_forms = kg, None, None
         self.people = [k for k, vs in self.names.items() if any(t == "person" for _, t in vs) and " " in k]
         # "the Hitchcock one" is the director: a title that is someone's surname needs a cue ("I loved Hitchcock").
@@ -252,6 +253,8 @@ class EntityLinker:
         cue = T._cue_before(tokens[max(0, i - 3):i])
         if n == 1 and (T.zipf(key) >= 3.5 or key in self.titles.surnames):
             return None  # "Have", "Mine", "Bale": a real word or name is what was meant, not a slip on a title
+        if n == 1 and i + 1 < len(tokens) and tokens[i + 1] in self.titles.surnames and raw_tokens[i + 1][:1].isupper():
+            return None  # "Angie Jolie": a first name before a surname, not a slip on Annie
         judged = T.said_of_a_film(tokens[i + n:i + n + 8], self.titles.genres) \
             or T._verdict(tokens[i + n:i + n + 8])  # "Se7en is creepy", "Arival sounds good"
         if n == 1 and len(key) < 5 and not (cue or judged and capital):
@@ -358,7 +361,10 @@ class EntityLinker:
                 ambiguous.append(Ambiguity(" ".join(raw_tokens[i:j]), items, (i, j)))
                 continue
             m = self.catalog[item]
-            out.append(Mention(m.entity, "movie", m.display, (i, j), item=m.item, score=score))
+            film = self.titles.same_film.get
+            others = () if year or nth is not None or newest_or_oldest is not None else \
+                tuple(x for x in items if film(x, x) != film(item, item))
+            out.append(Mention(m.entity, "movie", m.display, (i, j), item=m.item, score=score, alternatives=others))
         return ambiguous
 
     def _confirmed_by_context(self, ctx, out: list[Mention], taken: list[bool], raw_tokens: list[str],

@@ -31,3 +31,21 @@ def train_mentions(catalog: Catalog) -> dict[int, int] | None:
                 if m is not None:
                     counts[m.item] += 1
     return {m.item: counts.get(m.item, 0) for m in catalog.movies}
+
+
+def rating_counts(catalog: Catalog) -> dict[int, int] | None:
+    """item -> number of MovieLens ratings of its IMDb record (None when MovieLens is not available).
+
+    A prior from outside ReDial: how many people rated the film. It only decides between films that
+    share a title when ReDial's train mentions are too few to (see `kg.titles.resolve`)."""
+    from crs.data.movielens import imdb_number, load_links, load_ratings
+
+    try:
+        links, ratings = load_links(), load_ratings()
+    except (FileNotFoundError, DataError):
+        return None
+    per_imdb: Counter = Counter()
+    for r in ratings:
+        if r.movie in links:
+            per_imdb[imdb_number(links[r.movie])] += 1
+    return {m.item: per_imdb.get(imdb_number(m.imdb_id), 0) if m.imdb_id else 0 for m in catalog.movies}

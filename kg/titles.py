@@ -92,6 +92,7 @@ ZIPF_CUE_MULTI = 6.2  # several words after a cue: wordfreq rates a phrase by it
 ZIPF_COMPOUND = 3.5  # a word and the next written together make an English word this common: a split compound
 DOMINANCE = 1.4  # a shared form goes to the movie mentioned this many times more often than the next
 MIN_PRIOR = 3  # ... and at least this often in ReDial's train conversations (2 against 1 is no evidence)
+RATED_DOMINANCE, MIN_RATINGS = 5, 5  # else MovieLens ratings: this many times the next film's, and at least this many
 
 _SPLIT = re.compile(r"[a-z0-9]+")
 _NOT_A_NAME = re.compile(r"^(part|chapter|episode|volume|vol|book|the movie|movie)\b")  # "Hostel: Part II"
@@ -181,10 +182,13 @@ class TitleIndex:
     surnames: frozenset = frozenset()  # people's last names, set by the linker
     genres: frozenset = frozenset()  # genre names and their everyday forms, set by the linker
     same_film: dict[int, int] = field(default_factory=dict)  # item -> its canonical item (duplicate_films)
+    ratings: dict[int, int] = field(default_factory=dict)  # item -> MovieLens ratings, the fallback prior
 
     @classmethod
-    def build(cls, catalog: Catalog, mentions: dict[int, int] | None = None) -> TitleIndex:
-        """`mentions`: item -> mention count for the prior (default: the catalogue's counts)."""
+    def build(cls, catalog: Catalog, mentions: dict[int, int] | None = None,
+              ratings: dict[int, int] | None = None) -> TitleIndex:
+        """`mentions`: item -> mention count for the prior (default: the catalogue's counts); `ratings`:
+        item -> MovieLens ratings, consulted only when the mentions cannot choose."""
         counts = mentions if mentions is not None else {m.item: m.mentions for m in catalog.movies}
         forms: dict[str, list[tuple[int, str]]] = {}
         order = {"exact": 0, "no_article": 1, "part": 2, "prefix": 3}
@@ -209,7 +213,7 @@ class TitleIndex:
             keep = [(i, k) for i, k in cur if order[k] == best or counts[i] > DOMINANCE * 2 * max(top, 1)]
             cur[:] = sorted(keep, key=lambda ik: (-counts[ik[0]], -catalog[ik[0]].mentions))
         return cls(forms, dict(counts), {m.item: m.year for m in catalog.movies},
-                   same_film=duplicate_films(catalog, counts))
+                   same_film=duplicate_films(catalog, counts), ratings=dict(ratings or {}))
 
     def __contains__(self, key: str) -> bool:
         return key in self.forms
@@ -375,6 +379,18 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         used = bool(before) and before[-1] in SUBJECT_OR_AUX or bool(after) and zipf(after[0]) < ZIPF_FUNCTION
         return z < (ZIPF_PLAIN_WORD_TALKED if talked >= TALKED and not used else ZIPF_PLAIN_WORD)
     return z < plain
+
+
+def _rated(index: TitleIndex, items: list[int]) -> int | None:
+    """The film of `items` with RATED_DOMINANCE times the MovieLens ratings of any other, if any."""
+    films: dict[int, int] = {}
+    for i in items:
+        head = index.same_film.get(i, i)
+        films[head] = films.get(head, 0) + index.ratings.get(i, 0)
+    ranked = sorted(films, key=lambda i: -films[i])
+    if len(ranked) > 1 and films[ranked[0]] >= max(RATED_DOMINANCE * max(films[ranked[1]], 1), MIN_RATINGS):
+        return ranked[0]
+    return None
 
 
 def names_series(before: list[str], after: list[str]) -> bool:
@@ -557,5 +573,8 @@ def resolve(index: TitleIndex, key: str, year: int | None, context: set[int], ne
     first, second = ranked[0], ranked[1]
     if films[first] >= max(DOMINANCE * max(films[second], 1), MIN_PRIOR):
         return first, items
+    rated = _rated(index, items) if len(said) < 2 else None  # both said earlier: the user must say which
+    if rated:  # too few ReDial mentions: the film far more people rated ("Twister" is the 1996 one)
+        return rated, items
     # No prior decides, so the question lists the films newest first ("the first one" is then the newer).
     return None, sorted(ranked, key=lambda i: -(index.years.get(i) or 0))

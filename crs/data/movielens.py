@@ -69,9 +69,10 @@ def ml_to_items(catalog, log: SkipLog | None = None) -> dict[int, int]:
     by_imdb = {}
     for m in catalog.movies:
         if m.imdb_id:
-            by_imdb[_norm_imdb(m.imdb_id)] = m.item
-    return {ml: by_imdb[_norm_imdb(imdb)] for ml, imdb in load_links(log).items() if _norm_imdb(imdb) in by_imdb}
+            by_imdb[imdb_number(m.imdb_id)] = m.item
+    return {ml: by_imdb[imdb_number(imdb)] for ml, imdb in load_links(log).items() if imdb_number(imdb) in by_imdb}
 
 
-def _norm_imdb(imdb: str) -> int:
+def imdb_number(imdb: str) -> int:
+    """"tt0114709" -> 114709 (the number both sources agree on)."""
     return int(imdb.lstrip("t") or 0)

@@ -15,7 +15,7 @@ from crs.dialogue.explanation import explanation_text
 from crs.dialogue.language import detect_non_english
 from crs.dialogue.postcheck import GroundingCheck
 from crs.dialogue.prompt import build_messages, fallback_reply, lead_sentence
-from crs.dialogue.references import answer_pending, clarification, referenced_card
+from crs.dialogue.references import answer_pending, clarification, guessed, referenced_card
 from crs.dialogue.state import DialogueState
 from crs.llm.base import GenerationError, LLMBackend
 from crs.recommenders.base import RecContext, Recommender
@@ -96,6 +96,8 @@ class DialogueManager:
         else:
             state.update(link)  # first, so that "I loved Alien" is a preference this very turn
             action = policy.decide(state, message, link)
+        if action != policy.CLARIFY:
+            state.pending = guessed(link)  # "The Mask" is taken as the 1994 film until "no, the 1988 one"
         state.history.append(("user", message))
         cards: list[Card] = []
         text, record = "", {"kept": [], "dropped": []}

@@ -12,6 +12,8 @@ from kg.linker import LinkResult, Mention
 
 _NEWER = re.compile(r"\b(new|newer|newest|recent|latest|remake|modern)\b", re.I)
 _OLDER = re.compile(r"\b(old|older|oldest|original|classic)\b", re.I)
+# Words that correct a guessed film ("no, the 1988 one", "I meant the older version")
+_CORRECTS = re.compile(r"\b(no|nope|not|meant|mean|actually|wrong|other|instead|one|version)\b", re.I)
 
 
 def referenced_card(state: DialogueState, message: str, link: LinkResult) -> Card | None:
@@ -39,20 +41,32 @@ def clarification(catalog: Catalog, items: list[int]) -> str:
     return f"Did you mean {options}?"
 
 
+def guessed(link: LinkResult) -> dict | None:
+    """A pending correction for the first film a prior chose among several sharing its title."""
+    m = next((m for m in link.of_type("movie") if m.alternatives), None)
+    if m is None:
+        return None
+    return {"text": m.name, "items": [m.item, *m.alternatives], "polarity": m.polarity, "guess": m.item}
+
+
 def answer_pending(state: DialogueState, message: str, link: LinkResult, catalog: Catalog, graph) -> LinkResult:
-    """If the message answers the last clarifying question, add the chosen movie to `link`.
+    """If the message answers the last clarifying question, add the chosen movie to `link`; if it
+    corrects the film a prior guessed for a shared title ("no, the 1988 one"), swap the guess for it.
 
     The question is dropped either way: a user who talks about something else has moved on.
     """
     pending, state.pending = state.pending, None
     if not pending:
         return link
+    guess = pending.get("guess")
+    if guess is not None and not _CORRECTS.search(message):
+        return link  # "something from 1988" after The Mask is a wish, not "no, the 1988 one"
     items = pending["items"]
     chosen = next((m.item for m in link.of_type("movie") if m.item in items), None)
     if chosen is None:
         by_year = [i for i in items if catalog[i].year in acts.years(message)]
         chosen = by_year[0] if len(by_year) == 1 else None
-    pos = acts.ordinal(message)
+    pos = acts.ordinal(message) if guess is None else None  # after a guess, "the first one" is a card
     if chosen is None and pos is not None and -len(items) <= pos < len(items):
         chosen = items[pos]
     if chosen is None:
@@ -64,8 +78,12 @@ def answer_pending(state: DialogueState, message: str, link: LinkResult, catalog
         dated = sorted((i for i in items if catalog[i].year), key=lambda i: catalog[i].year)
         if dated:
             chosen = dated[-1] if _NEWER.search(message) else dated[0]
-    if chosen is None:
+    if chosen is None or chosen == guess:
         return link
+    if guess is not None:  # the prior guessed the other film: it was never the user's
+        for kept in (state.liked_items, state.disliked_items, state.mentioned_items):
+            if guess in kept:
+                kept.remove(guess)
     m = catalog[chosen]
     kept = [x for x in link.mentions if not (x.type == "movie" and x.item in items)]
     return LinkResult([Mention(m.entity, "movie", m.display, (-1, -1), pending["polarity"], item=m.item)] + kept,
