@@ -531,6 +531,8 @@ def test_list_items_join_until_the_list_ends(linker, text, movies):
     ("I love the Darkest Hour (2017)", ["Darkest Hour (2017)"]),  # the year says which: not The Darkest Hour (2011)
     ("Zodiac (2007) the departed or the prestige", ["Zodiac (2007)", "The Departed (2006)", "The Prestige (2006)"]),
     ("something like Alien (1979) old school", ["Alien (1979)"]),  # words after the year that end the message
+    ("how about Angie Jolie", []),  # a first name before a surname, not a slip on Annie
+    ("I loved Inceptin . Leo is my go to actor", ["Inception (2010)"]),  # ... but a full stop ends the name
     ("I want to see the Blak Panther", ["Black Panther (2018)"]),  # the slip is on the title seekers name, not The Black Panther (1977)
 ])
 def test_titles_written_without_commas_and_dated(linker, text, movies):
