@@ -463,8 +463,9 @@ INTENSIFIERS = frozenset("so soo sooo really very pretty super quite".split())
 def _verdict(after: list[str]) -> bool:
     """The words after judge what came before: "was great", "sounds like a good one", "looks really funny"."""
     after = after[:1] + [w for w in after[1:] if w not in INTENSIFIERS | HEDGES]  # "is soo good", "is always good"
-    if after[:1] in (["is"], ["was"]):
-        return bool(after[1:2] and after[1] in EVALUATIONS)
+    if after[:1] in (["is"], ["was"]):  # "is great", "was a favorite", "is a classic"
+        return bool(after[1:2] and after[1] in EVALUATIONS
+                    or after[1:2] in (["a"], ["an"]) and after[2:3] and after[2] in EVALUATIONS | FAVOURITES)
     if after[:1] and after[0] in IMPRESSIONS:
         return bool(set(after[1:6]) & EVALUATIONS)
     return after[:2] in MOVED  # "the impossible made me cry", "Shining scared me"

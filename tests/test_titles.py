@@ -543,6 +543,8 @@ def test_titles_written_without_commas_and_dated(linker, text, movies):
     ("a league of their own", ["A League of Their Own (1992)"]),  # a long title is the whole answer
     ("or some like it hot", ["Some Like It Hot (1959)"]),
     ("have a good night", []),  # ... but a common phrase is not
+    ("Coco is a classic", ["Coco (2017)"]),  # a verdict with an article
+    ("Home is a great place to be", []),
 ])
 def test_a_long_lower_case_title_as_the_whole_message(linker, text, movies):
     assert displays(linker, text)[0] == movies
