@@ -376,8 +376,10 @@ class EntityLinker:
             if not self._free(out, taken, i, j, titles + confirmed):
                 continue  # words already read as a person, genre or longer title
             if not self._capitalised(raw_tokens, i, j - i) and (key in T.FUNCTION_TITLES
-                                                                 or self.titles.kind(key) == "no_article"):
-                continue  # "we watch that ... Ben Stiller" is not The Watch; "it ... Stephen King" is not It
+                                                                 or self.titles.kind(key) == "no_article"
+                                                                 or i > 0 and raw_tokens[i - 1].lower() in ("a", "an")):
+                continue  # "we watch that ... Ben Stiller" is not The Watch; "it ... Stephen King" is not It;
+                # "a big fan of Tom Hanks" is not Big
             # The person must be named close by ("Monster is the one with Charlize Theron").
             people = [m for m in out if m.type == "person" and (m.span[1] <= i or m.span[0] >= j)
                       and min(abs(m.span[0] - j), abs(i - m.span[1])) <= 8

@@ -283,6 +283,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return False  # "super hero ones" is "superhero", not the film Super
     if key in genres:
         return False  # "I like Comedy and Romance": genres, even capitalised; "Romance (1986)" needs its year
+    if key in EVALUATIONS and not (written_as_title(raw) and not sentence_start):
+        return False  # "that would be awesome" judges; the film Awesome (2006) needs a capital mid-sentence
     if after[:1] and after[0] in FRANCHISE_AFTER and talked >= TALKED and zipf(key) < ZIPF_CUE_BEFORE \
             and (words[0] == "the" or before[-1:] in (["the"], ["all"])):
         return True  # "the saw movies", "all the scream films": a franchise seekers often name

@@ -545,6 +545,8 @@ def test_titles_written_without_commas_and_dated(linker, text, movies):
     ("have a good night", []),  # ... but a common phrase is not
     ("Coco is a classic", ["Coco (2017)"]),  # a verdict with an article
     ("Home is a great place to be", []),
+    ("a movie like that would be awesome", []),  # an evaluation word judges, even after a cue
+    ("I'm a big fan of Tom Hanks", []),  # "a big fan", not Big, though Tom Hanks starred in it
 ])
 def test_a_long_lower_case_title_as_the_whole_message(linker, text, movies):
     assert displays(linker, text)[0] == movies
