@@ -190,6 +190,7 @@ class TitleIndex:
         """`mentions`: item -> mention count for the prior (default: the catalogue's counts); `ratings`:
         item -> MovieLens ratings, consulted only when the mentions cannot choose."""
         counts = mentions if mentions is not None else {m.item: m.mentions for m in catalog.movies}
+        rated = ratings or {}
         forms: dict[str, list[tuple[int, str]]] = {}
         order = {"exact": 0, "no_article": 1, "part": 2, "prefix": 3}
         for m in catalog.movies:
@@ -211,7 +212,8 @@ class TitleIndex:
             # "heat" is the film Heat, not The Heat: a form written out exactly beats a shortened one,
             # unless the shortened one is far more talked about ("prestige" is The Prestige).
             keep = [(i, k) for i, k in cur if order[k] == best or counts[i] > DOMINANCE * 2 * max(top, 1)]
-            cur[:] = sorted(keep, key=lambda ik: (-counts[ik[0]], -catalog[ik[0]].mentions))
+            # Ties go to the film more MovieLens users rated (not ReDial's nbMentions, which counts test dialogues).
+            cur[:] = sorted(keep, key=lambda ik: (-counts[ik[0]], -rated.get(ik[0], 0)))
         return cls(forms, dict(counts), {m.item: m.year for m in catalog.movies},
                    same_film=duplicate_films(catalog, counts), ratings=dict(ratings or {}))
 
