@@ -252,7 +252,7 @@ class EntityLinker:
         if n == 1 and (T.zipf(key) >= 3.5 or key in self.titles.surnames):
             return None  # "Have", "Mine", "Bale": a real word or name is what was meant, not a slip on a title
         if n == 1 and i + 1 < len(tokens) and tokens[i + 1] in self.titles.surnames and raw_tokens[i + 1][:1].isupper() \
-                and not ctx.text[ctx.words[i].end():ctx.words[i + 1].start()].strip():
+                and not ctx.between(i, i + 1).strip():
             return None  # "Angie Jolie": a first name before a surname, not a slip on Annie
         judged = T.said_of_a_film(tokens[i + n:i + n + 8], self.titles.genres) \
             or T._verdict(tokens[i + n:i + n + 8])  # "Se7en is creepy", "Arival sounds good"

@@ -23,6 +23,10 @@ class MessageContext:
         self.forms = forms  # every title form
         self.quoted_chars = [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
 
+    def between(self, a: int, b: int) -> str:
+        """The text between word a and word b (spaces, punctuation)."""
+        return self.text[self.words[a].end():self.words[b].start()]
+
     def quoted(self, i: int, n: int) -> bool:
         """The words are all that is inside a pair of quotes ("Quest" in "Blorgon Quest 3" is not)."""
         a, b = self.words[i].start(), self.words[i + n - 1].end()
@@ -48,11 +52,11 @@ class MessageContext:
         """A list without commas: the title before ends with a bracketed year and the words from `start`
         go on to the next item ("Dear John (2010) the lucky one and the vow", not "(1966) old school")."""
         return start == end + 1 < self.n and _YEAR.match(tokens[end]) is not None \
-            and self.text[self.words[end].end():self.words[start].start()].strip() == ")"
+            and self.between(end, start).strip() == ")"
 
     def goes_on(self, j: int, tokens) -> bool:
         """After word j-1 the list goes on: "and", "or" or a comma."""
-        return j < self.n and (tokens[j] in ("and", "or") or "," in self.text[self.words[j - 1].end():self.words[j].start()])
+        return j < self.n and (tokens[j] in ("and", "or") or "," in self.between(j - 1, j))
 
     def initialism(self, i: int, n: int) -> bool:
         """Capital letters each followed by a full stop ("E.T."): written as a name."""
@@ -70,7 +74,7 @@ class MessageContext:
             return w.isdigit() or w.lower() in T.ROMAN_NUMERALS or (w[:1].isupper() and T.zipf(w.lower()) < 3.5)
 
         def glued(a: int, b: int) -> bool:  # only spaces between word a and word b
-            return not self.text[self.words[a].end():self.words[b].start()].strip()
+            return not self.between(a, b).strip()
 
         a, b = self.words[i].start(), self.words[i + n - 1].end()
         if any(lo < a and b < hi for lo, hi in self.quoted_chars) and not self.quoted(i, n):
@@ -79,7 +83,7 @@ class MessageContext:
             return False
         before = i > 0 and capital(i - 1) and glued(i - 1, i) and not self.sentence_start(i - 1) \
             and not _YEAR.match(self.words[i - 1].group()) and not self.ends_title(i - 1) \
-            and not (i + n < self.n and self.text[self.words[i + n - 1].end():self.words[i + n].start()].strip() == "("
+            and not (i + n < self.n and self.between(i + n - 1, i + n).strip() == "("
                      and _YEAR.match(self.words[i + n].group()))  # "The Notbeook Dear John (2010)": its year closes it
         named = n == 1 and i > 0 and glued(i - 1, i) and self.words[i - 1].group()[:1].isupper() \
             and self.words[i - 1].group().lower() in self.first_names

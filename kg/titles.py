@@ -215,7 +215,7 @@ class TitleIndex:
             # Ties go to the film more MovieLens users rated (not ReDial's nbMentions, which counts test dialogues).
             cur[:] = sorted(keep, key=lambda ik: (-counts[ik[0]], -rated.get(ik[0], 0)))
         return cls(forms, dict(counts), {m.item: m.year for m in catalog.movies},
-                   same_film=duplicate_films(catalog, counts), ratings=dict(ratings or {}))
+                   same_film=duplicate_films(catalog, counts), ratings=dict(rated))
 
     def __contains__(self, key: str) -> bool:
         return key in self.forms
@@ -385,14 +385,19 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     return z < plain
 
 
-def _rated(index: TitleIndex, items: list[int]) -> int | None:
-    """The film of `items` with RATED_DOMINANCE times the MovieLens ratings of any other, if any."""
+def _per_film(index: TitleIndex, items: list[int], counts: dict[int, int]) -> dict[int, int]:
+    """canonical item -> the counts of all its duplicate ids (`TitleIndex.same_film`), in the order of `items`."""
     films: dict[int, int] = {}
     for i in items:
         head = index.same_film.get(i, i)
-        films[head] = films.get(head, 0) + index.ratings.get(i, 0)
+        films[head] = films.get(head, 0) + counts.get(i, 0)
+    return films
+
+
+def _dominant(films: dict[int, int], ratio: float, minimum: int) -> int | None:
+    """The film counted `ratio` times as often as any other, and at least `minimum` times."""
     ranked = sorted(films, key=lambda i: -films[i])
-    if len(ranked) > 1 and films[ranked[0]] >= max(RATED_DOMINANCE * max(films[ranked[1]], 1), MIN_RATINGS):
+    if len(ranked) > 1 and films[ranked[0]] >= max(ratio * max(films[ranked[1]], 1), minimum):
         return ranked[0]
     return None
 
@@ -568,18 +573,15 @@ def resolve(index: TitleIndex, key: str, year: int | None, context: set[int], ne
     said = [i for i in items if i in conversation]
     if said and len({index.same_film.get(i, i) for i in said}) == 1:
         return said[0], items
-    films: dict[int, int] = {}  # canonical item -> mentions of the film, in prior order
-    for i in items:
-        head = index.same_film.get(i, i)
-        films[head] = films.get(head, 0) + index.mentions.get(i, 0)
+    films = _per_film(index, items, index.mentions)  # canonical item -> mentions of the film, in prior order
     ranked = sorted(films, key=lambda i: -films[i])
     if len(ranked) == 1:
         return ranked[0], items
-    first, second = ranked[0], ranked[1]
-    if films[first] >= max(DOMINANCE * max(films[second], 1), MIN_PRIOR):
-        return first, items
-    rated = _rated(index, items) if len(said) < 2 else None  # both said earlier: the user must say which
-    if rated:  # too few ReDial mentions: the film far more people rated ("Twister" is the 1996 one)
-        return rated, items
+    chosen = _dominant(films, DOMINANCE, MIN_PRIOR)
+    if chosen is None and len(said) < 2:  # both said earlier: the user must say which
+        # Too few ReDial mentions: the film far more people rated ("Twister" is the 1996 one).
+        chosen = _dominant(_per_film(index, items, index.ratings), RATED_DOMINANCE, MIN_RATINGS)
+    if chosen is not None:
+        return chosen, items
     # No prior decides, so the question lists the films newest first ("the first one" is then the newer).
     return None, sorted(ranked, key=lambda i: -(index.years.get(i) or 0))

@@ -12,8 +12,9 @@ from kg.linker import LinkResult, Mention
 
 _NEWER = re.compile(r"\b(new|newer|newest|recent|latest|remake|modern)\b", re.I)
 _OLDER = re.compile(r"\b(old|older|oldest|original|classic)\b", re.I)
-# Words that correct a guessed film ("no, the 1988 one", "I meant the older version")
-_CORRECTS = re.compile(r"\b(no|nope|not|meant|mean|actually|wrong|other|instead|one|version)\b", re.I)
+# A correction of a guessed film: "no, the older one", "I meant the other", "the 1988 one" (but "a newer one
+# please" asks for recent films)
+_CORRECTS = re.compile(r"\b(no|nope|not|meant|mean|actually|wrong|other|instead)\b|\b(19|20)\d\d (one|version)\b", re.I)
 
 
 def referenced_card(state: DialogueState, message: str, link: LinkResult) -> Card | None:
