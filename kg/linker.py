@@ -188,7 +188,7 @@ class EntityLinker:
         if _shouting(raw_tokens):
             raw_tokens = tokens  # capitals in an all-caps message say nothing about titles
         ctx = MessageContext(clean, words, len(tokens), frozenset(conversation),  # per call: one linker serves every session
-                       self._named_titles, self._first_names, self.titles.forms)
+                       self._named_titles, self._first_names, self.titles.forms, self.titles.genres)
         taken = [False] * len(tokens)
         titles: list[tuple[str, int, int, float]] = []  # (key, start, end, score) decided after the loop
         for n in range(min(MAX_NGRAM, len(tokens)), 0, -1):
@@ -236,7 +236,7 @@ class EntityLinker:
             if self._titleish(ctx, key, n, i, tokens, raw_tokens) and not ctx.inside_name(i, n):
                 return key, 100.0
             if n == 1 and key in T.FUNCTION_TITLES and i > 1 and tokens[i - 2] == "the" \
-                    and T.modifier_choice(self.titles, key, tokens[i - 1]) is not None:
+                    and T.modifier_choice(self.titles, key, T.modifier_at(tokens, i)) is not None:
                 return key, 100.0  # "the new it", "the original it": a version of a remade title
             ctx.weak.append((key, i, i + n))  # prose unless the message names its director or star
             return None
@@ -248,16 +248,18 @@ class EntityLinker:
             return said, 90.0  # "The Princes Bride" after The Princess Bride was suggested
         capital = T.written_as_title(raw_tokens[i:i + n])
         named = capital and (not ctx.sentence_start(i) or n > 1)
-        cue = T._cue_before(tokens[max(0, i - 3):i])
+        cue = T._cue_before(tokens[max(0, i - 3):i]) or self._cast_before(tokens, raw_tokens, i)
         if n == 1 and (T.zipf(key) >= 3.5 or key in self.titles.surnames):
             return None  # "Have", "Mine", "Bale": a real word or name is what was meant, not a slip on a title
         if n == 1 and i + 1 < len(tokens) and tokens[i + 1] in self.titles.surnames and raw_tokens[i + 1][:1].isupper() \
                 and not ctx.between(i, i + 1).strip():
             return None  # "Angie Jolie": a first name before a surname, not a slip on Annie
-        judged = T.said_of_a_film(tokens[i + n:i + n + 8], self.titles.genres) \
-            or T._verdict(tokens[i + n:i + n + 8])  # "Se7en is creepy", "Arival sounds good"
-        if n == 1 and len(key) < 5 and not (cue or judged and capital):
-            return None  # a short slip needs a cue or a capital and a verdict ("Logn was such a good movie")
+        after = ctx.after(i + n, tokens, 8)
+        judged = T.said_of_a_film(after, self.titles.genres) or T._verdict(after)  # "Se7en is creepy", "Arival sounds good"
+        # a short slip needs a cue or a capital and a verdict ("Logn was such a good movie"), or a list of titles
+        short = n == 1 and len(key) < 5 and not (cue or judged and capital)
+        if short and not named:
+            return None
         # A typo: only a word that is not English ("Jummanji", "shinning") may be a misspelt title, unless
         # it is written as a name ("Like Tremor"). In a long title one slip may make another English word.
         vouched = named and (cue or n > 1 and (judged or not ctx.sentence_start(i)))  # "about Baby Drive ."
@@ -276,9 +278,13 @@ class EntityLinker:
             return None  # "Wonder Woman I" is not Wonder Woman 2
         if not named and n == 1 and not judged and self._misspelt_word(slips):
             return None  # "trailor" is "trailer", not Traitor (but "Lgoan was a good movie" is no loan)
-        if n == 1 and T.zipf(best) >= T.ZIPF_PLAIN and not (named or cue or judged):
-            return None  # "i remeber my dad": a slip on an everyday word needs a cue to be a title
-        return (best, 90.0) if self._titleish(ctx, best, n, i, tokens, raw_tokens, typo=True) else None
+        if n == 1 and T.zipf(best) >= T.ZIPF_PLAIN and not (named or cue or judged or ctx.whole(i, n)):
+            return None  # "i remeber my dad": a slip on an everyday word needs a cue (or to be the whole answer: "Takeen")
+        if not short and self._titleish(ctx, best, n, i, tokens, raw_tokens, typo=True):
+            return best, 90.0
+        if n == 1 and named:
+            ctx.weak.append((best, i, i + n))  # "the revenant or Tken": a list of titles may vouch for it
+        return None
 
     def _better_without_article(self, rest: list[str], best: str) -> bool:
         """Whether the words after the article are as close to a title seekers name far more often than `best`."""
@@ -330,12 +336,26 @@ class EntityLinker:
         if n == 1 and i >= 2 and tokens[i - 1] == "and" and "with" in tokens[max(0, i - 5):i - 1] \
                 and (key in self._first_names or key in self.titles.surnames) and not ctx.quoted(i, n):
             return False  # "with Swayze and Keanu": a name in a list of the cast, not the film Keanu
-        return T.looks_like_title(key, raw_tokens[i:i + n], tokens[max(0, i - 7):i], tokens[i + n:i + n + 6],
+        if n == 1 and (key in self._first_names or key in self.titles.surnames) and tokens[i + 1:i + 2] == ["in"] \
+                and any(" ".join(tokens[i + 2:i + 2 + k]) in self.titles for k in range(1, 5)) and not ctx.quoted(i, n):
+            return False  # "Keanu in the matrix": the actor in a film
+        return T.looks_like_title(key, raw_tokens[i:i + n], ctx.before(i, tokens), ctx.after(i + n, tokens),
                                   year=ctx.year_after(i + n, tokens) is not None,
                                   quoted=ctx.quoted(i, n) or ctx.initialism(i, n),
                                   sentence_start=ctx.sentence_start(i), kind=self.titles.kind(key), typo=typo,
                                   surnames=self.titles.surnames, genres=self.titles.genres, whole=ctx.whole(i, n),
-                                  said=said, talked=max(self.titles.mentions.get(it, 0) for it in self.titles.items(key)))
+                                  said=said, talked=max(self.titles.mentions.get(it, 0) for it in self.titles.items(key)),
+                                  cued=self._cast_before(tokens, raw_tokens, i))
+
+    def _cast_before(self, tokens: list[str], raw_tokens: list[str], i: int) -> bool:
+        """A film named after "<someone> in": "Mel Gibson in Signs", "Liam in non-stop" (a KG person's full
+        name, or a first name or surname written with a capital)."""
+        if i < 2 or tokens[i - 1] != "in":
+            return False
+        if i >= 3 and any(t == "person" for _, t in self.names.get(" ".join(tokens[i - 3:i - 1]), ())):
+            return True
+        w = raw_tokens[i - 2]
+        return w[:1].isupper() and not w.isupper() and (w.lower() in self._first_names or w.lower() in self.titles.surnames)
 
     def _resolve_titles(self, ctx, found, tokens, raw_tokens, out: list[Mention]) -> list[Ambiguity]:
         context = {m.entity for m in out if m.type != "movie"}
@@ -347,7 +367,7 @@ class EntityLinker:
             if item is None and not items and bare in self.titles:  # "the Godfather (1991)": the 1991 Godfather
                 item, items = T.resolve(self.titles, bare, year, context, self._neighbours, ctx.conversation)
             nth = ORDINALS.get(tokens[i - 1]) if i > 0 and not year else None  # "the original It (1990)"
-            newest_or_oldest = T.modifier_choice(self.titles, key, tokens[i - 1]) if i > 0 and not year else None
+            newest_or_oldest = T.modifier_choice(self.titles, key, T.modifier_at(tokens, i)) if not year else None
             if newest_or_oldest is not None:  # "the new Jumanji", "the original It": one of the remakes
                 item, nth = newest_or_oldest, None
             if nth is not None:  # "the second Matrix": the franchise's films in order of release

@@ -8,6 +8,7 @@ from kg import titles as T
 
 _YEAR = re.compile(r"^\(?((?:19|20)\d\d)\)?$")
 LIST_FILLERS = frozenset("also even maybe then".split())  # "and also true lies", "or even wall-e"
+_ENDS_SENTENCE = re.compile(r"[.?;]\s|\n")  # "Haven;t" is a slip on an apostrophe
 _QUOTES = re.compile(r"[\"“”]([^\"“”]{2,80})[\"“”]|(?<!\w)'([^']{2,80})'(?!\w)")
 
 
@@ -15,12 +16,14 @@ class MessageContext:
     """Where the words of one message sit: quotes, sentence starts, initials, years."""
 
     def __init__(self, text: str, words: list, n_tokens: int, conversation: frozenset = frozenset(),
-                 titles: frozenset = frozenset(), first_names: frozenset = frozenset(), forms=()):
+                 titles: frozenset = frozenset(), first_names: frozenset = frozenset(), forms=(),
+                 genres: frozenset = frozenset()):
         self.text, self.words, self.n, self.conversation = text, words, n_tokens, conversation
         self.weak: list[tuple[str, int, int]] = []  # title forms read as prose, for a second look
         self.titles = titles  # one-word titles seekers name: a list without commas, not one long name
         self.first_names = first_names  # "Nick Fury" is a character, not the film Fury
         self.forms = forms  # every title form
+        self.genres = genres  # "The Core Scifi movies": a genre after a title does not lengthen it
         self.quoted_chars = [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
 
     def between(self, a: int, b: int) -> str:
@@ -69,7 +72,7 @@ class MessageContext:
             # A capitalised English word ("Ghostbusters Had Jack Black") starts the next sentence; a
             # name-like one ("Blorgon") or a number continues the name.
             w = self.words[k].group()
-            if w.lower() in self.titles:
+            if w.lower() in self.titles or w.lower() in self.genres:
                 return False  # "The Aristocats Mulan Bambi": titles listed without commas
             return w.isdigit() or w.lower() in T.ROMAN_NUMERALS or (w[:1].isupper() and T.zipf(w.lower()) < 3.5)
 
@@ -79,7 +82,11 @@ class MessageContext:
         a, b = self.words[i].start(), self.words[i + n - 1].end()
         if any(lo < a and b < hi for lo, hi in self.quoted_chars) and not self.quoted(i, n):
             return True  # part of a quoted name: "Quest" in "Quest for Zorgon"
-        if not self.words[i].group()[:1].isupper() or self.quoted(i, n):
+        if self.quoted(i, n):
+            return False
+        if i + n < self.n and self.between(i + n - 1, i + n).strip() == ":" and capital(i + n):
+            return True  # "the Mission: Impoossible": a colon and a name go on with the title
+        if not self.words[i].group()[:1].isupper():
             return False
         before = i > 0 and capital(i - 1) and glued(i - 1, i) and not self.sentence_start(i - 1) \
             and not _YEAR.match(self.words[i - 1].group()) and not self.ends_title(i - 1) \
@@ -87,7 +94,8 @@ class MessageContext:
                      and _YEAR.match(self.words[i + n].group()))  # "The Notbeook Dear John (2010)": its year closes it
         named = n == 1 and i > 0 and glued(i - 1, i) and self.words[i - 1].group()[:1].isupper() \
             and self.words[i - 1].group().lower() in self.first_names
-        after = i + n < len(self.words) and capital(i + n) and glued(i + n - 1, i + n) \
+        after = i + n < len(self.words) and capital(i + n) \
+            and not self.between(i + n - 1, i + n).replace(":", "").strip() \
             and not _YEAR.match(self.words[i + n].group())
         return before or after or named
 
@@ -100,6 +108,26 @@ class MessageContext:
         """The words are the whole message, or all of it after "or", "and" ("or even wall-e" goes on a list)."""
         lead = [w.group().lower() for w in self.words[:i]]
         return i + n == self.n and (i == 0 or lead[0] in ("or", "and") and all(w in LIST_FILLERS for w in lead[1:]))
+
+    def after(self, j: int, tokens: list[str], k: int = 6) -> list[str]:
+        """Up to k words from word j, cut where the sentence ends ("similar to men in black? Comedy ..."
+        says nothing about Men in Black being a comedy). "!" does not cut: "Airplane! was great"."""
+        out = []
+        for m in range(j, min(j + k, self.n)):
+            if _ENDS_SENTENCE.search(self.between(m - 1, m)):
+                break
+            out.append(tokens[m])
+        return out
+
+    def before(self, i: int, tokens: list[str], k: int = 7) -> list[str]:
+        """Up to k words before word i, from the start of its sentence ("Yes, that was good. Fletch is
+        good": "good" belongs to the sentence before, not to Fletch)."""
+        start = max(0, i - k)
+        for m in range(i, start, -1):
+            if _ENDS_SENTENCE.search(self.between(m - 1, m).replace("!", ".")):
+                start = m
+                break
+        return tokens[start:i]
 
     def sentence_start(self, i: int) -> bool:
         before = self.text[: self.words[i].start()].rstrip(" \"“'(*_")

@@ -72,6 +72,9 @@ PARTICLE_TITLES = frozenset("up go now then there here yes no so ok okay".split(
 SUBJECT_OR_AUX = frozenset("i we you they he she me us them to will would can could did do not dont don't".split())
 CLAUSE_GOES_ON = frozenset("and or but too i we as also".split())
 CAPITAL_FUNCTION_TITLES = frozenset("it her up us".split())  # no one capitalises these mid-sentence but as a title
+VERSION_NOUNS = frozenset("remake movie film one version original sequel movies films".split())
+SEQUEL_NUMBERS = frozenset("2 3 4 5 6 7 8 ii iii iv".split())
+OPENERS = frozenset("yes yeah yep oh ok okay and but also well".split())  # words that open a clause
 CLAUSE_ENDS = frozenset("and or but too also".split())
 # Words that stand for films already named ("the others", "the rest") or for any film ("anything else").
 PRONOUNISH = frozenset("others other rest same latter former ones".split())
@@ -258,23 +261,29 @@ def zipf(phrase: str) -> float:
 def looks_like_title(key: str, raw: list[str], before: list[str], after: list[str], *, year: bool,
                      quoted: bool, sentence_start: bool, kind: str = "exact", typo: bool = False,
                      surnames: frozenset = frozenset(), genres: frozenset = frozenset(), whole: bool = False,
-                     said: bool = False, talked: int = 0) -> bool:
+                     said: bool = False, talked: int = 0, cued: bool = False) -> bool:
     """Whether the typed words `raw` (normalised `key`) are meant as a title in their context.
 
     `whole`: the words are the whole message (an answer such as "the fighter"); `said`: the form names
     a movie the conversation has already named (a card shown, a title the user typed before); `talked`:
-    how often ReDial's train seekers name the form's most named movie (the prior)."""
+    how often ReDial's train seekers name the form's most named movie (the prior); `cued`: the message
+    gives a cue the words before cannot show (an actor's name before "in")."""
     if year or quoted:
         return True
     words = key.split(" ")
     if before[-1:] and before[-1] in RELATIONS and len(words) <= 2 and written_as_title(raw):
         return False  # "my uncle Ted only watches westerns"
-    cue_before = _cue_before(before)
+    cue_before = cued or _cue_before(before)
     if key.isdigit() and len(key) >= 3 and not YEARISH.match(key) and cue_before and after[:1] in ([], *NUMBER_ENDS):
         return True  # "I loved 300", "like 300 or ...": a number after a cue, ending the phrase
     if len(key) < 2 or key.replace(" ", "").isdigit():
         return False  # "2012?" is a year, "20" a number
-    modifier = bool(before) and before[-1] in MODIFIERS_NEW | MODIFIERS_OLD
+    modifier = bool(modifier_at(before, len(before))) \
+        and not (before[-1] == "old" and after[:1] in [[w] for w in KIND_AFTER])  # not "the old clown movie"
+    if len(words) > 1 and words[-1] in SEQUEL_NUMBERS and kind == "exact" and not (before and before[-1] in DETERMINERS) \
+            and (words[0] not in FUNCTION_TITLES or written_as_title(raw)) \
+            and after[:1] in ([], *([w] for w in CLAUSE_GOES_ON | {"is", "was"})):
+        return zipf(key) < ZIPF_CUE_BEFORE  # "no cars 3 or pixar movies": a sequel's number marks a title
     if after[:1] and after[0].isdigit() and len(after[0]) == 1:
         return False  # "the guardians 2" is a sequel of another film, not Guardians
     if (set(words) - set(ARTICLES) <= PRONOUNISH or words[0] in INDEFINITES) and not (
@@ -293,6 +302,11 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if key in CUES_BEFORE and written_as_title(raw) and after[:1] in (["was"], ["is"]) and key not in LIKING \
             and (key.endswith("ed") or key in ("saw", "seen")):  # past forms only: "Watch is broken" is a watch
         return True  # "Saw was too much for me": a verb cannot be the subject of "was"
+    if key in CUES_BEFORE and not before and after[:1] in (["was"], ["is"]) and _verdict(after) and key not in LIKING \
+            and (key.endswith("ed") or key in ("saw", "seen", "remember")):
+        return True  # "saw was too gruesome", "remember was good": lower case, but judged as a film
+    if key == "it" and before[-1:] == ["the"] and after[:1] and after[0] in VERSION_NOUNS:
+        return True  # "the it remake": no pronoun follows "the"
     if key in CUES_BEFORE and not (written_as_title(raw) and (not sentence_start or _verdict(after))) \
             and not (key not in LIKING and _unhedged(before)[-1:] and (_unhedged(before)[-1] in LIKING | WATCHING | {"is", "was"}
                                                                     or " ".join(before[-2:]) in CUES_BEFORE2)
@@ -300,6 +314,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
                      and (_unhedged(before)[-1] in LIKING | WATCHING or cue_before)):
         return False  # "I loved, loved, loved it": the verb, not the film Loved; but "I liked saw" and
         # "my all time favorite is saw" are Saw
+    if key == "up" and (not before or before[-1] in OPENERS) and (_verdict(after) or said_of_a_film(after, genres)):
+        return True  # "Oh yes, up was really good", "up is a favorite here": "up" cannot be a clause's subject
     if key in PARTICLE_TITLES and _object_of_liking(before) and after[:1] in ([], *([w] for w in CLAUSE_GOES_ON)):
         return True  # "my kids really love up", "family movies like up": a particle is not what is loved
     if said and kind in ("exact", "no_article") and not (after and after[0] in KIND_AFTER) \
@@ -356,7 +372,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return False
     plain = (ZIPF_PLAIN_LONG if len(content) >= 3 else ZIPF_PLAIN) + (TALKED_BONUS if talked >= TALKED else 0.0)
     if whole and kind == "exact":  # a message that is only a title answers "which one did you like?"
-        return z < (ZIPF_PLAIN if one_word else max(ZIPF_CUE_AFTER, plain))  # but "Awesome!" is not the film
+        talked_bonus = TALKED_BONUS if talked >= TALKED else 0.0  # "home alone" as the answer
+        return z < (ZIPF_PLAIN if one_word else max(ZIPF_CUE_AFTER + talked_bonus, plain))  # but "Awesome!" is not the film
     if after[:1] and after[0] in ("is", "was") and (_MOVIE_WORDS | {"one"}) & set(after[1:6]) and not one_word:
         return True  # "get out was a really trippy movie": the sentence says what it is
     if not one_word and cue_before and z < ZIPF_CUE_MULTI:
@@ -370,7 +387,7 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return z < ZIPF_CUE_BEFORE
     if said_of_a_film(after, genres) and (capitalised or not one_word):
         return z < ZIPF_CUE_BEFORE  # "Seven is one of my favourites", "Logan was a really good movie"
-    if judged and z < (ZIPF_PLAIN if one_word else ZIPF_CUE_BEFORE):
+    if judged and z < (ZIPF_PLAIN + (TALKED_BONUS if capitalised and talked >= TALKED else 0.0) if one_word else ZIPF_CUE_BEFORE):
         return True  # "end of watch was enjoyable"; else the rules below may still take it
     if modifier:
         return z < plain  # "the original star wars"
@@ -429,6 +446,7 @@ def _object_of_liking(before: list[str]) -> bool:
         return False
     if before[-1] == "like":
         return len(before) > 1 and before[-2] in ("movie", "movies", "film", "films", "one", "ones", "something", "anything",
+                                                  "things", "classics", "flicks",
                                                   "stuff")
     return before[-1] in LIKING and before[-1] != "than"
 
@@ -453,12 +471,12 @@ def written_as_title(raw: list[str]) -> bool:
 
 
 YEARISH = re.compile(r"^(19|20)\d\d$")
-NUMBER_ENDS = (["and"], ["or"], ["is"], ["was"], ["too"], ["but"])  # "300 movies" counts things, "300 or" names one
+NUMBER_ENDS = (["and"], ["or"], ["is"], ["was"], ["too"], ["but"], ["i"])  # "300 movies" counts things, "300 or" names one
 
 # "is la la land good?", "heat was great": what people say of a film they name.
 EVALUATIONS = frozenset("good great awesome amazing funny hilarious scary enjoyable excellent fantastic "
                         "brilliant underrated overrated boring terrible creepy phenomenal wonderful incredible "
-                        "superb outstanding hysterical interesting gory lovely spooky spectacular sad cool".split())
+                        "superb outstanding hysterical interesting gory lovely spooky spectacular sad cool perfect".split())
 
 
 # "is gravity considered sci-fi?", "is jumanji family friendly?": what people ask of a film they name
@@ -503,7 +521,7 @@ def said_of_a_film(after: list[str], genres: frozenset = frozenset()) -> bool:
         return True  # "speed is another one I enjoyed"
     if words[:2] == ["one", "of"] and set(words[2:8]) & (FAVOURITES | {"best", "greatest"}):
         return True  # "is one of my all time favorites", "was one of the best"
-    return bool(set(words[:5]) & (_MOVIE_WORDS | FAVOURITES | genres))
+    return bool(set(words[:5]) & (_MOVIE_WORDS | FAVOURITES | genres | {"example"}))  # "is a perfect example"
 
 
 def _unhedged(before: list[str]) -> list[str]:
@@ -532,18 +550,37 @@ def _cue_before(before: list[str]) -> bool:
     if before[-1] in ("is", "was") and len(before) > 2 and before[-2] not in ("that", "which", "it", "this", "there", "what") and any(
             before[-k] in KIND_NOUNS and set(before[-k - 3:-k]) & {"a", "an", "another"} for k in range(2, min(6, len(before)))):
         return True  # "a great thriller is get out", "another movie I really like is ghost"
+    if before[-1] in ("is", "was") and _seen_clause(before[:-1]):
+        return True  # "the last movie I saw at a theater was me before you"
     if before[-2:-1] in (["movie"], ["film"]) and before[-1] == "is":
         return len(before) > 2 and before[-3] in ("favorite", "favourite", "fave", "time", "best")  # not "that movie is epic"
     return before[-1] in CUES_BEFORE
 
 
-def modifier_choice(index: TitleIndex, key: str, word: str) -> int | None:
+def _seen_clause(before: list[str]) -> bool:
+    """The words end in "<film> I/we <saw, liked...> ...": "the last movie I watched", "a film we loved"."""
+    for p in range(len(before) - 1, -1, -1):
+        if before[p] in _MOVIE_WORDS or before[p] == "one":
+            rest = before[p + 1:]
+            return rest[:1] in (["i"], ["we"]) and bool(set(rest[1:]) & (WATCHING | LIKING))
+    return False
+
+
+def modifier_at(tokens: list[str], i: int) -> str | None:
+    """The word before position i that picks a version: "new", "original"; "old" only as "the old X"
+    ("my 5 year old" is no version)."""
+    if i > 0 and tokens[i - 1] in MODIFIERS_NEW | MODIFIERS_OLD:
+        return tokens[i - 1]
+    return "old" if tokens[max(0, i - 2):i] == ["the", "old"] else None
+
+
+def modifier_choice(index: TitleIndex, key: str, word: str | None) -> int | None:
     """The newest or the oldest of a shared title's movies for "the new X" / "the original X"."""
     items = [i for i, k in index.forms[key] if k in ("exact", "no_article")]
     top = max((index.mentions.get(i, 0) for i in items), default=0)
     # Versions nobody talks about do not count: "the older It" is the 1990 one, not a 1966 short.
     dated = [i for i in items if index.years.get(i) and index.mentions.get(i, 0) >= 0.1 * top]
-    if len(dated) < 2 or word not in MODIFIERS_NEW | MODIFIERS_OLD:
+    if len(dated) < 2 or word not in MODIFIERS_NEW | MODIFIERS_OLD | {"old"}:
         return None
     pick = max if word in MODIFIERS_NEW else min
     return pick(dated, key=lambda i: index.years[i])
