@@ -13,6 +13,7 @@ from rapidfuzz.distance import OSA
 from crs.data.movies import Catalog, cached_catalog
 from crs.data.tmdkg import TMDKG, cached_tmdkg
 from crs.paths import data_dir
+from kg import title_choice as C
 from kg import titles as T
 from kg.mention_prior import rating_counts, train_mentions
 from kg.message_context import MessageContext
@@ -236,7 +237,7 @@ class EntityLinker:
             if self._titleish(ctx, key, n, i, tokens, raw_tokens) and not ctx.inside_name(i, n):
                 return key, 100.0
             if n == 1 and key in T.FUNCTION_TITLES and i > 1 and tokens[i - 2] == "the" \
-                    and T.modifier_choice(self.titles, key, T.modifier_at(tokens, i)) is not None:
+                    and C.modifier_choice(self.titles, key, T.modifier_at(tokens, i)) is not None:
                 return key, 100.0  # "the new it", "the original it": a version of a remade title
             ctx.weak.append((key, i, i + n))  # prose unless the message names its director or star
             return None
@@ -362,12 +363,12 @@ class EntityLinker:
         ambiguous = []
         for key, i, j, score in found:
             year = ctx.year_after(j, tokens) or ctx.year_before(i, tokens)
-            item, items = T.resolve(self.titles, key, year, context, self._neighbours, ctx.conversation)
+            item, items = C.resolve(self.titles, key, year, context, self._neighbours, ctx.conversation)
             bare = key.split(" ", 1)[1] if year and tokens[i] in T.ARTICLES and " " in key else None
             if item is None and not items and bare in self.titles:  # "the Godfather (1991)": the 1991 Godfather
-                item, items = T.resolve(self.titles, bare, year, context, self._neighbours, ctx.conversation)
+                item, items = C.resolve(self.titles, bare, year, context, self._neighbours, ctx.conversation)
             nth = ORDINALS.get(tokens[i - 1]) if i > 0 and not year else None  # "the original It (1990)"
-            newest_or_oldest = T.modifier_choice(self.titles, key, T.modifier_at(tokens, i)) if not year else None
+            newest_or_oldest = C.modifier_choice(self.titles, key, T.modifier_at(tokens, i)) if not year else None
             if newest_or_oldest is not None:  # "the new Jumanji", "the original It": one of the remakes
                 item, nth = newest_or_oldest, None
             if nth is not None:  # "the second Matrix": the franchise's films in order of release
