@@ -368,7 +368,8 @@ class EntityLinker:
             if item is None and not items and bare in self.titles:  # "the Godfather (1991)": the 1991 Godfather
                 item, items = C.resolve(self.titles, bare, year, context, self._neighbours, ctx.conversation)
             nth = ORDINALS.get(tokens[i - 1]) if i > 0 and not year else None  # "the original It (1990)"
-            newest_or_oldest = C.modifier_choice(self.titles, key, T.modifier_at(tokens, i)) if not year else None
+            version = T.modifier_at(tokens, i) or T.version_around(ctx.before(i, tokens, 3), ctx.after(j, tokens, 7))
+            newest_or_oldest = C.modifier_choice(self.titles, key, version) if not year else None
             if newest_or_oldest is not None:  # "the new Jumanji", "the original It": one of the remakes
                 item, nth = newest_or_oldest, None
             if nth is not None:  # "the second Matrix": the franchise's films in order of release
@@ -471,6 +472,8 @@ class EntityLinker:
                                              or any(ctx.joined(j, a, tokens) for a, _ in spans)
                                              or any(ctx.joined(j, a, tokens) for _, a, _ in ctx.weak)):
             named = False
+        if key in T.FUNCTION_TITLES and not named:
+            return key in T.CAPITAL_FUNCTION_TITLES and EntityLinker._bare_item(ctx, key, i, j, tokens, spans)
         if (key in T.CUES_BEFORE or len(key) < 2) and not named:
             return False  # "300 and loved it": the verb; "Die Hard d or ...": a stray letter
         if key.isdigit():
@@ -480,6 +483,22 @@ class EntityLinker:
         if " " in key and not (j < len(tokens) and tokens[j] in T.MINOR):  # but "and get out of here" goes on
             limit = T.ZIPF_CUE_MULTI
         return named or not (T.zipf(key) >= limit or key in T.FUNCTION_TITLES)
+
+    @staticmethod
+    def _bare_item(ctx, key: str, i: int, j: int, tokens: list[str], spans) -> bool:
+        """A pronoun typed as a title in lower case is a list item only where the pronoun cannot stand:
+        "the exorcist or it", "get out and it." (nothing follows in its sentence); "I liked it and The
+        Strangers" when nothing it could refer to was named before (in the message or the conversation).
+        Not "Get Out and it was great", "I saw Get Out, loved it and Split"."""
+        after = ctx.after(j, tokens, 2)
+        if any(ctx.joined(b, i, tokens) for _, b in spans):
+            return not after or after[0] in ("and", "or", "too", "both", "were", "are")
+        if any(ctx.joined(j, a, tokens) and tokens[j] in ("and", "or") for a, _ in spans) \
+                and not any(b <= i for _, b in spans) \
+                and (not ctx.conversation or ctx.conversation & {it for it, _ in ctx.forms.get(key, ())}):
+            before = ctx.before(i, tokens, 2)
+            return bool(before) and before[-1] in T.CUES_BEFORE and before[-1] not in ("than", "movie", "film")
+        return False
 
     def _series(self, key: str) -> list[int]:
         """Movies whose title starts with this form ("the matrix": The Matrix, Reloaded, Revolutions), by year."""

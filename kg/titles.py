@@ -373,6 +373,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     plain = (ZIPF_PLAIN_LONG if len(content) >= 3 else ZIPF_PLAIN) + (TALKED_BONUS if talked >= TALKED else 0.0)
     if whole and kind == "exact":  # a message that is only a title answers "which one did you like?"
         talked_bonus = TALKED_BONUS if talked >= TALKED else 0.0  # "home alone" as the answer
+        if one_word and capitalised and talked >= TALKED and not raw[-1].isupper():
+            return z < ZIPF_CUE_BEFORE  # "Taken", "Split": a film seekers often name, written as a name
         return z < (ZIPF_PLAIN if one_word else max(ZIPF_CUE_AFTER + talked_bonus, plain))  # but "Awesome!" is not the film
     if after[:1] and after[0] in ("is", "was") and (_MOVIE_WORDS | {"one"}) & set(after[1:6]) and not one_word:
         return True  # "get out was a really trippy movie": the sentence says what it is
@@ -547,6 +549,23 @@ def _seen_clause(before: list[str]) -> bool:
             rest = before[p + 1:]
             return rest[:1] in (["i"], ["we"]) and bool(set(rest[1:]) & (WATCHING | LIKING))
     return False
+
+
+def version_around(before: list[str], after: list[str]) -> str | None:
+    """A version named in the words around a remade title: "the new one Jumanji", "the Ghostbusters
+    remake", "Ghostbusters, it was a great remake" (the newer); "It and the remake", "better than the
+    remake" (the title is the original)."""
+    if before[-1:] and before[-1] in ("one", "version") and before[-2:-1] and before[-2] in MODIFIERS_NEW | MODIFIERS_OLD:
+        return before[-2]
+    if after[:1] == ["remake"]:
+        return "new"
+    if "remake" in after:
+        lead = after[:after.index("remake")]
+        if lead[-2:] in (["and", "the"], ["than", "the"], ["or", "the"]):
+            return "original"
+        if any(w in ("was", "is") for w in lead) and len(lead) <= 5 and not any(w in ("and", "or", "than", "not") for w in lead):
+            return "new"
+    return None
 
 
 def modifier_at(tokens: list[str], i: int) -> str | None:

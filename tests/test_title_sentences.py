@@ -55,3 +55,40 @@ def movies(linker, text):
 ])
 def test_the_sentence_around_a_title(linker, text, expected):
     assert movies(linker, text) == expected
+
+
+@pytest.mark.parametrize("text, conversation, expected", [
+    # a pronoun-like title in lower case where a pronoun cannot stand: a list item at a clause's end ...
+    ("i like films like the exorcist or it", (), ["The Exorcist (1973)", "It (2017)"]),
+    ("I did see get out and it.", (), ["Get Out (2017)", "It (2017)"]),
+    ("Get Out and it both scared me", (), ["Get Out (2017)", "It (2017)"]),
+    # ... or before a listed title with nothing it could refer to
+    ("I'm looking for a horror movie. I really like it and The Strangers", (), ["The Strangers (2008)", "It (2017)"]),
+    # the pronoun: a clause goes on, or a film was named before
+    ("I saw Get Out and it was great", (), ["Get Out (2017)"]),
+    ("I saw Get Out, loved it and Split", (), ["Get Out (2017)", "Split (2017)"]),
+    ("I really like it and The Strangers", ("Annabelle (2014)",), ["The Strangers (2008)"]),
+    ("Yes, avatar was a very good movie", (), ["Avatar (2009)"]),
+    ("I fell asleep during that movie once, lol.", (), ["Once (2007)"]),
+    # a popular film as the whole answer, written as a name
+    ("Taken", (), ["Taken (2008)"]),
+    ("Split", (), ["Split (2017)"]),
+    ("taken", (), []),
+    ("Thanks", (), []),
+])
+def test_pronoun_titles_and_whole_answers(linker, catalog, text, conversation, expected):
+    said = frozenset(m.item for m in catalog.movies if m.display in conversation)
+    assert [m.name for m in linker.link(text, conversation=said).mentions if m.type == "movie"] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I've been wanting to see the new one Jumanji, but I haven't seen it yet", ["Jumanji (2017)"]),
+    ("Did you see the recent one Ghostbusters?", ["Ghostbusters (2016)"]),
+    ("I liked the Ghostbusters remake", ["Ghostbusters (2016)"]),
+    ("I saw Ghostbusters it was a great remake!", ["Ghostbusters (2016)"]),
+    ("She loved It and the remake.", ["It (1990)"]),
+    ("Ghostbusters was better than the remake", ["Ghostbusters (1984)"]),
+    ("I loved Ghostbusters", ["Ghostbusters (1984)"]),
+])
+def test_the_version_named_around_a_remade_title(linker, text, expected):
+    assert movies(linker, text) == expected
