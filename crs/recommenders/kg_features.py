@@ -15,7 +15,8 @@ from crs.data.redial import Dialogue
 from crs.paths import cache_dir
 
 POLARITY = {"neutral": 0, "liked": 1, "disliked": 2}
-LINKER_SOURCES = ("kg.linker", "kg.message_context", "kg.titles", "kg.title_choice", "kg.unknown", "kg.mention_prior", "kg.people")
+LINKER_SOURCES = ("kg.linker", "kg.message_context", "kg.titles", "kg.title_choice", "kg.title_lists", "kg.unknown",
+                  "kg.mention_prior", "kg.people")
 
 
 def linker_fingerprint() -> str:
