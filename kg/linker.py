@@ -369,7 +369,7 @@ class EntityLinker:
             if item is None and not items and bare in self.titles:  # "the Godfather (1991)": the 1991 Godfather
                 item, items = C.resolve(self.titles, bare, year, context, self._neighbours, ctx.conversation)
             nth = ORDINALS.get(tokens[i - 1]) if i > 0 and not year else None  # "the original It (1990)"
-            version = T.modifier_at(tokens, i) or T.version_around(ctx.before(i, tokens, 3), ctx.after(j, tokens, 7))
+            version = T.modifier_at(tokens, i) or T.version_around(ctx.after(j, tokens, 7))
             newest_or_oldest = C.modifier_choice(self.titles, key, version) if not year else None
             if newest_or_oldest is not None:  # "the new Jumanji", "the original It": one of the remakes
                 item, nth = newest_or_oldest, None
@@ -470,6 +470,10 @@ class EntityLinker:
         base = " ".join(T._SPLIT.findall(T.fold(first.title)))
         found = {i for k, v in self.titles.forms.items() if k == base or k.startswith(base + " ")
                  for i, kind in v if kind == "exact"}
+        # Films nobody talks about that only share the title are no part of it ("the first Scream" is not 1981's).
+        same = [i for i, kind in self.titles.forms.get(base, ()) if kind == "exact"]
+        top = max((self.titles.mentions.get(i, 0) for i in same), default=0)
+        found -= {i for i in same if self.titles.mentions.get(i, 0) < 0.1 * top}
         # The title itself opens its series even when the catalogue lacks its year ("Thor" before "Thor: Ragnarok").
         return sorted(found, key=lambda i: (self.catalog[i].year or (0 if i == first.item else 9999),
                                             -self.catalog[i].mentions))

@@ -33,7 +33,7 @@ def bare_item(ctx, key: str, i: int, j: int, tokens: list[str], spans) -> bool:
     Not "Get Out and it was great", "I saw Get Out, loved it and Split"."""
     after = ctx.after(j, tokens, 2)
     if any(ctx.joined(b, i, tokens) for _, b in spans):
-        return not after or after[0] in ("and", "or", "too", "both", "were", "are")
+        return not after or after[0] in ("and", "or", "too", "both", "were", "are") or ctx.goes_on(j, tokens)
     if any(ctx.joined(j, a, tokens) and tokens[j] in ("and", "or") for a, _ in spans) \
             and not any(b <= i for _, b in spans) \
             and (not ctx.conversation or ctx.conversation & {it for it, _ in ctx.forms.get(key, ())}):

@@ -35,8 +35,8 @@ CUES_BEFORE2 = frozenset(("similar to", "heard of", "fan of", "fans of", "think 
 # "movie"/"film" cue a title only after an article: "the movie Heat", not "a horror movie fan".
 ARTICLE_CUES = frozenset(("movie", "film", "documentary"))
 # "the new Jumanji", "the original It": a version of a title shared by remakes.
-MODIFIERS_NEW = frozenset("new newer latest recent".split())
-MODIFIERS_OLD = frozenset("original older classic".split())  # not "old": "my 5 year old twins"
+MODIFIERS_NEW = frozenset("new newer newest latest recent".split())
+MODIFIERS_OLD = frozenset("original older oldest classic".split())  # not "old": "my 5 year old twins"
 # ... and words right after one ("Heat was great", "the heat movie").
 CUES_AFTER = frozenset("was is series franchise trilogy sequel remake won starring stars".split())
 FRANCHISE_AFTER = frozenset("movies films movie film series franchise".split())
@@ -294,11 +294,14 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return False  # "super hero ones" is "superhero", not the film Super
     if key in genres:
         return False  # "I like Comedy and Romance": genres, even capitalised; "Romance (1986)" needs its year
+    if before[-2:-1] == ["the"] and before[-1] in ("first", "second", "third") and talked >= MIN_PRIOR \
+            and zipf(key) < ZIPF_CUE_BEFORE and not (after[:1] and after[0] in KIND_AFTER) and key not in FUNCTION_TITLES:
+        return True  # "the first taken", "the first conjuring": a film of a series seekers name
     if key in EVALUATIONS and not (written_as_title(raw) and not sentence_start):
         return False  # "that would be awesome" judges; the film Awesome (2006) needs a capital mid-sentence
-    if after[:1] and after[0] in FRANCHISE_AFTER and talked >= TALKED and zipf(key) < ZIPF_CUE_BEFORE \
-            and (words[0] == "the" or before[-1:] in (["the"], ["all"])):
-        return True  # "the saw movies", "all the scream films": a franchise seekers often name
+    if after[:1] and after[0] in FRANCHISE_AFTER and (words[0] == "the" or before[-1:] in (["the"], ["all"], ["those"])) \
+            and (talked >= TALKED and zipf(key) < ZIPF_CUE_BEFORE or talked >= MIN_PRIOR and zipf(key) < ZIPF_PLAIN_WORD_TALKED):
+        return True  # "the saw movies", "all the scream films", "the madagascar movies": a franchise seekers name
     if key in CUES_BEFORE and written_as_title(raw) and after[:1] in (["was"], ["is"]) and key not in LIKING \
             and (key.endswith("ed") or key in ("saw", "seen")):  # past forms only: "Watch is broken" is a watch
         return True  # "Saw was too much for me": a verb cannot be the subject of "was"
@@ -543,20 +546,18 @@ def _cue_before(before: list[str]) -> bool:
 
 
 def _seen_clause(before: list[str]) -> bool:
-    """The words end in "<film> I/we <saw, liked...> ...": "the last movie I watched", "a film we loved"."""
+    """The words end in "<film> I/we <saw, liked, know...> ...": "the last movie I watched", "a film we
+    loved", "the last documentary I saw", "the only film I know of"."""
     for p in range(len(before) - 1, -1, -1):
-        if before[p] in _MOVIE_WORDS or before[p] == "one":
+        if before[p] in KIND_NOUNS:
             rest = before[p + 1:]
-            return rest[:1] in (["i"], ["we"]) and bool(set(rest[1:]) & (WATCHING | LIKING))
+            return rest[:1] in (["i"], ["we"]) and bool(set(rest[1:]) & (WATCHING | LIKING | {"know", "remember"}))
     return False
 
 
-def version_around(before: list[str], after: list[str]) -> str | None:
-    """A version named in the words around a remade title: "the new one Jumanji", "the Ghostbusters
-    remake", "Ghostbusters, it was a great remake" (the newer); "It and the remake", "better than the
-    remake" (the title is the original)."""
-    if before[-1:] and before[-1] in ("one", "version") and before[-2:-1] and before[-2] in MODIFIERS_NEW | MODIFIERS_OLD:
-        return before[-2]
+def version_around(after: list[str]) -> str | None:
+    """A version named in the words after a remade title: "the Ghostbusters remake", "Ghostbusters, it
+    was a great remake" (the newer); "It and the remake", "better than the remake" (the original)."""
     if after[:1] == ["remake"]:
         return "new"
     if "remake" in after:
@@ -573,4 +574,6 @@ def modifier_at(tokens: list[str], i: int) -> str | None:
     ("my 5 year old" is no version)."""
     if i > 0 and tokens[i - 1] in MODIFIERS_NEW | MODIFIERS_OLD:
         return tokens[i - 1]
+    if i > 1 and tokens[i - 1] in ("one", "version") and tokens[i - 2] in MODIFIERS_NEW | MODIFIERS_OLD:
+        return tokens[i - 2]  # "the new one Jumanji", "the newest one carrie"
     return "old" if tokens[max(0, i - 2):i] == ["the", "old"] else None

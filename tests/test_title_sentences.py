@@ -62,6 +62,7 @@ def test_the_sentence_around_a_title(linker, text, expected):
     ("i like films like the exorcist or it", (), ["The Exorcist (1973)", "It (2017)"]),
     ("I did see get out and it.", (), ["Get Out (2017)", "It (2017)"]),
     ("Get Out and it both scared me", (), ["Get Out (2017)", "It (2017)"]),
+    ("I love ones like Finding Nemo, up, wall-e", (), ["Finding Nemo (2003)", "Up (2009)", "WALL-E (2008)"]),
     # ... or before a listed title with nothing it could refer to
     ("I'm looking for a horror movie. I really like it and The Strangers", (), ["The Strangers (2008)", "It (2017)"]),
     # the pronoun: a clause goes on, or a film was named before
@@ -89,6 +90,24 @@ def test_pronoun_titles_and_whole_answers(linker, catalog, text, conversation, e
     ("She loved It and the remake.", ["It (1990)"]),
     ("Ghostbusters was better than the remake", ["Ghostbusters (1984)"]),
     ("I loved Ghostbusters", ["Ghostbusters (1984)"]),
+    ("You should check out the newest one carrie", ["Carrie (2013)"]),
 ])
 def test_the_version_named_around_a_remade_title(linker, text, expected):
+    assert movies(linker, text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # "the <kind> I saw was X" names a film; so does "the X movies" for a franchise seekers name
+    ("The last documentary I watched was snowden and I really enjoyed it.", ["Snowden (2016)"]),
+    ("The only film I know of is date night", ["Date Night (2010)"]),
+    ("The only thing I know is date night", []),
+    ("we will have movie weekend with all of the madagascar movies!", ["Madagascar (2005)"]),
+    ("I like the spy movies", []),
+    # an ordinal picks a film of a series; a film that only shares the title is no part of it
+    ("The first taken but none of the rest were good at all!", ["Taken (2008)"]),
+    ("the first scream was the best", ["Scream (1996)"]),
+    ("the first time I saw it", []),
+    ("the zombie movies are fun", []),
+])
+def test_what_the_sentence_says_is_a_film(linker, text, expected):
     assert movies(linker, text) == expected
