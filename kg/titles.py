@@ -77,6 +77,7 @@ SEQUEL_NUMBERS = frozenset("2 3 4 5 6 7 8 ii iii iv".split())
 OPENERS = frozenset("yes yeah yep oh ok okay and but also well".split())  # words that open a clause
 CLAUSE_ENDS = frozenset("and or but too also".split())
 # Words that stand for films already named ("the others", "the rest") or for any film ("anything else").
+PERSON_NOUNS = frozenset("actor actors actress actresses guy guys person people star stars comedian".split())
 PRONOUNISH = frozenset("others other rest same latter former ones".split())
 INDEFINITES = frozenset("anything something everything nothing anyone someone".split())
 OBJECT_PRONOUNS = frozenset("her him them us me".split())
@@ -392,6 +393,9 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
         return z < ZIPF_CUE_BEFORE
     if said_of_a_film(after, genres) and (capitalised or not one_word):
         return z < ZIPF_CUE_BEFORE  # "Seven is one of my favourites", "Logan was a really good movie"
+    if said_of_a_film(after, genres) and not before and talked >= MIN_PRIOR and (_MOVIE_WORDS | {"one"}) & set(after[1:4]) \
+            and not set(after) & PERSON_NOUNS:  # not "the rock is hilarious", "... one of my favorite actors"
+        return z < ZIPF_CUE_BEFORE  # "speed is another one I enjoyed": a film seekers name, as a sentence's subject
     if judged and z < (ZIPF_PLAIN + (TALKED_BONUS if capitalised and talked >= TALKED else 0.0) if one_word else ZIPF_CUE_BEFORE):
         return True  # "end of watch was enjoyable"; else the rules below may still take it
     if modifier:

@@ -107,6 +107,11 @@ def test_the_version_named_around_a_remade_title(linker, text, expected):
     ("The first taken but none of the rest were good at all!", ["Taken (2008)"]),
     ("the first scream was the best", ["Scream (1996)"]),
     ("the first time I saw it", []),
+    # a film seekers name, as the subject of what is said of films
+    ("speed is another one I enjoyed", ["Speed (1994)"]),
+    ("music is one of my favorites", []),
+    ("action is one of my favorites", []),
+    ("The rock is hilarious", []),
     ("the zombie movies are fun", []),
 ])
 def test_what_the_sentence_says_is_a_film(linker, text, expected):
