@@ -580,4 +580,9 @@ def modifier_at(tokens: list[str], i: int) -> str | None:
         return tokens[i - 1]
     if i > 1 and tokens[i - 1] in ("one", "version") and tokens[i - 2] in MODIFIERS_NEW | MODIFIERS_OLD:
         return tokens[i - 2]  # "the new one Jumanji", "the newest one carrie"
+    if i > 2 and tokens[i - 2:i] in (["remake", "of"], ["version", "of"], ["reboot", "of"], ["sequel", "to"]):
+        # "is that a remake of Jumanji?": the film remade is the older one; "the remake of X" is the remake
+        if tokens[i - 3] == "the" or i > 3 and tokens[i - 3] in MODIFIERS_NEW and tokens[i - 4] == "the":
+            return "new" if tokens[i - 2] != "sequel" else None
+        return "original"
     return "old" if tokens[max(0, i - 2):i] == ["the", "old"] else None

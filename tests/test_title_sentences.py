@@ -91,6 +91,9 @@ def test_pronoun_titles_and_whole_answers(linker, catalog, text, conversation, e
     ("Ghostbusters was better than the remake", ["Ghostbusters (1984)"]),
     ("I loved Ghostbusters", ["Ghostbusters (1984)"]),
     ("You should check out the newest one carrie", ["Carrie (2013)"]),
+    ("Is that a remake of Jumanji?", ["Jumanji (1995)"]),
+    ("is it a sequel to ghostbusters?", ["Ghostbusters (1984)"]),
+    ("I really like the remake of The Jungle Book", ["The Jungle Book (2016)"]),
 ])
 def test_the_version_named_around_a_remade_title(linker, text, expected):
     assert movies(linker, text) == expected
