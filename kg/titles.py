@@ -274,7 +274,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     words = key.split(" ")
     if before[-1:] and before[-1] in RELATIONS and len(words) <= 2 and written_as_title(raw):
         return False  # "my uncle Ted only watches westerns"
-    cue_before = cued or _cue_before(before)
+    cue_before = cued or _cue_before(before) \
+        or len(before) > 1 and before[-1] in genres and before[-2] in ("a", "an", "the") and words[0] == "the"  # "a thriller the number 23"
     if key.isdigit() and len(key) >= 3 and not YEARISH.match(key) and cue_before and after[:1] in ([], *NUMBER_ENDS):
         return True  # "I loved 300", "like 300 or ...": a number after a cue, ending the phrase
     if len(key) < 2 or key.replace(" ", "").isdigit():
@@ -293,8 +294,8 @@ def looks_like_title(key: str, raw: list[str], before: list[str], after: list[st
     if len(words) <= 2 and after and after[0].isalpha() and after[0] not in MINOR | {"i"} \
             and zipf(words[-1] + after[0]) >= ZIPF_COMPOUND:  # ("Coco a lot" is no "cocoa", "Ip Man or" no "manor")
         return False  # "super hero ones" is "superhero", not the film Super
-    if key in genres:
-        return False  # "I like Comedy and Romance": genres, even capitalised; "Romance (1986)" needs its year
+    if key in genres or words[0] in ARTICLES and " ".join(words[1:]) in genres and not written_as_title(raw):
+        return False  # "I like Comedy and Romance", "seen the comedy the toy": genres; "Romance (1986)" needs its year
     if before[-2:-1] == ["the"] and before[-1] in ("first", "second", "third") and talked >= MIN_PRIOR \
             and zipf(key) < ZIPF_CUE_BEFORE and not (after[:1] and after[0] in KIND_AFTER) and key not in FUNCTION_TITLES:
         return True  # "the first taken", "the first conjuring": a film of a series seekers name

@@ -115,6 +115,10 @@ def test_the_version_named_around_a_remade_title(linker, text, expected):
     ("music is one of my favorites", []),
     ("action is one of my favorites", []),
     ("The rock is hilarious", []),
+    # a genre before a title describes it; "the comedy" in lower case is the genre
+    ("I saw him in a thriller the number 23", ["The Number 23 (2007)"]),
+    ("have you seen the comedy the toy", ["The Toy (1982)"]),
+    ("I want a comedy the whole family can enjoy", []),
     ("the zombie movies are fun", []),
 ])
 def test_what_the_sentence_says_is_a_film(linker, text, expected):
