@@ -76,8 +76,8 @@ VERSION_NOUNS = frozenset("remake movie film one version original sequel movies 
 SEQUEL_NUMBERS = frozenset("2 3 4 5 6 7 8 ii iii iv".split())
 OPENERS = frozenset("yes yeah yep oh ok okay and but also well".split())  # words that open a clause
 CLAUSE_ENDS = frozenset("and or but too also".split())
+PERSON_NOUNS = frozenset("actor actors actress actresses guy guys person people star stars comedian".split())  # "the rock is ... actors"
 # Words that stand for films already named ("the others", "the rest") or for any film ("anything else").
-PERSON_NOUNS = frozenset("actor actors actress actresses guy guys person people star stars comedian".split())
 PRONOUNISH = frozenset("others other rest same latter former ones".split())
 INDEFINITES = frozenset("anything something everything nothing anyone someone".split())
 OBJECT_PRONOUNS = frozenset("her him them us me".split())
@@ -575,8 +575,8 @@ def version_around(after: list[str]) -> str | None:
 
 
 def modifier_at(tokens: list[str], i: int) -> str | None:
-    """The word before position i that picks a version: "new", "original"; "old" only as "the old X"
-    ("my 5 year old" is no version)."""
+    """The words before position i that pick a version: "new", "original", "the newest one X"; "old" only
+    as "the old X" ("my 5 year old" is no version); "a remake of X" (the original), "the remake of X"."""
     if i > 0 and tokens[i - 1] in MODIFIERS_NEW | MODIFIERS_OLD:
         return tokens[i - 1]
     if i > 1 and tokens[i - 1] in ("one", "version") and tokens[i - 2] in MODIFIERS_NEW | MODIFIERS_OLD:
