@@ -537,8 +537,8 @@ def _cue_before(before: list[str]) -> bool:
         return True
     if before[-2:] in (["but", "not"], ["but", "never"]) and set(before[:-2]) & (WATCHING | LIKING):
         return True  # "I've seen predator but not first blood"
-    if before[-1] in ARTICLE_CUES:  # "the movie Heat", "the kids movie coco" (not "a horror movie fan")
-        return len(before) > 1 and before[-2] in {"the", "that", "this", "a"} | MODIFIERS_NEW | MODIFIERS_OLD \
+    if before[-1] in ARTICLE_CUES:  # "the movie Heat", "the kids movie coco" (not "a horror movie fan", "a movie weekend")
+        return len(before) > 1 and before[-2] in {"the", "that", "this"} | MODIFIERS_NEW | MODIFIERS_OLD \
             or len(before) > 2 and before[-3] in ("the", "that", "this")
     if before[-1] in ("is", "was") and len(before) > 2 and before[-2] not in ("that", "which", "it", "this", "there", "what") and any(
             before[-k] in KIND_NOUNS and set(before[-k - 3:-k]) & {"a", "an", "another"} for k in range(2, min(6, len(before)))):

@@ -119,6 +119,9 @@ def test_the_version_named_around_a_remade_title(linker, text, expected):
     ("I saw him in a thriller the number 23", ["The Number 23 (2007)"]),
     ("have you seen the comedy the toy", ["The Toy (1982)"]),
     ("I want a comedy the whole family can enjoy", []),
+    # "a movie X" is a compound ("a movie weekend"); "the movie X" names one
+    ("I think I will make it a movie weekend for me and the kiddos.", []),
+    ("I watched the movie weekend", ["Weekend (2011)"]),
     ("the zombie movies are fun", []),
 ])
 def test_what_the_sentence_says_is_a_film(linker, text, expected):
