@@ -470,10 +470,8 @@ class EntityLinker:
         base = " ".join(T._SPLIT.findall(T.fold(first.title)))
         found = {i for k, v in self.titles.forms.items() if k == base or k.startswith(base + " ")
                  for i, kind in v if kind == "exact"}
-        # Films nobody talks about that only share the title are no part of it ("the first Scream" is not 1981's).
         same = [i for i, kind in self.titles.forms.get(base, ()) if kind == "exact"]
-        top = max((self.titles.mentions.get(i, 0) for i in same), default=0)
-        found -= {i for i in same if self.titles.mentions.get(i, 0) < 0.1 * top}
+        found -= set(same) - set(C.talked_of(self.titles, same))  # "the first Scream" is not 1981's
         # The title itself opens its series even when the catalogue lacks its year ("Thor" before "Thor: Ragnarok").
         return sorted(found, key=lambda i: (self.catalog[i].year or (0 if i == first.item else 9999),
                                             -self.catalog[i].mentions))

@@ -24,12 +24,18 @@ def _dominant(films: dict[int, int], ratio: float, minimum: int) -> int | None:
     return None
 
 
+def talked_of(index: TitleIndex, items: list[int], share: float = 0.1) -> list[int]:
+    """The items ReDial's train seekers name at least `share` as often as the most named of them: films
+    that only share a title and nobody talks about ("the older It" is not a 1966 short, "the first
+    Scream" not a 1981 film) drop out."""
+    top = max((index.mentions.get(i, 0) for i in items), default=0)
+    return [i for i in items if index.mentions.get(i, 0) >= share * top]
+
+
 def modifier_choice(index: TitleIndex, key: str, word: str | None) -> int | None:
     """The newest or the oldest of a shared title's movies for "the new X" / "the original X"."""
     items = [i for i, k in index.forms[key] if k in ("exact", "no_article")]
-    top = max((index.mentions.get(i, 0) for i in items), default=0)
-    # Versions nobody talks about do not count: "the older It" is the 1990 one, not a 1966 short.
-    dated = [i for i in items if index.years.get(i) and index.mentions.get(i, 0) >= 0.1 * top]
+    dated = [i for i in talked_of(index, items) if index.years.get(i)]
     if len(dated) < 2 or word not in MODIFIERS_NEW | MODIFIERS_OLD | {"old"}:
         return None
     pick = max if word in MODIFIERS_NEW else min
