@@ -193,9 +193,12 @@ def cmd_music_train(args) -> int:
 
 def cmd_chat(args) -> int:
     from apps.terminal import chat_loop
-    from crs.dialogue.factory import build_manager
+    from crs.dialogue.factory import build_manager, fallback_notice
     from crs.dialogue.manager import ManagerConfig
 
+    notice = fallback_notice(args.recommender)
+    if notice:
+        print(f"[warning] {notice}", file=sys.stderr, flush=True)
     manager = build_manager(args.llm, args.recommender, _llm_kwargs(args), ManagerConfig(adapter=args.adapter))
     return chat_loop(manager, messages=args.message)
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -260,7 +261,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, llm: str = "smollm2", reco
            llm_dtype: str | None = None, **launch_kwargs) -> None:
     """Build the manager before serving (so the first reply is fast), then serve until interrupted."""
     from apps.security import browser_secret
-    from crs.dialogue.factory import build_manager
+    from crs.dialogue.factory import build_manager, fallback_notice
     from crs.dialogue.manager import ManagerConfig
     from crs.store import ConversationStore
 
@@ -279,6 +280,9 @@ def launch(host: str = "127.0.0.1", port: int = 7860, llm: str = "smollm2", reco
     demo = build_app(factory, store=store, gate=TurnGate(max_running, max_waiting), browser_secret=browser_secret())
     dtype = f", {kwargs['dtype']}" if kwargs.get("dtype") else ""
     print(f"loading… (LLM {llm!r}{dtype}, recommender {recommender!r}, knowledge graph and entity linker)", flush=True)
+    notice = fallback_notice(recommender)
+    if notice:
+        print(f"warning: {notice}", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     demo.crs_manager.get()
     print(f"loaded in {time.perf_counter() - t0:.1f}s; serving on http://{host}:{port}", flush=True)

@@ -116,3 +116,25 @@ def test_chat_with_missing_data_exits_2(tmp_path, monkeypatch, capsys):
     assert main(["chat", "--llm", "tiny", "--recommender", "popularity", "-m", "hi"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: data directory not found") and "Traceback" not in err
+
+
+def test_auto_recommender_without_the_kg_checkpoint_says_so(tmp_path, monkeypatch):
+    from crs.dialogue.factory import fallback_notice, resolve_recommender
+    from crs.recommenders.kg import default_checkpoint
+
+    monkeypatch.setenv("CRS_HOME", str(tmp_path))
+    assert resolve_recommender("auto") == "text"
+    notice = fallback_notice("auto")
+    assert notice and "crs prepare" in notice and str(tmp_path) in notice
+    assert fallback_notice("popularity") is None  # an explicit choice needs no warning
+    default_checkpoint().mkdir(parents=True)
+    (default_checkpoint() / "config.json").write_text("{}")
+    assert resolve_recommender("auto") == "kg" and fallback_notice("auto") is None
+
+
+def test_chat_prints_the_fallback_warning(real_data, monkeypatch, capsys):
+    import crs.dialogue.factory as factory
+
+    monkeypatch.setattr(factory, "fallback_notice", lambda name: "the trained KG recommender is not installed")
+    assert main(["chat", "--llm", "tiny", "--recommender", "popularity", "-m", "hi"]) == 0
+    assert "[warning] the trained KG recommender is not installed" in capsys.readouterr().err

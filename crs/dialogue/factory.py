@@ -14,6 +14,17 @@ def resolve_recommender(name: str) -> str:
     return "kg" if (default_checkpoint() / "config.json").exists() else "text"
 
 
+def fallback_notice(name: str) -> str | None:
+    """What to tell the user when 'auto' falls back to the text baseline (no trained KG recommender
+    installed): the recommendations are then much weaker, and nothing else would say so."""
+    if name != "auto" or resolve_recommender(name) == "kg":
+        return None
+    from crs.recommenders.kg import default_checkpoint
+
+    return (f"the trained KG recommender is not installed ({default_checkpoint()}), so the weaker text "
+            "recommender is used; run `crs prepare` (or `make app`) to install the released one")
+
+
 def build_manager(llm: str = "smollm2", recommender: str = "auto", llm_kwargs: dict | None = None,
                   config: ManagerConfig | None = None, llm_backend=None) -> DialogueManager:
     """Load data, KG, linker, recommender and LLM (lazily where they allow) and wire them up.
