@@ -52,7 +52,13 @@ def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 
     kg_people = {g.nodes[nb]["name"].lower() for nb, rels in target_nb.items() if rels & PEOPLE}
     if credited and kg_people and not credited & kg_people:
         target_nb = {nb: rels - PEOPLE for nb, rels in target_nb.items()}
-        target_nb = {nb: rels for nb, rels in target_nb.items() if rels}
+    elif credited & {g.nodes[nb]["name"].lower() for nb, rels in target_nb.items() if "directing" in rels}:
+        # TMDKG's "directing" is the whole directing department (script supervisors, assistant
+        # directors): where the catalogue credits a director, "directed by" names only who it credits
+        # (Ocean's Twelve: Steven Soderbergh, not the script supervisor Annie Welles).
+        target_nb = {nb: rels - {"directing"} if g.nodes[nb]["name"].lower() not in credited else rels
+                     for nb, rels in target_nb.items()}
+    target_nb = {nb: rels for nb, rels in target_nb.items() if rels}
     found: list[tuple[int, int, Explanation]] = []
     for rank_liked, src in enumerate(liked):
         if src == target or src not in g:

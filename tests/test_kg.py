@@ -205,6 +205,17 @@ def test_no_person_reason_when_the_kg_and_the_card_share_nobody(graph, catalog, 
     assert paths and all(p.relation not in ("directing", "writing", "cast") for p in paths)
 
 
+def test_directed_by_names_only_the_credited_director(graph, catalog):
+    """The KG's directing department holds script supervisors and assistant directors too."""
+    eleven, twelve = find_movie(catalog, "Ocean's Eleven", 2001), find_movie(catalog, "Ocean's Twelve", 2004)
+    credited = [*twelve.directors, *twelve.writers, *twelve.stars]
+    text = reason(graph, [eleven.entity], twelve.entity, credited)
+    assert "directed by Steven Soderbergh" in text and "Annie Welles" not in text, text
+    directing = [p for p in explain(graph, [eleven.entity], twelve.entity, max_paths=6, people=credited)
+                 if p.relation == "directing"]
+    assert [graph.nodes[p.via]["name"] for p in directing] == ["Steven Soderbergh"]
+
+
 def test_reason_without_path_falls_back_to_genres(graph, shining):
     # A liked movie never explains itself; the reason then comes from the target's own genres.
     text = reason(graph, [shining.entity], shining.entity)
