@@ -297,3 +297,33 @@ def test_postcheck_drops_looping_output(linker):
     assert "".join(check.stream([loop])).strip() == "You will like it."
     soup = "The Shining, The Shape of Water The Shining, The Shape of Water The Shining, The Shape of Water"
     assert "".join(GroundingCheck(linker, [], "the shining the shape of water").stream([soup])) == ""
+
+
+@pytest.mark.parametrize("message,kind", [
+    ("who directed it?", "director"), ("Who made that one?", "director"), ("who's the director of Heat?", "director"),
+    ("who is in it?", "cast"), ("who stars in the second one", "cast"), ("which actors are in it?", "cast"),
+    ("what's it about?", "plot"), ("What is the movie about", "plot"), ("what is Jaws about?", "plot"),
+    ("what's the plot of Heat?", "plot"), ("what year did it come out?", "year"), ("when was that one released?", "year"),
+    ("how old is it?", "year"), ("what kind of movie is it?", "genre"), ("what genre is Heat?", "genre"),
+    ("is it scary?", "is-genre"), ("Is Jaws a comedy?", "is-genre"), ("was that one funny?", "is-genre"),
+    # requests and everything else are no fact question
+    ("what's a good movie about space?", None), ("what about something funnier?", None),
+    ("is there anything scary?", None), ("I loved it, who cares", None), ("scary movies please", None),
+    ("who is into horror like me", None), ("I want a movie about sharks", None), ("is it good?", None),
+])
+def test_fact_questions_are_told_from_requests(linker, message, kind):
+    from crs.dialogue.facts import fact_question
+
+    assert fact_question(message, linker.link(message)) == kind
+
+
+def test_fact_answers_come_from_the_catalogue_and_never_show_cards(manager, catalog):
+    jaws = next(m for m in catalog.movies if m.display == "Jaws (1975)")
+    state = DialogueState()
+    events = list(manager.respond(state, "who directed Jaws?"))
+    assert not [e for e in events if isinstance(e, Recommendations)]
+    done = events[-1]
+    assert done.action == "answer" and all(d in done.text for d in jaws.directors), done.text
+    assert not state.has_preferences  # a question is no preference
+    events = list(manager.respond(state, "is it a comedy?"))  # no card shown yet, no movie named: not an answer
+    assert events[-1].action != "answer"

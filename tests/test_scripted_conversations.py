@@ -10,7 +10,9 @@ the graph, the catalogue and the linker (never the manager's own helpers):
    user pointed at it) and, unless it says there is no direct link, names a real KG link between
    that card and what the user liked;
 4. exactly one TurnDone per turn, whose text is the concatenated TextDelta texts;
-5. no card has a genre the user ruled out ("no horror").
+5. no card has a genre the user ruled out ("no horror");
+6. an answer turn ("who directed it?") shows no cards, opens with the movie it is about (one of the
+   last cards or a movie the message names) and states that movie's catalogue facts.
 
 A conversation marked `xfail: "reason"` documents a known bug: its expectations are what a user
 would expect, not what the manager does today.
@@ -91,6 +93,8 @@ class Checker:
         self.check_cards(where, before, cards)
         if done.action == "explain":
             self.check_explanation(where, before, message, recs, done.text, expect.get("explains_card"))
+        if done.action == "answer":
+            self.check_answer(where, message, recs, done.text)
         self.check_expect(where, expect, done, cards, notices)
         self.shown.update(c.item for c in cards)
         if cards:
@@ -153,6 +157,23 @@ class Checker:
         assert any(n.lower() in low for n in links), (
             f"{where}: the explanation of {card.display} names no KG link to the user's taste "
             f"(candidates {sorted(links)[:12]}): {text}")
+
+    def check_answer(self, where: str, message: str, recs: list, text: str) -> None:
+        # (6) an answer shows no cards and gives the facts of the movie it names first
+        assert not recs, f"{where}: an answer must not show new cards"
+        if text.startswith("Which movie"):
+            return
+        candidates = [self.catalog[c.item] for c in self.last_cards]
+        candidates += [self.catalog[m.item] for m in self.linker.link(message).of_type("movie")]
+        subject = [m for m in candidates if re.match(rf"(Yes: |Not really: |Partly: )?{re.escape(m.title)}\b", text)]
+        assert subject, f"{where}: the answer is about none of {[m.display for m in candidates]}: {text}"
+        m = subject[0]
+        if "directed by" in text:
+            assert m.directors and all(d in text for d in m.directors), f"{where}: not {m.directors}: {text}"
+        if " stars " in text:
+            assert m.stars and m.stars[0] in text, f"{where}: not {m.stars}: {text}"
+        if "came out in" in text:
+            assert str(m.year) in text, f"{where}: not {m.year}: {text}"
 
     def check_expect(self, where: str, expect: dict, done: TurnDone, cards: list, notices: list[str]) -> None:
         if "act" in expect:

@@ -12,6 +12,7 @@ from crs.data.movies import Catalog
 from crs.dialogue import acts, policy
 from crs.dialogue.events import Card, Event, Notice, Recommendations, TextDelta, TurnDone
 from crs.dialogue.explanation import explanation_text
+from crs.dialogue.facts import answer, fact_question
 from crs.dialogue.language import detect_non_english
 from crs.dialogue.postcheck import GroundingCheck
 from crs.dialogue.prompt import build_messages, fallback_reply, lead_sentence
@@ -91,8 +92,8 @@ class DialogueManager:
             amb = link.ambiguous[0]
             state.pending = {"text": amb.text, "items": amb.items, "polarity": polarity_of(message)}
             state.update(link)  # the other names in the message still count
-        elif policy.decide(state, message, link) == policy.EXPLAIN:
-            action = policy.EXPLAIN  # "how is it like Heat?" names a movie to compare, not a new taste
+        elif (early := policy.decide(state, message, link)) in (policy.EXPLAIN, policy.ANSWER):
+            action = early  # "how is it like Heat?", "who directed Heat?" name a movie, not a new taste
         else:
             state.update(link)  # first, so that "I loved Alien" is a preference this very turn
             action = policy.decide(state, message, link)
@@ -125,6 +126,8 @@ class DialogueManager:
         """Replies built from the KG and fixed phrases, no LLM: explanations, questions back, small talk."""
         if action == policy.EXPLAIN:
             return self.explain(state, message, link)
+        if action == policy.ANSWER:
+            return self.answer(state, message, link)
         if action == policy.CLARIFY:
             return clarification(self.catalog, state.pending["items"])
         if action == policy.FOREIGN:
@@ -147,6 +150,17 @@ class DialogueManager:
         about = bool(re.search(r"\babout\b", message, re.I))
         return explanation_text(self.graph, card, self.catalog[card.item].entity, compare or liked, with_plot=about,
                                 people=self._credits(card.item))
+
+    def answer(self, state: DialogueState, message: str, link) -> str:
+        """A fact about the movie named, or the card the message points at, from the catalogue and the KG."""
+        named = next((m.item for m in link.of_type("movie") if m.item is not None), None)
+        card = None if named is not None else referenced_card(state, message, link)
+        if named is None and card is None:
+            return "Which movie do you mean? Name it and I'll tell you."
+        item = named if named is not None else card.item
+        if any(c.item == item for c in state.last_cards):
+            state.topic = item  # "and who's in it?" next asks about the same film
+        return answer(fact_question(message, link), self.catalog[item], self.graph, link)
 
     def _turn_down(self, state: DialogueState, message: str, link) -> None:
         """"seen it" / "not that one" / "I didn't like it": that card is never suggested again."""

@@ -1,14 +1,16 @@
-"""Decide the next dialogue act: ask, recommend, explain, chit-chat (clarify and foreign are the manager's)."""
+"""Decide the next dialogue act: ask, recommend, explain, answer, chit-chat (clarify and foreign are the manager's)."""
 
 from __future__ import annotations
 
 import re
 
 from crs.dialogue import acts
+from crs.dialogue.facts import fact_question
 from crs.dialogue.state import DialogueState
 from kg.linker import LinkResult
 
-ASK, RECOMMEND, EXPLAIN, CHITCHAT, CLARIFY, FOREIGN = "ask", "recommend", "explain", "chit-chat", "clarify", "foreign"
+ASK, RECOMMEND, EXPLAIN, ANSWER, CHITCHAT, CLARIFY, FOREIGN = ("ask", "recommend", "explain", "answer", "chit-chat",
+                                                               "clarify", "foreign")
 _REQUEST = re.compile(r"\b(recommend|suggest|suggestion|what (else|should|can|could)|any (ideas|good|other)|"
                       r"looking for|in the mood|something|anything|another|more|other|watch|give me|show me|"
                       r"options?|similar|like)\b", re.I)
@@ -20,6 +22,8 @@ def decide(state: DialogueState, message: str, link: LinkResult) -> str:
     """A small, transparent rule policy; the LLM only phrases what this decides."""
     if acts.asks_why(message) and state.last_cards:
         return EXPLAIN  # explain the last recommendation; never new picks
+    if fact_question(message, link) and (state.last_cards or link.of_type("movie")):
+        return ANSWER  # "who directed it?", "what's Heat about?": a fact about one movie, no new picks
     if state.last_cards and (acts.asks_more(message) or acts.rejects(message)):
         return RECOMMEND  # new items, never the ones shown or turned down
     if not link.mentions and (acts.social(message) or _ACK.match(message)):

@@ -1,0 +1,117 @@
+"""Questions about one movie ("who directed it?", "what's it about?", "is it scary?") and their answers,
+from the catalogue and the KG only: a movie expert answers them, it does not recommend again."""
+
+from __future__ import annotations
+
+import re
+
+from crs.data.movies import Movie
+from kg.graph import neighbours
+from kg.linker import LinkResult
+
+_REF = r"(?:it|that|this|that one|this one|the (?:first|second|third|last|top|new|other) one|the (?:movie|film))"
+# Question -> pattern; order matters ("who is in it" is the cast, "who directed the one with ..." the director).
+_QUESTIONS = (
+    ("director", re.compile(r"\bwho (?:directed|made|helmed|was the director|is the director|'?s the director)\b|"
+                            r"\bwho'?s the director\b|\b(?:the )?director of\b|\bwhat director\b|"
+                            r"\bwho (?:is|was) it directed by\b|\bdirected by who(?:m)?\b", re.I)),
+    ("cast", re.compile(r"\bwho(?:'?s| is| was| are)? (?:in|starring in|starred in)\b|"
+                        r"\bwho (?:stars?|starred|plays?|played|acts?|acted)\b|"
+                        r"\b(?:the )?(?:cast|actors|stars) (?:of|in)\b|\bwhich actors?\b|\bwhat actors?\b|"
+                        r"\bwho(?:'?s| is| are| were) the (?:stars?|leads?|actors?|cast|main characters?)\b|"
+                        r"\bwho is starring\b", re.I)),
+    ("plot", re.compile(rf"\bwhat(?:'?s| is| was)(?: {_REF})?(?: really)? about\b|\bwhat happens in\b|"
+                        r"\b(?:the )?(?:plot|storyline|story line|synopsis|premise) of\b|"
+                        r"\bwhat(?:'?s| is) the (?:plot|story|storyline|premise)\b|"
+                        r"\bwhat(?:'?s| is| was) (?P<named>[^?.!]{2,60}?) about\b", re.I)),
+    ("year", re.compile(r"\b(?:what|which) year\b|\bhow old is\b|\brelease date\b|\bhow (?:recent|new) is\b|"
+                        r"\bwhen (?:was|did|is)\b[^?.!]{0,60}?\b(?:come out|came out|released?|made|premiere)\b",
+                        re.I)),
+    ("genre", re.compile(r"\bwhat (?:kind|sort|type|genre) of (?:movie|film)\b|\b(?:what|which) genres?\b", re.I)),
+)
+# "is it scary?", "is that one a comedy?", "was Heat funny?": a yes/no question on a genre the linker reads
+_IS_IT = re.compile(rf"^\W*(?:so |and |but |ok,? )?(?:is|was|isn'?t|wasn'?t) (?P<ref>{_REF}\b)?", re.I)
+# Words between "what's" and "about" that make a request, not a question on a movie: "what's a good movie about dogs"
+_REQUEST_WORDS = frozenset("a an some any good movie movies film films something anything one ones there".split())
+
+
+def fact_question(message: str, link: LinkResult) -> str | None:
+    """Which fact the message asks about one movie: director, cast, plot, year, genre, or
+    'is-genre' (a yes/no question on a genre it names); None for anything else."""
+    for kind, pattern in _QUESTIONS:
+        m = pattern.search(message)
+        if not m:
+            continue
+        named = m.groupdict().get("named")
+        if named and (set(named.lower().split()) & _REQUEST_WORDS or not link.of_type("movie")):
+            continue  # "what's a good movie about space?" asks for movies
+        return kind
+    m = _IS_IT.match(message)
+    if m and (m.group("ref") or link.of_type("movie")) and link.of_type("genre") and "?" in message:
+        return "is-genre"
+    return None
+
+
+def _join(xs: list[str]) -> str:
+    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " and " + xs[-1]
+
+
+def _kind(movie: Movie) -> str:
+    kinds = " and ".join(movie.genres[:2]).lower()
+    return f"{_a(kinds)} {kinds} film" if kinds else "a film"
+
+
+def _disagreement(movie: Movie, graph) -> str:
+    """A caveat when the KG's people for this id share no one with the catalogue's: the two then
+    describe different films of one title (ReDial's "Heat (1995)" is the catalogue's 1996 film)."""
+    if movie.entity not in graph:
+        return ""
+    kg = [graph.nodes[n]["name"] for n, rels in neighbours(graph, movie.entity, ("directing", "cast")).items()]
+    credited = {p.lower() for p in [*movie.directors, *movie.writers, *movie.stars]}
+    if not kg or not credited or credited & {n.lower() for n in kg}:
+        return ""
+    return (f" Careful: my knowledge graph links this title to {_join(kg[:3])} instead, so my two sources may "
+            "describe different films of this name.")
+
+
+def answer(kind: str, movie: Movie, graph, link: LinkResult) -> str:
+    """The answer to a fact question about `movie`, from the catalogue (card facts) and the KG."""
+    text = _answer(kind, movie, graph, link)
+    return text + _disagreement(movie, graph) if kind in ("director", "cast", "plot") else text
+
+
+def _answer(kind: str, movie: Movie, graph, link: LinkResult) -> str:
+    name = movie.display
+    if kind == "director":
+        if movie.directors:
+            return f"{name} was directed by {_join(movie.directors)}."
+        return f"My catalogue doesn't say who directed {name}."
+    if kind == "cast":
+        if movie.stars:
+            return f"{name} stars {_join(movie.stars[:4])}."
+        return f"My catalogue doesn't list the cast of {name}."
+    if kind == "plot":
+        if movie.plot:
+            return f"{name}: {movie.plot.strip()}"
+        return f"I have no plot summary for {name}; it is {_kind(movie)}."
+    if kind == "year":
+        if movie.year:
+            return f"{movie.title} came out in {movie.year}."
+        return f"My catalogue has no release year for {movie.title}."
+    if kind == "genre":
+        return f"{name} is {_kind(movie)}." if movie.genres else f"My catalogue has no genre for {name}."
+    # is-genre: the KG's genre links or the catalogue's labels decide ("is it scary?": is it a horror film?)
+    has = set(graph.neighbors(movie.entity)) if movie.entity in graph else set()
+    labels = {g.lower() for g in movie.genres}
+    asked = [m for m in link.of_type("genre")]
+    yes = [m.name.lower() for m in asked if m.entity in has or m.name.lower() in labels]
+    no = [m.name.lower() for m in asked if m.name.lower() not in yes]
+    if not no:
+        return f"Yes: {name} is {_a(yes[0])} {_join(yes)} film."
+    if yes:
+        return f"Partly: {name} is {_join(yes)}, but not {_join(no)}."
+    return f"Not really: {name} is {_kind(movie)}, not {_a(no[0])} {_join(no)} film."
+
+
+def _a(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
