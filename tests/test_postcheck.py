@@ -69,6 +69,11 @@ def check(linker, movies):
     'It is like "Blorgon Quest 3".',  # a quoted title the system did not supply
     "They're both drama films, but they're not the same.",  # a plural claim covers every supplied movie (Psycho is no drama)
     "Both are drama classics.",
+    # an audience named by a genre the movie does not have, hedging, headings, genre soup, echoes
+    "I'd recommend Psycho (1960) to anyone who loves westerns.",
+    "I'm not sure if I'd recommend this movie, but Psycho is a classic.",
+    "Movies to recommend:",
+    "The drama horror thriller.",
 ])
 def test_drops_claims_against_the_facts(check, sentence):
     assert not check.ok(sentence), sentence
@@ -87,6 +92,7 @@ def test_drops_claims_against_the_facts(check, sentence):
     "Do you like horror films from the 80s?",
     "Great choice!",
     "They're both horror films.",
+    "I'd recommend Psycho (1960) to anyone who loves horror.",
 ])
 def test_keeps_claims_the_facts_support(check, sentence):
     assert check.ok(sentence), sentence
@@ -153,3 +159,11 @@ def test_stream_gives_up_after_dropped_sentences_in_a_row(check):
     check2 = GroundingCheck(check.linker, check.allowed, check.allowed_text, facts=check.facts)
     assert "".join(check2.stream(iter(pieces))).count("Psycho (1960) is a horror film.") == 1  # no limit: reads all
     assert not check2.gave_up
+
+
+def test_a_copy_of_the_users_message_is_dropped(linker, movies):
+    facts = " ".join(f"- {m.display}; directed by {', '.join(m.directors)}." for m in movies)
+    check = GroundingCheck(linker, {m.item for m in movies},
+                           facts + " User: I'm in the mood for a heist movie like Ocean's Eleven", facts=movies)
+    assert not check.ok("I'm in the mood for a heist movie like Ocean's Eleven.")
+    assert check.ok("Psycho (1960) is a horror film directed by Alfred Hitchcock.")

@@ -34,6 +34,7 @@ _META = re.compile(
     r"\b(?:in|at most) (?:two|three) short sentences\b|\bmentioning the first title\b|\buse only\b|"
     r"\b(?:information|details) (?:provided|given|above)\b|"
     r"\bbased on (?:the|your) (?:information|facts|preferences|input)\b|"
+    r"\b(?:i'?m|i am) not (?:sure|certain)\b|"  # "I'm not sure if I'd recommend this movie": hedging, no content
     r"\bknowledge graph\b|\b(?:is|are) linked to\b", re.I)  # the explanation's own words: only KG paths say them
 # The small LLM continuing the prompt's "What we know: The user likes ..." in the third person
 # ("They enjoy action.", "They're in the mood for comedy.", "They should watch these movies.").
@@ -43,7 +44,7 @@ _USER_TALK = re.compile(
     r"look|looking|in the mood|fans?|interested|into|not sure|mentioned|said|liked|loved|enjoyed|seen|watched|"
     r"a fan|already|have a)\b", re.I)
 # The prompt's fact lines echoed ("X (2002); action, thriller; directed by ...", "Why it fits: ...", "Cinema: ...").
-_FACT_ECHO = re.compile(r";[^;]*;|^why it fits\b|^[A-Z][\w ]{0,20}:\s|:\s*also\b", re.I)
+_FACT_ECHO = re.compile(r";[^;]*;|^why it fits\b|^[A-Z][\w ]{0,20}:(?:\s|$)|:\s*also\b", re.I)
 _CLAIM = re.compile(r"\b(directed|written|starring|stars|starred)\s+(?:by\s+)?([A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)")
 _INITIALS = re.compile(r"\b((?:[A-Z]\.\s?){1,3}[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?)")  # "J.D. Sloane"
 _WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -110,7 +111,10 @@ _GENRE_CLAIM = re.compile(
     rf"|\b({_GENRE_ALT})(?:[\s-]+(?:and\s+|&\s+|/)?(?:{_GENRE_ALT}))*[\s-]+{_KIND}\b"
     rf"|\b(?:is|was|are|were|it'?s|a|an|this|that|as)\s+(?:[a-z]+[\s-]+){{0,2}}"
     rf"(?:thriller|comedy|drama|western|musical|documentary|romance|biopic|horror|fantasy)s?\b"
-    rf"(?!\s*(?:-|of|in|to|between|with)\b)",
+    rf"(?!\s*(?:-|of|in|to|between|with)\b)"
+    # "I'd recommend Seven to anyone who loves horror": an audience named by a genre claims it
+    rf"|\b(?:anyone|someone|people|fans|viewers|those|everyone|audiences?)\s+(?:who|that)\s+(?:really\s+)?"
+    rf"(?:loves?|likes?|enjoys?|appreciates?|(?:is|are)\s+into)\s+(?:{_GENRE_ALT})\b",
     re.I)
 # "if you love horror films", "your taste for the 80s", "fans of Jack Nicholson": the user's taste, not a claim.
 _USER_SIDE = re.compile(r"(?:\byou\s+(?:really\s+|also\s+|already\s+)?(?:love|like|enjoy|liked|loved|enjoyed|prefer|"
@@ -206,6 +210,7 @@ class GroundingCheck:
         # Who directed / wrote / starred in the supplied movies: a claim must match one of them.
         self.credits = {k: {n.lower() for n in v} for k, v in (credits or {}).items()}
         self.allowed_text = allowed_text.lower()
+        self._allowed_words = " ".join(_WORDS.findall(self.allowed_text))
         self.removed: list[str] = []
         self.emitted: set[str] = set()
         self.gave_up = False  # stream() stopped reading after too many dropped sentences in a row
@@ -233,7 +238,12 @@ class GroundingCheck:
         if _ECHO.search(sentence) or _META.search(sentence) or _USER_TALK.search(sentence) \
                 or _FACT_ECHO.search(sentence) or _repeats_in_list(sentence):
             return False  # the model echoing its prompt, disclaiming its job, apologising or filling space
-        plain = [w for w in _WORDS.findall(sentence) if w.islower() and w not in ("the", "a", "an", "and", "of")]
+        words = _WORDS.findall(sentence)
+        if len(words) >= 6 and " ".join(w.lower() for w in words) in self._allowed_words:
+            return False  # a copy of the user's message or of the prompt ("I'm in the mood for a heist movie ...")
+        plain = [w for w in words if w.islower() and w not in ("the", "a", "an", "and", "of")]
+        if all(w.lower() in GENRE_WORDS or w.lower() in ("the", "a", "an", "and", "or") for w in words):
+            return False  # "The drama horror thriller.": genre words with no statement
         if not sentence[:1].isupper() and not sentence[:1].isdigit() and sentence[:1] not in "\"“'‘":
             return False  # a sentence starts with a capital: lower-case starts are fragments ("history movie")
         if not plain or _DEBRIS.search(sentence):
