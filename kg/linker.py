@@ -33,6 +33,7 @@ GENRE_SYNONYMS = {
     "romcom": "romance", "animated": "animation", "cartoon": "animation", "cartoons": "animation",
     "scifi": "science fiction", "sci fi": "science fiction", "thrillers": "thriller", "documentaries": "documentary",
     "dramas": "drama", "westerns": "western", "musicals": "music", "action movies": "action",
+    "funnier": "comedy", "funniest": "comedy", "scarier": "horror", "scariest": "horror",  # "something funnier"
 }
 LIKE_CUES = ("love", "loved", "like", "liked", "enjoy", "enjoyed", "favorite", "favourite", "great", "awesome",
              "amazing", "fan of", "into", "adore", "best", "good", "recommend", "fantastic", "want")
