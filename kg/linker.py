@@ -54,6 +54,7 @@ class Mention:
     item: int | None = None  # catalogue item for movies
     score: float = 100.0
     alternatives: tuple[int, ...] = ()  # other films of a shared title a prior decided against ("the 1988 one")
+    topic: bool = False  # a keyword asked for as the subject ("a movie about dogs"), not a word in passing
 
 
 @dataclass
@@ -500,8 +501,14 @@ class EntityLinker:
             eid, _ = self.genre_by_name.get(GENRE_SYNONYMS[gram], (None, None))
             if eid is not None:
                 return [Mention(eid, "genre", self.display[eid], (i, i + n))]
+        cued = i > 0 and (tokens[i - 1] in TOPIC_CUES  # "about dogs", "about a dog", "with some sharks"
+                          or i > 1 and tokens[i - 1] in ("a", "an", "the", "some") and tokens[i - 2] in TOPIC_CUES)
         if gram in self.names:
-            return [Mention(eid, t, self.display[eid], (i, i + n)) for eid, t in self.names[gram][:1]]
+            return [Mention(eid, t, self.display[eid], (i, i + n), topic=cued and t == "keyword")
+                    for eid, t in self.names[gram][:1]]
+        topic = _singular_topic(gram, self.names) if n == 1 and cued else None
+        if topic is not None:  # "a movie about dogs", "films with vampires": the KG's keyword is singular
+            return [Mention(topic, "keyword", self.display[topic], (i, i + n), topic=True)]
         if n <= 2 and gram in self._by_surname and self._capitalised(raw_tokens, i, n):
             eid = surname_person(self._by_surname, self._given_names, ctx, n, i, tokens, raw_tokens)
             if eid is not None:
@@ -534,6 +541,23 @@ class EntityLinker:
                 if lo <= start < hi:
                     m.polarity = polarity_at(tokens[lo:hi], start - lo)
                     break
+
+
+TOPIC_CUES = frozenset("about with involving featuring".split())
+
+
+def _singular_topic(word: str, names: dict) -> int | None:
+    """The keyword entity of a plural's singular ("dogs", "puppies", "werewolves"), if the KG has it."""
+    if len(word) < 4 or not word.endswith("s") or word.endswith("ss"):
+        return None
+    forms = [word[:-3] + "y"] if word.endswith("ies") else []
+    forms += [word[:-3] + "f"] if word.endswith("ves") else []
+    forms += [word[:-2], word[:-1]] if word.endswith("es") else [word[:-1]]
+    for f in forms:
+        hits = [eid for eid, t in names.get(f, ()) if t == "keyword"]
+        if hits and len(f) >= 3:
+            return hits[0]
+    return None
 
 
 def _shouting(raw_tokens: list[str]) -> bool:

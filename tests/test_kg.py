@@ -162,6 +162,19 @@ def test_linker_long_input_reads_recent_text(linker, shining):
     assert _movies(linker, text) == [("The Shining (1980)", shining.item)]
 
 
+@pytest.mark.parametrize("text,keyword", [("a movie about dogs", "dog"), ("films with vampires", "vampire"),
+                                          ("something about werewolves", "werewolf"), ("a film about puppies", "puppy"),
+                                          ("a movie about a dog", "dog")])
+def test_topics_after_about_or_with_are_keywords_asked_for(linker, text, keyword):
+    """The KG's keywords are singular; "about"/"with" marks the subject asked for (ranked on, not passing)."""
+    kws = linker.link(text).of_type("keyword")
+    assert [(m.name, m.topic) for m in kws] == [(keyword, True)], kws
+
+
+def test_plural_without_a_topic_cue_is_no_topic(linker):
+    assert not any(m.topic for m in linker.link("I like dogs and it was a time to love").mentions)
+
+
 def test_linker_common_words_are_not_titles(linker):
     assert linker.link("up and it was her idea").of_type("movie") == []
     assert linker.link("I want to watch a movie tonight").of_type("movie") == []

@@ -49,8 +49,8 @@ class DialogueState:
                     _move(m.entity, self.disliked_entities, self.liked_entities)
                 else:
                     _move(m.entity, self.liked_entities, self.disliked_entities)
-                    if m.type != "keyword":  # keywords are too loose to filter on
-                        _add(self.focus, m.entity)
+                    if m.type != "keyword" or m.topic:  # keywords in passing are too loose to rank on
+                        _add(self.focus, m.entity)  # ("a movie about dogs" asks for dogs)
 
     @property
     def has_preferences(self) -> bool:
