@@ -101,8 +101,7 @@ def reason(g: nx.MultiDiGraph, liked: list[int], target: int, people: Collection
         for src, texts in by_source.items():
             prefix = f"Like {g.nodes[src]['name']}: " if g.nodes[src].get("type") == "movie" else ""
             parts.append(prefix + "; ".join(texts))
-        text = ". ".join(parts)
-        return text[0].upper() + text[1:]
+        return ". ".join(p[0].upper() + p[1:] for p in parts)  # "Tagged “western”. A comedy film"
     genres = [g.nodes[n]["name"] for n in neighbours(g, target, ("genre",))]
     if not genres:
         return "A popular pick in the catalogue"

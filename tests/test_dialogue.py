@@ -327,3 +327,37 @@ def test_fact_answers_come_from_the_catalogue_and_never_show_cards(manager, cata
     assert not state.has_preferences  # a question is no preference
     events = list(manager.respond(state, "is it a comedy?"))  # no card shown yet, no movie named: not an answer
     assert events[-1].action != "answer"
+
+
+@pytest.mark.parametrize("message,span", [
+    ("something from the 90s with Tom Cruise", (1990, 1999)), ("an 80s horror movie", (1980, 1989)),
+    ("movies of the seventies", (1970, 1979)), ("early 2000s comedies", (2000, 2003)),
+    ("before 2000 please", (None, 1999)), ("anything after 2010", (2011, None)), ("since 2015", (2015, None)),
+    ("between 1980 and 1989", (1980, 1989)), ("something recent", (2014, None)), ("old westerns", (None, 1979)),
+    # no era: a life story, a title's year, a version of a title
+    ("I was a kid in the 90s", None), ("I loved Heat (1995)", None), ("Blade Runner 2049", None),
+    ("the older one", None), ("I watched it in 2010", None),
+])
+def test_era_asked_for(message, span):
+    from crs.dialogue.era import era
+
+    assert era(message, latest=2018) == span
+
+
+@pytest.mark.parametrize("message,accepts", [
+    ("the first one sounds good", True), ("I'll watch that tonight", True), ("perfect!", True),
+    ("I'm going to watch the second one", True), ("sounds boring", False), ("I watched it already", False),
+])
+def test_taking_a_pick(message, accepts):
+    from crs.dialogue import acts
+
+    assert acts.accepts(message) is accepts
+
+
+def test_help_and_taking_a_pick_show_no_cards(manager):
+    state = DialogueState()
+    assert list(manager.respond(state, "what can you do?"))[-1].action == "chit-chat"
+    list(manager.respond(state, "I loved The Shining"))
+    second = state.last_cards[1]
+    done = list(manager.respond(state, "the second one sounds good"))[-1]
+    assert done.action == "chit-chat" and second.display in done.text, done.text

@@ -12,7 +12,8 @@ the graph, the catalogue and the linker (never the manager's own helpers):
 4. exactly one TurnDone per turn, whose text is the concatenated TextDelta texts;
 5. no card has a genre the user ruled out ("no horror");
 6. an answer turn ("who directed it?") shows no cards, opens with the movie it is about (one of the
-   last cards or a movie the message names) and states that movie's catalogue facts.
+   last cards or a movie the message names) and states that movie's catalogue facts;
+7. every card's year is within the era the state holds ("from the 90s").
 
 A conversation marked `xfail: "reason"` documents a known bug: its expectations are what a user
 would expect, not what the manager does today.
@@ -114,6 +115,11 @@ class Checker:
                      if self.g.nodes[e].get("type") == "genre"}
         items = [c.item for c in cards]
         assert len(items) == len(set(items)), f"{where}: duplicate cards {items}"
+        lo, hi = after.era or (None, None)
+        for c in cards:  # (7) "from the 90s": every card's year is in the era asked for
+            year = self.catalog[c.item].year
+            assert year is not None or after.era is None, f"{where}: {c.display} has no year, era {after.era}"
+            assert (lo is None or year >= lo) and (hi is None or year <= hi), f"{where}: {c.display} outside {after.era}"
         for c in cards:
             # (1) never shown before
             assert c.item not in self.shown, f"{where}: {c.display} was already shown"

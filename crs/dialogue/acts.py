@@ -25,6 +25,14 @@ _GREETING = re.compile(r"^\W*(hi+|hello+|hey+|hiya|howdy|yo|greetings|good (morn
 _THANKS = re.compile(r"\b(thanks?|thank you|thx|ty|cheers|appreciate (it|that)|much appreciated)\b", re.I)
 _BYE = re.compile(r"\b(bye|goodbye|see (you|ya)|good night|gotta go|that'?s all|that is all)\b", re.I)
 _HOW_ARE_YOU = re.compile(r"\bhow (are|r) (you|u)\b|\bhow'?s it going\b", re.I)
+_HELP = re.compile(r"\bwhat (can|do) (you|u) do\b|\bwho (are|r) (you|u)\b|\bwhat (are|r) (you|u)\b(?! (into|in the mood|looking|watching))|"
+                   r"\bhow (does|do) (this|it|you) work\b|\bhow (do|can) i use\b|^\W*help\W*$|\bwhat is this\b", re.I)
+# Taking a suggestion: "the first one sounds good", "I'll watch that", "perfect, I'll check it out".
+_ACCEPT = re.compile(
+    r"\b(sounds?|looks?|seems?) (really |very |pretty |so )?(good|great|interesting|fun|perfect|awesome|cool|nice|promising)\b|"
+    r"\bi'?ll (definitely |probably |have to |go |totally )?(watch|try|check|see|go with|take|give|add|rent|stream|put)\b|"
+    r"\bi('?m| am) (going to|gonna) (watch|try|check|see|go with)\b|\blet'?s go with\b|\bi('?d| would) (like|love) to (watch|see)\b|"
+    r"^\W*(perfect|sold|deal|that'?s the one|great choice)\W*$", re.I)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
              "fifth": 4, "5th": 4, "last": -1, "top": 0}
 _ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|top)\b(?! time)|#\s*([1-9])\b"
@@ -61,9 +69,16 @@ def social(message: str) -> str | None:
         return "thanks"
     if _HOW_ARE_YOU.search(message):
         return "how-are-you"
+    if _HELP.search(message):
+        return "help"
     if _GREETING.search(message):
         return "greeting"
     return None
+
+
+def accepts(message: str) -> bool:
+    """The user takes a suggestion ("the first one sounds good", "I'll watch that one")."""
+    return _ACCEPT.search(message) is not None
 
 
 def ordinal(message: str) -> int | None:
@@ -88,6 +103,13 @@ SOCIAL_REPLIES = {
                "Glad to help! Tell me if you want more ideas.",
                "Any time! Come back and tell me how you liked it."),
     "bye": ("Bye, and enjoy your movie night!", "See you! Happy watching.", "Take care, and enjoy the film!"),
+    "help": ("I recommend movies. Tell me a film you loved, a genre, an actor or a director (\"something like Heat, "
+             "no horror\"); ask \"why that one?\", \"who directed it?\" or \"anything else?\"; and rate the cards "
+             "so I learn what you like.",
+             "I'm a movie recommender: name movies, genres or people you like or dislike, and I'll suggest films "
+             "with the reason each one fits. Ask me about any pick (\"what's it about?\") or for more.",
+             "Think of me as a movie buff: say what you're in the mood for (\"a 90s thriller with Denzel "
+             "Washington\"), and I'll suggest films and explain why; \"more\" gets new ones."),
     "how-are-you": ("I'm doing well, thanks! What kind of movie are you in the mood for?",
                     "All good here! What would you like to watch?",
                     "Great, thanks for asking! Any movie you loved recently?"),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from crs.config_utils import StrictConfig
 from crs.data.movies import Catalog
 from crs.dialogue import acts, policy
+from crs.dialogue.era import describe, era, within
 from crs.dialogue.events import Card, Event, Notice, Recommendations, TextDelta, TurnDone
 from crs.dialogue.explanation import explanation_text
 from crs.dialogue.facts import answer, fact_question
@@ -61,6 +62,7 @@ class DialogueManager:
         self.llm, self.rec, self.linker, self.graph, self.catalog = llm, recommender, linker, graph, catalog
         self.config = config or ManagerConfig()
         self.ilm = ilm  # crs.ilm.dialogue.DialogueILM: soft item tokens + BOE-guided decoding for recommendations
+        self._latest = max((m.year for m in catalog.movies if m.year), default=2018)  # "recent" counts back from it
 
     # ------------------------------------------------------------------ public
     def respond(self, state: DialogueState, message: str) -> Iterator[Event]:
@@ -96,6 +98,7 @@ class DialogueManager:
             action = early  # "how is it like Heat?", "who directed Heat?" name a movie, not a new taste
         else:
             state.update(link)  # first, so that "I loved Alien" is a preference this very turn
+            state.era = era(message, self._latest) or state.era  # "from the 90s" holds until another era
             action = policy.decide(state, message, link)
         if action != policy.CLARIFY:
             state.pending = guessed(link)  # "The Mask" is taken as the 1994 film until "no, the 1988 one"
@@ -132,6 +135,12 @@ class DialogueManager:
             return clarification(self.catalog, state.pending["items"])
         if action == policy.FOREIGN:
             return "I can only chat in English for now. Tell me a movie you loved, a genre or an actor."
+        if state.last_cards and acts.accepts(message):
+            card = referenced_card(state, message, link)
+            if card is not None:
+                state.topic = card.item  # "I'll watch it tonight" then means this one
+                return (f"Great choice: enjoy {card.display}! Come back and tell me how you liked it, "
+                        "or ask me for more.")
         kind = acts.social(message)
         if kind:
             return acts.social_reply(kind, len(state.history))
@@ -180,8 +189,13 @@ class DialogueManager:
         from crs.recommenders.ranking import rank_for_dialogue
 
         # One device top-k (crs/topk.py): z-scored recommender scores, KG filters and bonus, exclusions.
+        exclude = state.excluded()
+        if state.era is not None:  # "from the 90s": other years are out, unless nothing is left
+            outside = {m.item for m in self.catalog.movies if not within(m.year, state.era)}
+            if len(self.catalog) - len(outside | exclude) >= self.config.n_cards:
+                exclude |= outside
         order = rank_for_dialogue(self.rec, self.context(state), self.graph, self.catalog, k=self.config.n_cards,
-                                  exclude=state.excluded(), disliked_entities=state.disliked_entities,
+                                  exclude=exclude, disliked_entities=state.disliked_entities,
                                   liked_entities=state.liked_entities, focus=state.focus,
                                   entity_bonus=self.config.entity_bonus)
         cards = [self.card(int(i), state) for i in order]
@@ -208,6 +222,8 @@ class DialogueManager:
             parts.append("likes " + ", ".join(self.catalog[i].display for i in state.liked_items[-5:]))
         if state.liked_entities:
             parts.append("enjoys " + ", ".join(name(e) for e in state.liked_entities[-6:]))
+        if state.era is not None:
+            parts.append("wants movies " + describe(state.era))
         if state.disliked_items or state.disliked_entities:
             bad = [self.catalog[i].display for i in state.disliked_items[-3:]] + [name(e) for e in state.disliked_entities[-4:]]
             parts.append("does not want " + ", ".join(bad))

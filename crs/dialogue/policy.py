@@ -26,6 +26,8 @@ def decide(state: DialogueState, message: str, link: LinkResult) -> str:
         return ANSWER  # "who directed it?", "what's Heat about?": a fact about one movie, no new picks
     if state.last_cards and (acts.asks_more(message) or acts.rejects(message)):
         return RECOMMEND  # new items, never the ones shown or turned down
+    if state.last_cards and acts.accepts(message) and not link.of_type("genre", "person", "keyword"):
+        return CHITCHAT  # "the first one sounds good": the user took a pick, no new ones
     if not link.mentions and (acts.social(message) or _ACK.match(message)):
         return CHITCHAT
     informative = bool(link.mentions)

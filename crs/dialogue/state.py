@@ -31,6 +31,7 @@ class DialogueState:
     rejected_items: list[int] = field(default_factory=list)  # turned down ("seen it"), not a dislike of its kind
     topic: int | None = None  # the card last explained: "tell me more about it" means that one
     pending: dict | None = None  # a clarifying question awaiting its answer: {"text", "items", "polarity"}
+    era: tuple | None = None  # (first year, last year) asked for ("from the 90s"), either end None
 
     def update(self, link: LinkResult) -> None:
         """Fold one user message's linked mentions into the state (latest stance wins)."""
