@@ -32,10 +32,11 @@ def _join(parts: list[str]) -> str:
 
 
 def explanation_text(g: nx.MultiDiGraph, card: Card, card_entity: int, sources: list[int],
-                     with_plot: bool = False, people: list[str] | None = None) -> str:
+                     with_plot: bool = False, people: list[str] | None = None, era: str | None = None) -> str:
     """Name the KG links from `sources` (entities the user liked or asked about) to the card's movie;
     no link through a person when the KG credits none of `people` (who the catalogue credits to the
-    card's movie): the two then describe different films, see :func:`kg.explain.explain`."""
+    card's movie): the two then describe different films, see :func:`kg.explain.explain`. `era`: the
+    years the user asked for, in words ("from 1980 to 1989"), said beside the card's year."""
     paths = explain(g, sources, card_entity, max_paths=3, people=people)
     name = lambda n: g.nodes[n]["name"]  # noqa: E731
     sentences = []
@@ -47,17 +48,24 @@ def explanation_text(g: nx.MultiDiGraph, card: Card, card_entity: int, sources: 
         else:
             x = name(e.via).lower() if e.relation == "genre" else name(e.via)
             by_source.setdefault(e.source, []).append(SHARED[e.relation].format(x=x))
+    direct = []  # the user's own people, genres and keywords: one sentence for all of them
     for src, parts in by_source.items():
         if g.nodes[src].get("type") == "movie":
             sentences.append(f"{card.display} is linked to {name(src)} in the knowledge graph: {_join(parts)}.")
         else:
-            sentences.append(f"I picked {card.display} because {_join(parts)}.")
+            direct.extend(parts)
+    if direct:
+        # a serial comma: each part may end in its own clause ("..., which you asked about, and it is ...")
+        sentences.append(f"I picked {card.display} because {', '.join(direct[:-1]) + ', and ' if direct[1:] else ''}"
+                         f"{direct[-1]}.")
     if not sentences:
         kinds = " and ".join(card.genres[:2]).lower()
         what = f"{'an' if kinds[:1] in 'aeiou' else 'a'} {kinds} film" if kinds else "a film"
         by = f" directed by {card.directors[0]}" if card.directors else ""
         sentences.append(f"{card.display} is {what}{by}. I found no direct link in the knowledge graph between it "
                          "and what you told me: the recommender ranked it high from everything you said.")
+    if era and card.year:
+        sentences.append(f"It is from {card.year}: you asked for movies {era}.")
     if with_plot and card.plot:
         plot = card.plot.split(". ")[0].rstrip(".")
         sentences.append(f"The story: {plot}.")

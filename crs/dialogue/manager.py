@@ -158,7 +158,7 @@ class DialogueManager:
                  + list(reversed(state.liked_entities)))
         about = bool(re.search(r"\babout\b", message, re.I))
         return explanation_text(self.graph, card, self.catalog[card.item].entity, compare or liked, with_plot=about,
-                                people=self._credits(card.item))
+                                people=self._credits(card.item), era=describe(state.era) if state.era else None)
 
     def answer(self, state: DialogueState, message: str, link) -> str:
         """A fact about the movie named, or the card the message points at, from the catalogue and the KG."""
