@@ -347,6 +347,7 @@ def test_era_asked_for(message, span):
 @pytest.mark.parametrize("message,accepts", [
     ("the first one sounds good", True), ("I'll watch that tonight", True), ("perfect!", True),
     ("I'm going to watch the second one", True), ("sounds boring", False), ("I watched it already", False),
+    ("sounds good, but something older?", False), ("I'd like to watch something light", False),
 ])
 def test_taking_a_pick(message, accepts):
     from crs.dialogue import acts

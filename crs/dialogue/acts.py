@@ -31,7 +31,7 @@ _HELP = re.compile(r"\bwhat (can|do) (you|u) do\b|\bwho (are|r) (you|u)\b|\bwhat
 _ACCEPT = re.compile(
     r"\b(sounds?|looks?|seems?) (really |very |pretty |so )?(good|great|interesting|fun|perfect|awesome|cool|nice|promising)\b|"
     r"\bi'?ll (definitely |probably |have to |go |totally )?(watch|try|check|see|go with|take|give|add|rent|stream|put)\b|"
-    r"\bi('?m| am) (going to|gonna) (watch|try|check|see|go with)\b|\blet'?s go with\b|\bi('?d| would) (like|love) to (watch|see)\b|"
+    r"\bi('?m| am) (going to|gonna) (watch|try|check|see|go with)\b|\blet'?s go with\b|"
     r"^\W*(perfect|sold|deal|that'?s the one|great choice)\W*$", re.I)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
              "fifth": 4, "5th": 4, "last": -1, "top": 0}
@@ -77,8 +77,9 @@ def social(message: str) -> str | None:
 
 
 def accepts(message: str) -> bool:
-    """The user takes a suggestion ("the first one sounds good", "I'll watch that one")."""
-    return _ACCEPT.search(message) is not None
+    """The user takes a suggestion ("the first one sounds good", "I'll watch that one"), with no
+    "but" after it ("sounds good, but something older?")."""
+    return _ACCEPT.search(message) is not None and re.search(r"\bbut\b", message, re.I) is None
 
 
 def ordinal(message: str) -> int | None:
