@@ -362,3 +362,12 @@ def test_help_and_taking_a_pick_show_no_cards(manager):
     second = state.last_cards[1]
     done = list(manager.respond(state, "the second one sounds good"))[-1]
     assert done.action == "chit-chat" and second.display in done.text, done.text
+
+
+def test_seen_all_of_those_turns_down_every_card(manager):
+    state = DialogueState()
+    list(manager.respond(state, "I loved The Shining"))
+    shown = [c.item for c in state.last_cards]
+    done = list(manager.respond(state, "I've seen all of those"))[-1]
+    assert done.action == "recommend" and set(shown) <= set(state.rejected_items)
+    assert not set(shown) & {c.item for c in state.last_cards}

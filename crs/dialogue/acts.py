@@ -17,6 +17,7 @@ _MORE = re.compile(
     r"other (options|ones|suggestions|movies|films|picks|ideas))\b", re.I)
 _REJECT = re.compile(
     r"\b((already )?(seen|watched) (it|that|this|them|those)( already)?|already (seen|watched)|"
+    r"(seen|watched) (all|both|each) (of )?(them|those|these|the three|the two|three|two)|"
     r"not (that|this) one|not (for|into) me|no thanks|nah|nope|not interested|pass on|"
     r"(do|did|does)n'?t (really )?(like|want|fancy|care for) (it|that|this|them|those)|"
     r"(hate|hated|dislike|disliked) (it|that|this|them|those)|not (a fan of|my (kind|type|cup)) (it|that|this))\b",
@@ -53,6 +54,15 @@ def asks_more(message: str) -> bool:
 def rejects(message: str) -> bool:
     """The user turns down what was just suggested ("seen it", "not that one", "nah")."""
     return _REJECT.search(message) is not None
+
+
+_ALL = re.compile(r"\b(all|both|each|every one) (of )?(them|those|these|the three|the two|three|two)\b|"
+                  r"\b(them|those|these) all\b|\bnone of (them|those|these)\b", re.I)
+
+
+def about_all(message: str) -> bool:
+    """The message is about every card shown ("I've seen all of those", "none of them")."""
+    return _ALL.search(message) is not None
 
 
 def social(message: str) -> str | None:

@@ -172,17 +172,18 @@ class DialogueManager:
         return answer(fact_question(message, link), self.catalog[item], self.graph, link)
 
     def _turn_down(self, state: DialogueState, message: str, link) -> None:
-        """"seen it" / "not that one" / "I didn't like it": that card is never suggested again."""
+        """"seen it" / "not that one" / "I didn't like it": that card (or, for "seen all of those", every
+        card shown) is never suggested again."""
         card = referenced_card(state, message, link)
-        if card is None:
-            return
+        cards = list(state.last_cards) if acts.about_all(message) else [card] if card is not None else []
         disliked = polarity_of(message) == "disliked"
         target, other = (state.disliked_items, state.rejected_items) if disliked else (state.rejected_items,
                                                                                       state.disliked_items)
-        if card.item in state.liked_items:
-            state.liked_items.remove(card.item)
-        if card.item not in target and card.item not in other:
-            target.append(card.item)
+        for c in cards:
+            if c.item in state.liked_items:
+                state.liked_items.remove(c.item)
+            if c.item not in target and c.item not in other:
+                target.append(c.item)
 
     def recommend(self, state: DialogueState) -> list[Card]:
         """Top cards: recommender scores, then KG constraints (what was asked for, what is unwanted)."""
