@@ -305,6 +305,8 @@ def test_postcheck_drops_looping_output(linker):
     ("what's it about?", "plot"), ("What is the movie about", "plot"), ("what is Jaws about?", "plot"),
     ("what's the plot of Heat?", "plot"), ("what year did it come out?", "year"), ("when was that one released?", "year"),
     ("how old is it?", "year"), ("what kind of movie is it?", "genre"), ("what genre is Heat?", "genre"),
+    ("who wrote it?", "writer"), ("is it long?", "runtime"), ("how long is Titanic?", "runtime"),
+    ("what's its rating?", "rating"), ("tell me about the third one", "plot"),
     ("is it scary?", "is-genre"), ("Is Jaws a comedy?", "is-genre"), ("was that one funny?", "is-genre"),
     # requests and everything else are no fact question
     ("what's a good movie about space?", None), ("what about something funnier?", None),

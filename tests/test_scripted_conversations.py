@@ -11,7 +11,7 @@ the graph, the catalogue and the linker (never the manager's own helpers):
    that card and what the user liked;
 4. exactly one TurnDone per turn, whose text is the concatenated TextDelta texts;
 5. no card has a genre the user ruled out ("no horror");
-6. an answer turn ("who directed it?") shows no cards, opens with the movie it is about (one of the
+6. an answer turn ("who directed it?") shows no cards, names the movie it is about (one of the
    last cards or a movie the message names) and states that movie's catalogue facts;
 7. every card's year is within the era the state holds ("from the 90s").
 
@@ -171,9 +171,9 @@ class Checker:
             return
         candidates = [self.catalog[c.item] for c in self.last_cards]
         candidates += [self.catalog[m.item] for m in self.linker.link(message).of_type("movie")]
-        subject = [m for m in candidates if re.match(rf"(Yes: |Not really: |Partly: )?{re.escape(m.title)}\b", text)]
+        subject = [m for m in candidates if re.search(rf"{re.escape(m.title)}\b", text)]
         assert subject, f"{where}: the answer is about none of {[m.display for m in candidates]}: {text}"
-        m = subject[0]
+        m = min(subject, key=lambda m: text.index(m.title))
         if "directed by" in text:
             assert m.directors and all(d in text for d in m.directors), f"{where}: not {m.directors}: {text}"
         if " stars " in text:

@@ -15,12 +15,20 @@ _QUESTIONS = (
     ("director", re.compile(r"\bwho (?:directed|made|helmed|was the director|is the director|'?s the director)\b|"
                             r"\bwho'?s the director\b|\b(?:the )?director of\b|\bwhat director\b|"
                             r"\bwho (?:is|was) it directed by\b|\bdirected by who(?:m)?\b", re.I)),
+    ("writer", re.compile(r"\bwho (?:wrote|penned|scripted)\b|\b(?:the )?(?:screen)?writers? of\b|"
+                          r"\bwho(?:'?s| is| was) the (?:screen)?writer\b", re.I)),
+    ("runtime", re.compile(rf"\bhow long is\b|\b(?:is|was) {_REF} (?:too )?(?:long|short)\b|\brun ?(?:time|ning time)\b|"
+                           r"\bhow many (?:minutes|hours)\b", re.I)),
+    ("rating", re.compile(rf"\bwhat(?:'?s| is) (?:its|the) (?:rating|score|age rating)\b|\bhow (?:well )?(?:is|was) {_REF} rated\b|"
+                          r"\b(?:imdb|rotten tomatoes|metacritic) (?:score|rating)\b|\bwhat (?:is|was) (?:it|that) rated\b",
+                          re.I)),
     ("cast", re.compile(r"\bwho(?:'?s| is| was| are)? (?:in|starring in|starred in)\b|"
                         r"\bwho (?:stars?|starred|plays?|played|acts?|acted)\b|"
                         r"\b(?:the )?(?:cast|actors|stars) (?:of|in)\b|\bwhich actors?\b|\bwhat actors?\b|"
                         r"\bwho(?:'?s| is| are| were) the (?:stars?|leads?|actors?|cast|main characters?)\b|"
                         r"\bwho is starring\b", re.I)),
     ("plot", re.compile(rf"\bwhat(?:'?s| is| was)(?: {_REF})?(?: really)? about\b|\bwhat happens in\b|"
+                        rf"\btell me about {_REF}|"
                         r"\b(?:the )?(?:plot|storyline|story line|synopsis|premise) of\b|"
                         r"\bwhat(?:'?s| is) the (?:plot|story|storyline|premise)\b|"
                         r"\bwhat(?:'?s| is| was) (?P<named>[^?.!]{2,60}?) about\b", re.I)),
@@ -36,8 +44,9 @@ _REQUEST_WORDS = frozenset("a an some any good movie movies film films something
 
 
 def fact_question(message: str, link: LinkResult) -> str | None:
-    """Which fact the message asks about one movie: director, cast, plot, year, genre, or
-    'is-genre' (a yes/no question on a genre it names); None for anything else."""
+    """Which fact the message asks about one movie: director, writer, runtime, rating, cast, plot,
+    year, genre, or 'is-genre' (a yes/no question on a genre it names); None for anything else.
+    Running times and ratings are not in the catalogue: the answer says so, it does not guess."""
     for kind, pattern in _QUESTIONS:
         m = pattern.search(message)
         if not m:
@@ -77,7 +86,7 @@ def _disagreement(movie: Movie, graph) -> str:
 def answer(kind: str, movie: Movie, graph, link: LinkResult) -> str:
     """The answer to a fact question about `movie`, from the catalogue (card facts) and the KG."""
     text = _answer(kind, movie, graph, link)
-    return text + _disagreement(movie, graph) if kind in ("director", "cast", "plot") else text
+    return text + _disagreement(movie, graph) if kind in ("director", "writer", "cast", "plot") else text
 
 
 def _answer(kind: str, movie: Movie, graph, link: LinkResult) -> str:
@@ -86,6 +95,15 @@ def _answer(kind: str, movie: Movie, graph, link: LinkResult) -> str:
         if movie.directors:
             return f"{name} was directed by {_join(movie.directors)}."
         return f"My catalogue doesn't say who directed {name}."
+    if kind == "writer":
+        if movie.writers:
+            return f"{name} was written by {_join(movie.writers[:4])}."
+        return f"My catalogue doesn't say who wrote {name}."
+    if kind == "runtime":
+        return f"My catalogue has no running times, so I can't say how long {name} is; it is {_kind(movie)}."
+    if kind == "rating":
+        return (f"My catalogue has no critics' scores or age ratings for {name}; it is {_kind(movie)}"
+                + (f" directed by {_join(movie.directors)}." if movie.directors else "."))
     if kind == "cast":
         if movie.stars:
             return f"{name} stars {_join(movie.stars[:4])}."
