@@ -89,25 +89,25 @@ def answer(kind: str, movie: Movie, graph, link: LinkResult) -> str:
     return text + _disagreement(movie, graph) if kind in ("director", "writer", "cast", "plot") else text
 
 
+# Who the catalogue credits: (Movie field, answer, answer when the catalogue lists nobody).
+_CREDITS = {
+    "director": ("directors", "{name} was directed by {who}.", "My catalogue doesn't say who directed {name}."),
+    "writer": ("writers", "{name} was written by {who}.", "My catalogue doesn't say who wrote {name}."),
+    "cast": ("stars", "{name} stars {who}.", "My catalogue doesn't list the cast of {name}."),
+}
+
+
 def _answer(kind: str, movie: Movie, graph, link: LinkResult) -> str:
     name = movie.display
-    if kind == "director":
-        if movie.directors:
-            return f"{name} was directed by {_join(movie.directors)}."
-        return f"My catalogue doesn't say who directed {name}."
-    if kind == "writer":
-        if movie.writers:
-            return f"{name} was written by {_join(movie.writers[:4])}."
-        return f"My catalogue doesn't say who wrote {name}."
+    if kind in _CREDITS:
+        field, known, unknown = _CREDITS[kind]
+        people = getattr(movie, field)[:4]
+        return known.format(name=name, who=_join(people)) if people else unknown.format(name=name)
     if kind == "runtime":
         return f"My catalogue has no running times, so I can't say how long {name} is; it is {_kind(movie)}."
     if kind == "rating":
         return (f"My catalogue has no critics' scores or age ratings for {name}; it is {_kind(movie)}"
                 + (f" directed by {_join(movie.directors)}." if movie.directors else "."))
-    if kind == "cast":
-        if movie.stars:
-            return f"{name} stars {_join(movie.stars[:4])}."
-        return f"My catalogue doesn't list the cast of {name}."
     if kind == "plot":
         if movie.plot:
             return f"{name}: {movie.plot.strip()}"
