@@ -312,6 +312,7 @@ def test_postcheck_drops_looping_output(linker):
     ("what's a good movie about space?", None), ("what about something funnier?", None),
     ("is there anything scary?", None), ("I loved it, who cares", None), ("scary movies please", None),
     ("who is into horror like me", None), ("I want a movie about sharks", None), ("is it good?", None),
+    ("what genres do you know?", None), ("what kind of movie do you recommend?", None),
 ])
 def test_fact_questions_are_told_from_requests(linker, message, kind):
     from crs.dialogue.facts import fact_question

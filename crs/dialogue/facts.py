@@ -35,7 +35,8 @@ _QUESTIONS = (
     ("year", re.compile(r"\b(?:what|which) year\b|\bhow old is\b|\brelease date\b|\bhow (?:recent|new) is\b|"
                         r"\bwhen (?:was|did|is)\b[^?.!]{0,60}?\b(?:come out|came out|released?|made|premiere)\b",
                         re.I)),
-    ("genre", re.compile(r"\bwhat (?:kind|sort|type|genre) of (?:movie|film)\b|\b(?:what|which) genres?\b", re.I)),
+    ("genre", re.compile(r"\bwhat (?:kind|sort|type|genre) of (?:movie|film) (?:is|was)\b|"
+                         r"\b(?:what|which) genres? (?:is|was|are)\b", re.I)),  # not "what genres do you know?"
 )
 # "is it scary?", "is that one a comedy?", "was Heat funny?": a yes/no question on a genre the linker reads
 _IS_IT = re.compile(rf"^\W*(?:so |and |but |ok,? )?(?:is|was|isn'?t|wasn'?t) (?P<ref>{_REF}\b)?", re.I)
