@@ -49,8 +49,7 @@ def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 
     """
     target_nb = neighbours(g, target, PRIORITY)
     credited = {n.lower() for n in people or ()}
-    kg_people = {g.nodes[nb]["name"].lower() for nb, rels in target_nb.items() if rels & PEOPLE}
-    if credited and kg_people and not credited & kg_people:
+    if other_films_people(g, target, people or ()):
         target_nb = {nb: rels - PEOPLE for nb, rels in target_nb.items()}
     elif credited & {g.nodes[nb]["name"].lower() for nb, rels in target_nb.items() if "directing" in rels}:
         # TMDKG's "directing" is the whole directing department (script supervisors, assistant
@@ -87,6 +86,14 @@ def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 
         if len(out) == max_paths:
             break
     return out
+
+
+def other_films_people(g: nx.MultiDiGraph, target: int, people: Collection[str]) -> list[str]:
+    """The KG's people of `target` when they share no one with `people` (who the catalogue credits):
+    the two then describe different films under one id; [] when they agree or either lists nobody."""
+    kg = [g.nodes[nb]["name"] for nb, rels in neighbours(g, target, tuple(PEOPLE)).items()] if target in g else []
+    credited = {n.lower() for n in people}
+    return kg if kg and credited and not credited & {n.lower() for n in kg} else []
 
 
 def reason(g: nx.MultiDiGraph, liked: list[int], target: int, people: Collection[str] | None = None) -> str:

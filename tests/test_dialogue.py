@@ -374,3 +374,16 @@ def test_seen_all_of_those_turns_down_every_card(manager):
     done = list(manager.respond(state, "I've seen all of those"))[-1]
     assert done.action == "recommend" and set(shown) <= set(state.rejected_items)
     assert not set(shown) & {c.item for c in state.last_cards}
+
+
+def test_fact_answer_warns_where_the_kg_and_the_catalogue_describe_different_films(manager, catalog, graph):
+    from kg.explain import other_films_people
+
+    state = DialogueState()
+    godfather = next(m for m in catalog.movies if m.display == "The Godfather (1972)")
+    assert not other_films_people(graph, godfather.entity, [*godfather.directors, *godfather.stars])
+    assert "Careful" not in list(manager.respond(state, "who directed The Godfather?"))[-1].text
+    odd = next(m for m in catalog.movies if other_films_people(graph, m.entity, [*m.directors, *m.writers, *m.stars])
+               and m.directors and m.title.isascii() and len(m.title) > 6)
+    done = list(manager.respond(state, f'who directed "{odd.title}" ({odd.year})?'))[-1]
+    assert done.action == "answer" and "Careful" in done.text, done.text

@@ -8,8 +8,10 @@ _DECADE_WORDS = {"twenties": 2, "thirties": 3, "forties": 4, "fifties": 5, "sixt
                  "eighties": 8, "nineties": 9}
 _DECADE = (r"(?:(?P<century>19|20)?(?P<digit>\d)0'?s|'(?P<short>\d)0s|"
            rf"(?P<word>{'|'.join(_DECADE_WORDS)}))")
-_KIND = (r"(?:movies?|films?|classics?|ones?|stuff|flicks?|comed(?:y|ies)|horrors?|thrillers?|action|dramas?|"
-         r"westerns?|musicals?|romances?|rom-?coms?|sci-?fi|cartoons?|animations?|kids?|teen|family|crime|war)")
+_KINDS = (r"movies?|films?|classics?|stuff|flicks?|comed(?:y|ies)|horrors?|thrillers?|action|dramas?|"
+          r"westerns?|musicals?|romances?|rom-?coms?|sci-?fi|cartoons?|animations?|kids?|teen|family|crime|war")
+_KIND = rf"(?:{_KINDS}|ones?)"  # "a 90s one"
+_PLAIN_KIND = rf"(?:{_KINDS})"  # "the older one" picks a version of a title, it asks for no era
 # The decade must be asked for: "from the 90s", "movies of the 80s", "a 90s thriller" (not "I was a kid in the 90s").
 _ASKED_DECADE = (re.compile(rf"\b(?:from|of|made in)\s+the\s+(?:early\s+|late\s+|mid\s+)?{_DECADE}(?!\w)", re.I),
                  re.compile(rf"(?<![\w'])(?:early\s+|late\s+)?{_DECADE}(?:\s+\w+)?\s+{_KIND}\b", re.I))
@@ -18,7 +20,6 @@ _BETWEEN = re.compile(rf"\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b", re.I)
 _BEFORE = re.compile(rf"\b(?:before|older than|earlier than|pre-?)\s*{_YEAR}\b", re.I)
 _AFTER = re.compile(rf"\b(?:after|since|newer than|later than|post-?)\s*{_YEAR}\b", re.I)
 _FROM_YEAR = re.compile(rf"\b(?:from|released in|made in|came out in)\s+{_YEAR}\b(?!\s*(?:to|-|and)\s*\d)", re.I)
-_PLAIN_KIND = _KIND.replace("ones?|", "")  # "the older one" picks a version of a title, it asks for no era
 _RECENT = re.compile(rf"\b(?:recent|newer|latest|new release)\w*\s+(?:\w+\s+)?{_PLAIN_KIND}\b|\bsomething (?:more )?(?:recent|newer)\b"
                      r"|\bnew releases\b", re.I)
 _OLD = re.compile(rf"\b(?:old|older|old-?school|vintage)\s+(?:\w+\s+)?{_PLAIN_KIND}\b|\bsomething (?:old|older)\b", re.I)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from crs.data.movies import Movie
-from kg.graph import neighbours
+from kg.explain import other_films_people
 from kg.linker import LinkResult
 
 _REF = r"(?:it|that|this|that one|this one|the (?:first|second|third|last|top|new|other) one|the (?:movie|film))"
@@ -74,11 +74,8 @@ def _kind(movie: Movie) -> str:
 def _disagreement(movie: Movie, graph) -> str:
     """A caveat when the KG's people for this id share no one with the catalogue's: the two then
     describe different films of one title (ReDial's "Heat (1995)" is the catalogue's 1996 film)."""
-    if movie.entity not in graph:
-        return ""
-    kg = [graph.nodes[n]["name"] for n, rels in neighbours(graph, movie.entity, ("directing", "cast")).items()]
-    credited = {p.lower() for p in [*movie.directors, *movie.writers, *movie.stars]}
-    if not kg or not credited or credited & {n.lower() for n in kg}:
+    kg = other_films_people(graph, movie.entity, [*movie.directors, *movie.writers, *movie.stars])
+    if not kg:
         return ""
     return (f" Careful: my knowledge graph links this title to {_join(kg[:3])} instead, so my two sources may "
             "describe different films of this name.")
