@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import networkx as nx
@@ -36,7 +36,8 @@ PEOPLE = frozenset(("directing", "writing", "cast"))
 
 
 def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 2,
-            people: Collection[str] | None = None) -> list[Explanation]:
+            people: Collection[str] | None = None,
+            directors: Callable[[int], Collection[str]] | None = None) -> list[Explanation]:
     """Up to `max_paths` reasons why `target` (a movie entity) fits the `liked` entities.
 
     A liked movie gives a two-hop path liked → shared person/genre/keyword → target; a liked
@@ -46,17 +47,15 @@ def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 
     catalogue's Malayalam film, the KG's Godfather Part III), and no reason goes through a person,
     so that a card never contradicts itself. When they share someone, the catalogue's short cast
     list is only partial and every KG person may be named.
+    `directors`: a movie entity's directors as the catalogue credits them. TMDKG's "directing" is the
+    whole directing department (script supervisors, assistant directors), so "directed by" names, on
+    both ends of a path, only a director the catalogue credits (Ocean's Twelve: Steven Soderbergh, not
+    the script supervisor Annie Welles; The Lion King and Frozen: not Rick Moore). A movie without
+    catalogue directors gives no "directed by".
     """
-    target_nb = neighbours(g, target, PRIORITY)
-    credited = {n.lower() for n in people or ()}
+    target_nb = _credited_directing(g, target, neighbours(g, target, PRIORITY), directors)
     if other_films_people(g, target, people or ()):
         target_nb = {nb: rels - PEOPLE for nb, rels in target_nb.items()}
-    elif credited & {g.nodes[nb]["name"].lower() for nb, rels in target_nb.items() if "directing" in rels}:
-        # TMDKG's "directing" is the whole directing department (script supervisors, assistant
-        # directors): where the catalogue credits a director, "directed by" names only who it credits
-        # (Ocean's Twelve: Steven Soderbergh, not the script supervisor Annie Welles).
-        target_nb = {nb: rels - {"directing"} if g.nodes[nb]["name"].lower() not in credited else rels
-                     for nb, rels in target_nb.items()}
     target_nb = {nb: rels for nb, rels in target_nb.items() if rels}
     found: list[tuple[int, int, Explanation]] = []
     for rank_liked, src in enumerate(liked):
@@ -69,7 +68,7 @@ def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 
             continue
         if g.nodes[src].get("type") != "movie":
             continue
-        for nb, rels in neighbours(g, src, PRIORITY).items():
+        for nb, rels in _credited_directing(g, src, neighbours(g, src, PRIORITY), directors).items():
             shared = rels & target_nb.get(nb, set())
             if shared:
                 rel = min(shared, key=PRIORITY.index)
@@ -88,6 +87,15 @@ def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 
     return out
 
 
+def _credited_directing(g: nx.MultiDiGraph, movie: int, nb: dict[int, set[str]],
+                        directors: Callable[[int], Collection[str]] | None) -> dict[int, set[str]]:
+    """`nb` with "directing" kept only for the directors the catalogue credits to `movie`."""
+    if directors is None:
+        return nb
+    credited = {n.lower() for n in directors(movie)}
+    return {x: rels - {"directing"} if g.nodes[x]["name"].lower() not in credited else rels for x, rels in nb.items()}
+
+
 def other_films_people(g: nx.MultiDiGraph, target: int, people: Collection[str]) -> list[str]:
     """The KG's people of `target` when they share no one with `people` (who the catalogue credits):
     the two then describe different films under one id; [] when they agree or either lists nobody."""
@@ -96,10 +104,11 @@ def other_films_people(g: nx.MultiDiGraph, target: int, people: Collection[str])
     return kg if kg and credited and not credited & {n.lower() for n in kg} else []
 
 
-def reason(g: nx.MultiDiGraph, liked: list[int], target: int, people: Collection[str] | None = None) -> str:
+def reason(g: nx.MultiDiGraph, liked: list[int], target: int, people: Collection[str] | None = None,
+           directors: Callable[[int], Collection[str]] | None = None) -> str:
     """One sentence of KG reasons, or a description from the movie's own genres when no path exists
-    (`people`: see :func:`explain`)."""
-    paths = explain(g, liked, target, people=people)
+    (`people`, `directors`: see :func:`explain`)."""
+    paths = explain(g, liked, target, people=people, directors=directors)
     if paths:
         by_source: dict[int, list[str]] = {}
         for e in paths:

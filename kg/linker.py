@@ -39,7 +39,8 @@ LIKE_CUES = ("love", "loved", "like", "liked", "enjoy", "enjoyed", "favorite", "
              "amazing", "fan of", "into", "adore", "best", "good", "recommend", "fantastic", "want")
 DISLIKE_CUES = ("hate", "hated", "dislike", "disliked", "boring", "awful", "terrible", "worst", "bad", "avoid",
                 "without", "not into", "no more", "not really", "not my", "not a", "nothing", "except",
-                "can't stand", "cant stand", "cannot stand", "can't bear", "sick of", "tired of", "detest", "loathe")
+                "can't stand", "cant stand", "cannot stand", "can't bear", "sick of", "tired of", "detest", "loathe",
+                "overrated", "meh", "too much", "too violent", "too graphic", "too gory", "too slow", "too long", "too dark")
 NEGATIONS = ("not", "never", "no", "dont", "didnt", "doesnt", "cant", "wont", "isnt", "wasnt", "nothing")
 _CLAUSE = re.compile(r"([.!?;]+|\bbut\b|\bhowever\b|\bexcept\b|\bthough\b|\bwhile\b)")
 

@@ -337,9 +337,10 @@ def test_fact_answers_come_from_the_catalogue_and_never_show_cards(manager, cata
     ("movies of the seventies", (1970, 1979)), ("early 2000s comedies", (2000, 2003)),
     ("before 2000 please", (None, 1999)), ("anything after 2010", (2011, None)), ("since 2015", (2015, None)),
     ("between 1980 and 1989", (1980, 1989)), ("something recent", (2014, None)), ("old westerns", (None, 1979)),
+    ("good horror from the last few years?", (2014, None)), ("comedies of the past couple of years", (2014, None)),
     # no era: a life story, a title's year, a version of a title
     ("I was a kid in the 90s", None), ("I loved Heat (1995)", None), ("Blade Runner 2049", None),
-    ("the older one", None), ("I watched it in 2010", None),
+    ("the older one", None), ("I watched it in 2010", None), ("I've been busy the last few years", None),
 ])
 def test_era_asked_for(message, span):
     from crs.dialogue.era import era

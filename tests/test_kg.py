@@ -222,11 +222,24 @@ def test_directed_by_names_only_the_credited_director(graph, catalog):
     """The KG's directing department holds script supervisors and assistant directors too."""
     eleven, twelve = find_movie(catalog, "Ocean's Eleven", 2001), find_movie(catalog, "Ocean's Twelve", 2004)
     credited = [*twelve.directors, *twelve.writers, *twelve.stars]
-    text = reason(graph, [eleven.entity], twelve.entity, credited)
+    directors = lambda e: catalog.by_entity[e].directors  # noqa: E731
+    text = reason(graph, [eleven.entity], twelve.entity, credited, directors)
     assert "directed by Steven Soderbergh" in text and "Annie Welles" not in text, text
-    directing = [p for p in explain(graph, [eleven.entity], twelve.entity, max_paths=6, people=credited)
-                 if p.relation == "directing"]
+    directing = [p for p in explain(graph, [eleven.entity], twelve.entity, max_paths=6, people=credited,
+                                    directors=directors) if p.relation == "directing"]
     assert [graph.nodes[p.via]["name"] for p in directing] == ["Steven Soderbergh"]
+
+
+def test_directed_by_needs_the_credited_director_of_both_movies(graph, catalog):
+    """Frozen and The Lion King share a member of the directing department (Rick Moore), who directed
+    neither: the catalogue credits Buck/Lee and Allers/Minkoff, so no "directed by" links them."""
+    frozen, lion = find_movie(catalog, "Frozen", 2013), find_movie(catalog, "The Lion King", 1994)
+    unfiltered = explain(graph, [frozen.entity], lion.entity, max_paths=6)
+    assert any(p.relation == "directing" for p in unfiltered)  # what the KG alone would claim
+    directors = lambda e: catalog.by_entity[e].directors  # noqa: E731
+    paths = explain(graph, [frozen.entity], lion.entity, max_paths=6, directors=directors)
+    assert paths and all(p.relation != "directing" for p in paths), [p.text for p in paths]
+    assert "directed by" not in reason(graph, [frozen.entity], lion.entity, directors=directors)
 
 
 def test_reason_without_path_falls_back_to_genres(graph, shining):

@@ -10,10 +10,13 @@ the graph, the catalogue and the linker (never the manager's own helpers):
    user pointed at it) and, unless it says there is no direct link, names a real KG link between
    that card and what the user liked;
 4. exactly one TurnDone per turn, whose text is the concatenated TextDelta texts;
-5. no card has a genre the user ruled out ("no horror");
+5. no card has a genre the user ruled out ("no horror"), by the KG's genre links or by the genre
+   labels the card itself shows ("no musicals": not The Greatest Showman, "musical" on its card);
 6. an answer turn ("who directed it?") shows no cards, names the movie it is about (one of the
    last cards or a movie the message names) and states that movie's catalogue facts;
-7. every card's year is within the era the state holds ("from the 90s").
+7. every card's year is within the era the state holds ("from the 90s");
+8. no card is in a language the user ruled out ("any foreign ones?" rules out English);
+9. a card's reason says "directed by" only of a director the catalogue credits to that card.
 
 A conversation marked `xfail: "reason"` documents a known bug: its expectations are what a user
 would expect, not what the manager does today.
@@ -35,10 +38,13 @@ from kg.graph import neighbours
 SCRIPT = Path(__file__).resolve().parent / "fixtures" / "scripted_conversations.yaml"
 CONVERSATIONS = yaml.safe_load(SCRIPT.read_text(encoding="utf-8"))
 EXPECT_KEYS = {"act", "entities", "not_entities", "disliked", "notice", "no_notice", "cards", "text_contains",
-               "text_not_contains", "clarify_options", "explains_card"}
+               "text_not_contains", "clarify_options", "explains_card", "cards_linked_to"}
 # The user points at one card ("the second one", "#2", "the last one") or names it.
 _POINTS = re.compile(r"\b(first|second|third|last|1st|2nd|3rd|top|number \d|no\.? ?\d)\b|#\s*\d", re.I)
 NO_LINK = "no direct link"
+# A KG genre and the labels the catalogue uses for it (written here, apart from the product's own table).
+LABELS = {"music": {"music", "musical"}, "science fiction": {"sci-fi", "science fiction"}}
+_DIRECTED = re.compile(r"directed by ([^;.]+)")
 
 
 def _params():
@@ -113,6 +119,8 @@ class Checker:
             unwanted[i] = "turned down"
         ruled_out = {e for e in before.disliked_entities + after.disliked_entities
                      if self.g.nodes[e].get("type") == "genre"}
+        labels_out = {lab for e in ruled_out for lab in LABELS.get(self.name(e), {self.name(e)})}
+        languages_out = {e for e in after.disliked_entities if self.g.nodes[e].get("type") == "language"}
         items = [c.item for c in cards]
         assert len(items) == len(set(items)), f"{where}: duplicate cards {items}"
         lo, hi = after.era or (None, None)
@@ -129,6 +137,15 @@ class Checker:
             movie_genres = set(neighbours(self.g, self.catalog[c.item].entity, ("genre",)))
             bad = movie_genres & ruled_out
             assert not bad, f"{where}: {c.display} is {[self.name(e) for e in bad]}, which the user ruled out"
+            shown = {g.lower() for g in self.catalog[c.item].genres} & labels_out
+            assert not shown, f"{where}: {c.display}'s card says {shown}, which the user ruled out"
+            # (8) never a language the user ruled out
+            spoken = set(neighbours(self.g, self.catalog[c.item].entity, ("language",))) & languages_out
+            assert not spoken, f"{where}: {c.display} is in {[self.name(e) for e in spoken]}, which the user ruled out"
+            # (9) "directed by" only the catalogue's credited directors
+            for named in _DIRECTED.findall(c.reason):
+                assert named.strip() in self.catalog[c.item].directors, \
+                    f"{where}: {c.display}'s reason says directed by {named!r}; the catalogue credits {self.catalog[c.item].directors}"
 
     def check_explanation(self, where: str, before: DialogueState, message: str, recs: list, text: str,
                           explains_card: int | None) -> None:
@@ -205,6 +222,10 @@ class Checker:
             assert s.lower() in done.text.lower(), f"{where}: {s!r} not in {done.text!r}"
         for s in expect.get("text_not_contains", []):
             assert s.lower() not in done.text.lower(), f"{where}: {s!r} in {done.text!r}"
+        for name in expect.get("cards_linked_to", []):  # "Meryl Streep, but no musicals": every card has her
+            for c in cards:
+                linked = {self.name(e) for e in neighbours(self.g, self.catalog[c.item].entity)}
+                assert name in linked, f"{where}: {c.display} is not linked to {name!r}"
         if "clarify_options" in expect:
             assert done.action == "clarify", f"{where}: act {done.action!r}, expected a clarifying question"
             for name in expect["clarify_options"]:

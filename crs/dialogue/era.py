@@ -21,7 +21,8 @@ _BEFORE = re.compile(rf"\b(?:before|older than|earlier than|pre-?)\s*{_YEAR}\b",
 _AFTER = re.compile(rf"\b(?:after|since|newer than|later than|post-?)\s*{_YEAR}\b", re.I)
 _FROM_YEAR = re.compile(rf"\b(?:from|released in|made in|came out in)\s+{_YEAR}\b(?!\s*(?:to|-|and)\s*\d)", re.I)
 _RECENT = re.compile(rf"\b(?:recent|newer|latest|new release)\w*\s+(?:\w+\s+)?{_PLAIN_KIND}\b|\bsomething (?:more )?(?:recent|newer)\b"
-                     r"|\bnew releases\b", re.I)
+                     r"|\bnew releases\b|\b(?:from|in|of|over) the (?:last|past) (?:few|couple(?: of)?|several) years\b",
+                     re.I)  # "good horror from the last few years"
 _OLD = re.compile(rf"\b(?:old|older|old-?school|vintage)\s+(?:\w+\s+)?{_PLAIN_KIND}\b|\bsomething (?:old|older)\b", re.I)
 RECENT_YEARS = 4  # "recent": the catalogue's last five years
 OLD_BEFORE = 1980  # "old movies": before 1980

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 import networkx as nx
 
 from crs.dialogue.events import Card
@@ -32,12 +34,14 @@ def _join(parts: list[str]) -> str:
 
 
 def explanation_text(g: nx.MultiDiGraph, card: Card, card_entity: int, sources: list[int],
-                     with_plot: bool = False, people: list[str] | None = None, era: str | None = None) -> str:
+                     with_plot: bool = False, people: list[str] | None = None, era: str | None = None,
+                     directors: Callable[[int], Collection[str]] | None = None) -> str:
     """Name the KG links from `sources` (entities the user liked or asked about) to the card's movie;
     no link through a person when the KG credits none of `people` (who the catalogue credits to the
-    card's movie): the two then describe different films, see :func:`kg.explain.explain`. `era`: the
+    card's movie): the two then describe different films, and "directed by" only for `directors`, see
+    :func:`kg.explain.explain`. `era`: the
     years the user asked for, in words ("from 1980 to 1989"), said beside the card's year."""
-    paths = explain(g, sources, card_entity, max_paths=3, people=people)
+    paths = explain(g, sources, card_entity, max_paths=3, people=people, directors=directors)
     name = lambda n: g.nodes[n]["name"]  # noqa: E731
     sentences = []
     by_source: dict[int, list[str]] = {}

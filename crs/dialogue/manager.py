@@ -23,6 +23,7 @@ from crs.llm.base import GenerationError, LLMBackend
 from crs.recommenders.base import RecContext, Recommender
 from kg.explain import reason
 from kg.linker import EntityLinker, polarity_of
+from kg.moods import with_moods
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class DialogueManager:
         if link.unknown:
             yield Notice(f"I couldn't find {link.unknown!r} in my catalogue of {len(self.catalog):,} movies.", "warning")
             link = link.outside_unknown()  # words of an unknown title ("Quest") must not become preferences
+        link = with_moods(link, message, self.linker.genre_by_name, self.linker.names)  # "something sad"
         language = detect_non_english(message, ignore=_name_words(link))
         if language:
             yield Notice(f"Sorry, I only understand English, and this looks like {language}. "
@@ -108,8 +110,9 @@ class DialogueManager:
         if action == policy.RECOMMEND:
             if state.last_cards and acts.rejects(message):
                 self._turn_down(state, message, link)
-            if not state.focus and acts.asks_more(message):
-                state.focus = list(state.last_focus)  # "more" keeps "something with Jack Nicholson"
+            if not state.focus and not _asks_for_anything(link):
+                # "more", "not musicals please", "something older" refine "something with Meryl Streep"
+                state.focus = list(state.last_focus)
             cards = self.recommend(state)
             if not cards:
                 action = policy.ASK
@@ -158,7 +161,8 @@ class DialogueManager:
                  + list(reversed(state.liked_entities)))
         about = bool(re.search(r"\babout\b", message, re.I))
         return explanation_text(self.graph, card, self.catalog[card.item].entity, compare or liked, with_plot=about,
-                                people=self._credits(card.item), era=describe(state.era) if state.era else None)
+                                people=self._credits(card.item), directors=self._directors,
+                                era=describe(state.era) if state.era else None)
 
     def answer(self, state: DialogueState, message: str, link) -> str:
         """A fact about the movie named, or the card the message points at, from the catalogue and the KG."""
@@ -233,13 +237,18 @@ class DialogueManager:
     def card(self, item: int, state: DialogueState) -> Card:
         m = self.catalog[item]
         liked = [self.catalog[i].entity for i in reversed(state.liked_items)] + list(reversed(state.liked_entities))
-        return Card(item, m.title, m.year, m.genres, m.plot, reason(self.graph, liked, m.entity, self._credits(item)),
+        return Card(item, m.title, m.year, m.genres, m.plot, reason(self.graph, liked, m.entity, self._credits(item), self._directors),
                     m.directors, m.stars)
 
     def _credits(self, item: int) -> list[str]:
         """Who the catalogue credits to a movie (its card shows them), for reasons that agree with the card."""
         m = self.catalog[item]
         return [*m.directors, *m.writers, *m.stars]
+
+    def _directors(self, entity: int) -> list[str]:
+        """The directors the catalogue credits to a movie entity: the only ones a reason says "directed by"."""
+        m = self.catalog.by_entity.get(entity)
+        return m.directors if m is not None else []
 
     # ------------------------------------------------------------------ helpers
     def _phrase(self, action: str, state: DialogueState, cards: list[Card], message: str,
@@ -285,6 +294,12 @@ class DialogueManager:
         if not produced:
             yield fallback_reply(action, cards, lead_given=bool(cards and action == "recommend"),
                                  variant=len(state.history))
+
+
+def _asks_for_anything(link) -> bool:
+    """Whether the message names something it wants; one that only rules out ("no musicals") or
+    names nothing ("more", "something older") refines the last request."""
+    return any(m.polarity != "disliked" for m in link.mentions)
 
 
 def _said_before(state: DialogueState) -> frozenset:

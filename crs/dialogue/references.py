@@ -14,6 +14,9 @@ _NEWER = re.compile(r"\b(new|newer|newest|recent|latest|remake|modern)\b", re.I)
 _OLDER = re.compile(r"\b(old|older|oldest|original|classic)\b", re.I)
 # A correction of a guessed film: "no, the older one", "I meant the other", "the 1988 one" (but "a newer one
 # please" asks for recent films)
+# "why did you pick the second one?", "who directed the first one?": a question about the cards shown,
+# not an answer to the clarifying question
+_ABOUT_CARDS = re.compile(r"\b(why|who|when|how|about|pick|picked|chose|directed|stars?|starring|plot)\b", re.I)
 _CORRECTS = re.compile(r"\b(no|nope|not|meant|mean|actually|wrong|other|instead)\b|\b(19|20)\d\d (one|version)\b", re.I)
 
 
@@ -67,7 +70,8 @@ def answer_pending(state: DialogueState, message: str, link: LinkResult, catalog
     if chosen is None:
         by_year = [i for i in items if catalog[i].year in acts.years(message)]
         chosen = by_year[0] if len(by_year) == 1 else None
-    pos = acts.ordinal(message) if guess is None else None  # after a guess, "the first one" is a card
+    # after a guess, "the first one" is a card
+    pos = acts.ordinal(message) if guess is None and not _ABOUT_CARDS.search(message) else None
     if chosen is None and pos is not None and -len(items) <= pos < len(items):
         chosen = items[pos]
     if chosen is None:

@@ -53,15 +53,35 @@ _INCIDENCE: dict[tuple[int, int], tuple[object, EntityIncidence]] = {}
 
 
 def item_entities(graph, catalog) -> EntityIncidence:
-    """The KG neighbours of every catalogue movie, built once per (graph, catalogue)."""
+    """The KG neighbours of every catalogue movie, plus the KG genres its catalogue labels name,
+    built once per (graph, catalogue)."""
     from kg.graph import neighbours
 
     key = (id(graph), id(catalog))
     hit = _INCIDENCE.get(key)
     if hit is None or hit[0] is not graph:
-        hit = (graph, EntityIncidence([neighbours(graph, m.entity).keys() for m in catalog.movies]))
+        genre = label_genres(graph)
+        hit = (graph, EntityIncidence([set(neighbours(graph, m.entity)) | {genre[g] for g in m.genres if g in genre}
+                                       for m in catalog.movies]))
         _INCIDENCE[key] = hit
     return hit[1]
+
+
+def label_genres(graph) -> dict[str, int]:
+    """Catalogue genre label -> KG genre entity ("sci-fi" -> science fiction, "musical" -> music).
+
+    A card shows the catalogue's labels, and the KG misses some of them (The Greatest Showman is
+    "musical" on its card, only "drama" in the KG): "no musicals" must rule out what the card calls
+    a musical, so the labels count as genre links for the conversation's constraints."""
+    from kg.linker import GENRE_SYNONYMS
+
+    by_name = {d["name"]: n for n, d in graph.nodes(data=True) if d.get("type") == "genre"}
+    out = dict(by_name)
+    for word, name in GENRE_SYNONYMS.items():
+        if name in by_name:  # "musicals" -> music gives "musical"; "sci fi" gives "sci-fi"
+            for label in {word, word.replace(" ", "-"), word[:-1] if word.endswith("s") else word}:
+                out.setdefault(label, by_name[name])
+    return out
 
 
 def dialogue_policy(incidence: EntityIncidence, device: torch.device, exclude: Iterable[int] = (),
