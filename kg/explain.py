@@ -10,7 +10,7 @@ import networkx as nx
 from kg.graph import neighbours
 
 # Which shared neighbours make the most convincing reason, best first.
-PRIORITY = ("directing", "writing", "cast", "keyword", "genre", "company")
+PRIORITY = ("directing", "writing", "cast", "keyword", "genre", "company", "language")
 PHRASES = {
     "directing": "also directed by {x}",
     "writing": "also written by {x}",
@@ -18,6 +18,7 @@ PHRASES = {
     "keyword": "also tagged \u201c{x}\u201d",
     "genre": "also a {x} film",
     "company": "also from {x}",
+    "language": "also in {x}",  # only for a language the user asked for: two English films share nothing
 }
 
 
@@ -69,7 +70,7 @@ def explain(g: nx.MultiDiGraph, liked: list[int], target: int, max_paths: int = 
         if g.nodes[src].get("type") != "movie":
             continue
         for nb, rels in _credited_directing(g, src, neighbours(g, src, PRIORITY), directors).items():
-            shared = rels & target_nb.get(nb, set())
+            shared = rels & target_nb.get(nb, set()) - {"language"}
             if shared:
                 rel = min(shared, key=PRIORITY.index)
                 text = _phrase(rel, g.nodes[nb]["name"])

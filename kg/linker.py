@@ -42,7 +42,9 @@ DISLIKE_CUES = ("hate", "hated", "dislike", "disliked", "boring", "awful", "terr
                 "can't stand", "cant stand", "cannot stand", "can't bear", "sick of", "tired of", "detest", "loathe",
                 "overrated", "meh", "too much", "too violent", "too graphic", "too gory", "too slow", "too long", "too dark")
 NEGATIONS = ("not", "never", "no", "dont", "didnt", "doesnt", "cant", "wont", "isnt", "wasnt", "nothing")
-_CLAUSE = re.compile(r"([.!?;]+|\bbut\b|\bhowever\b|\bexcept\b|\bthough\b|\bwhile\b)")
+_NOT = frozenset(NEGATIONS)
+# ", nothing too gory" / ", not Casino" start a clause of their own: "some horror films, nothing gory" likes horror
+_CLAUSE = re.compile(r"([.!?;]+|\bbut\b|\bhowever\b|\bexcept\b|\bthough\b|\bwhile\b|,\s*(?=(?:no|not|nothing|none|without)\b))")
 
 
 @dataclass
@@ -514,8 +516,8 @@ class EntityLinker:
             eid = surname_person(self._by_surname, self._given_names, ctx, n, i, tokens, raw_tokens)
             if eid is not None:
                 return [Mention(eid, "person", self.display[eid], (i, i + n))]
-        if not fuzzy or n not in (2, 3) or len(gram) < 8 or tokens[i] in T.MINOR or tokens[i + n - 1] in T.MINOR:
-            return []  # "to james" is not Theo James: a name does not start or end with "to", "the", "of"
+        if not fuzzy or n not in (2, 3) or len(gram) < 8 or {tokens[i], tokens[i + n - 1]} & (T.MINOR | _NOT):
+            return []  # "to james" is not Theo James, "no adam sandler" not Adam Sandler: no name starts with "to", "no"
         hit = process.extractOne(gram, self.people, scorer=fuzz.ratio, score_cutoff=self.fuzzy_threshold - 2)
         if hit:
             eid, t = self.names[hit[0]][0]

@@ -131,6 +131,9 @@ def test_linker_people_and_genres(linker):
         ("no horror please", "disliked"),
         ("horror", "neutral"),
         ("is horror a genre?", "neutral"),
+        ("some horror films, nothing too gory", "neutral"),  # ", nothing ..." is a clause of its own
+        ("a horror film, no sequels", "neutral"),
+        ("horror was too much for me", "disliked"),
     ],
 )
 def test_linker_genre_polarity(linker, text, polarity):
@@ -145,6 +148,18 @@ def test_linker_polarity_per_clause(linker, shining):
     assert polarity_of("I didn't enjoy it") == "disliked"
     assert polarity_of("it was great") == "liked"
     assert polarity_of("it was on TV") == "neutral"
+
+
+@pytest.mark.parametrize("text, name, polarity", [
+    ("no Adam Sandler please", "Adam Sandler", "disliked"),  # "no adam sandler" is no fuzzy spelling of his name
+    ("something funny, no Meryl Streep movies", "Meryl Streep", "disliked"),
+    ("I liked Heat, not Casino", "Casino (1995)", "disliked"),
+    ("I liked Heat, not Casino", "Heat (1996)", "liked"),
+    ("Titanic was overrated", "Titanic (1997)", "disliked"),
+])
+def test_linker_polarity_after_a_comma_and_before_a_name(linker, text, name, polarity):
+    got = {m.name: m.polarity for m in linker.link(text).mentions}
+    assert got.get(name) == polarity, got
 
 
 def test_linker_junk_input_no_crash_no_mentions(linker):

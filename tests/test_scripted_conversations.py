@@ -16,7 +16,8 @@ the graph, the catalogue and the linker (never the manager's own helpers):
    last cards or a movie the message names) and states that movie's catalogue facts;
 7. every card's year is within the era the state holds ("from the 90s");
 8. no card is in a language the user ruled out ("any foreign ones?" rules out English);
-9. a card's reason says "directed by" only of a director the catalogue credits to that card.
+9. a card's reason says "directed by" only of a director the catalogue credits to that card;
+10. no card has the title of a movie the user named ("I liked The Notebook": not The Notebook (2013)).
 
 A conversation marked `xfail: "reason"` documents a known bug: its expectations are what a user
 would expect, not what the manager does today.
@@ -38,7 +39,8 @@ from kg.graph import neighbours
 SCRIPT = Path(__file__).resolve().parent / "fixtures" / "scripted_conversations.yaml"
 CONVERSATIONS = yaml.safe_load(SCRIPT.read_text(encoding="utf-8"))
 EXPECT_KEYS = {"act", "entities", "not_entities", "disliked", "notice", "no_notice", "cards", "text_contains",
-               "text_not_contains", "clarify_options", "explains_card", "cards_linked_to"}
+               "text_not_contains", "clarify_options", "explains_card", "cards_linked_to",
+               "no_sequels"}
 # The user points at one card ("the second one", "#2", "the last one") or names it.
 _POINTS = re.compile(r"\b(first|second|third|last|1st|2nd|3rd|top|number \d|no\.? ?\d)\b|#\s*\d", re.I)
 NO_LINK = "no direct link"
@@ -128,7 +130,10 @@ class Checker:
             year = self.catalog[c.item].year
             assert year is not None or after.era is None, f"{where}: {c.display} has no year, era {after.era}"
             assert (lo is None or year >= lo) and (hi is None or year <= hi), f"{where}: {c.display} outside {after.era}"
+        named = {self.catalog[i].title.lower() for i in after.mentioned_items}
         for c in cards:
+            # (10) another film of a title the user named reads as that film shown back
+            assert self.catalog[c.item].title.lower() not in named, f"{where}: {c.display} has a title the user named"
             # (1) never shown before
             assert c.item not in self.shown, f"{where}: {c.display} was already shown"
             # (2) never a movie the user named, disliked or turned down
@@ -226,6 +231,12 @@ class Checker:
             for c in cards:
                 linked = {self.name(e) for e in neighbours(self.g, self.catalog[c.item].entity)}
                 assert name in linked, f"{where}: {c.display} is not linked to {name!r}"
+        if expect.get("no_sequels"):  # "not a sequel": no numbered follow-up, nothing the KG tags "sequel"
+            for c in cards:
+                title = self.catalog[c.item].title
+                assert not re.search(r"\s(?:[2-9]|II|III|IV|V|VI)(?::|$)|Part (?:II|2)", title), f"{where}: {title}"
+                tags = {self.name(e) for e in neighbours(self.g, self.catalog[c.item].entity, ("keyword",))}
+                assert "sequel" not in tags, f"{where}: {c.display} is tagged sequel"
         if "clarify_options" in expect:
             assert done.action == "clarify", f"{where}: act {done.action!r}, expected a clarifying question"
             for name in expect["clarify_options"]:

@@ -26,6 +26,7 @@ DIRECT = {
     "keyword": "it is tagged \u201c{x}\u201d, which you asked about",
     "genre": "it is a {x} film, as you asked",
     "company": "it comes from {x}, which you mentioned",
+    "language": "it is in {x}, as you asked",
 }
 
 
@@ -48,7 +49,10 @@ def explanation_text(g: nx.MultiDiGraph, card: Card, card_entity: int, sources: 
     for e in paths:
         if e.via is None:
             x = name(e.source).lower() if e.relation == "genre" else name(e.source)
-            by_source.setdefault(e.source, []).append(DIRECT[e.relation].format(x=x))
+            text = DIRECT[e.relation].format(x=x)
+            if e.relation == "genre" and x[:1] in "aeiou":
+                text = text.replace(" a ", " an ", 1)  # "it is an animation film"
+            by_source.setdefault(e.source, []).append(text)
         else:
             x = name(e.via).lower() if e.relation == "genre" else name(e.via)
             by_source.setdefault(e.source, []).append(SHARED[e.relation].format(x=x))

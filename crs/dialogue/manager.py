@@ -18,6 +18,7 @@ from crs.dialogue.language import detect_non_english
 from crs.dialogue.postcheck import GroundingCheck
 from crs.dialogue.prompt import build_messages, fallback_reply, lead_sentence
 from crs.dialogue.references import answer_pending, clarification, guessed, referenced_card
+from crs.dialogue.sequels import rules_out_sequels, sequels
 from crs.dialogue.state import DialogueState
 from crs.llm.base import GenerationError, LLMBackend
 from crs.recommenders.base import RecContext, Recommender
@@ -64,6 +65,10 @@ class DialogueManager:
         self.config = config or ManagerConfig()
         self.ilm = ilm  # crs.ilm.dialogue.DialogueILM: soft item tokens + BOE-guided decoding for recommendations
         self._latest = max((m.year for m in catalog.movies if m.year), default=2018)  # "recent" counts back from it
+        self._by_title: dict[str, list[int]] = {}
+        self._sequels: set[int] | None = None  # built on the first "no sequels"
+        for m in catalog.movies:
+            self._by_title.setdefault(m.title.lower(), []).append(m.item)
 
     # ------------------------------------------------------------------ public
     def respond(self, state: DialogueState, message: str) -> Iterator[Event]:
@@ -101,6 +106,7 @@ class DialogueManager:
         else:
             state.update(link)  # first, so that "I loved Alien" is a preference this very turn
             state.era = era(message, self._latest) or state.era  # "from the 90s" holds until another era
+            state.no_sequels = state.no_sequels or rules_out_sequels(message)
             action = policy.decide(state, message, link)
         if action != policy.CLARIFY:
             state.pending = guessed(link)  # "The Mask" is taken as the 1994 film until "no, the 1988 one"
@@ -195,6 +201,13 @@ class DialogueManager:
 
         # One device top-k (crs/topk.py): z-scored recommender scores, KG filters and bonus, exclusions.
         exclude = state.excluded()
+        # Another film of a title the user named reads as that film shown back ("I liked The Notebook":
+        # not The Notebook (2013), a different film)
+        exclude |= {i for j in state.mentioned_items for i in self._by_title.get(self.catalog[j].title.lower(), ())}
+        if state.no_sequels:
+            if self._sequels is None:
+                self._sequels = sequels(self.catalog, self.graph)
+            exclude |= self._sequels
         if state.era is not None:  # "from the 90s": other years are out, unless nothing is left
             outside = {m.item for m in self.catalog.movies if not within(m.year, state.era)}
             if len(self.catalog) - len(outside | exclude) >= self.config.n_cards:

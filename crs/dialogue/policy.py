@@ -13,7 +13,7 @@ ASK, RECOMMEND, EXPLAIN, ANSWER, CHITCHAT, CLARIFY, FOREIGN = ("ask", "recommend
                                                                "clarify", "foreign")
 _REQUEST = re.compile(r"\b(recommend|suggest|suggestion|what (else|should|can|could)|any (ideas|good|other)|"
                       r"looking for|in the mood|something|anything|another|more|other|watch|give me|show me|"
-                      r"options?|similar|like)\b", re.I)
+                      r"options?|similar|like|less|instead|different)\b", re.I)  # "less cheesy please"
 _ACK = re.compile(r"^\W*(ok(ay)?|cool|nice|great|awesome|perfect|sounds good|sure|alright|got it|fine|"
                   r"wow|interesting|lol|haha)\W*$", re.I)
 

@@ -32,6 +32,7 @@ class DialogueState:
     topic: int | None = None  # the card last explained: "tell me more about it" means that one
     pending: dict | None = None  # a clarifying question awaiting its answer: {"text", "items", "polarity"}
     era: tuple | None = None  # (first year, last year) asked for ("from the 90s"), either end None
+    no_sequels: bool = False  # "not a sequel": holds for the conversation
 
     def update(self, link: LinkResult) -> None:
         """Fold one user message's linked mentions into the state (latest stance wins)."""

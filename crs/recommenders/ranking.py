@@ -49,20 +49,23 @@ class EntityIncidence:
         return torch.zeros(self.n_items, device=device).index_add_(0, rows, ind[cols])
 
 
+# What "something by Christopher Nolan" or "no Tom Hardy" means: who made or stars in a movie, not its
+# producers and crew (Nolan produced Justice League; a sound mixer is in hundreds of films)
+CONSTRAINT_RELATIONS = ("directing", "writing", "cast", "genre", "keyword", "company", "language")
 _INCIDENCE: dict[tuple[int, int], tuple[object, EntityIncidence]] = {}
 
 
 def item_entities(graph, catalog) -> EntityIncidence:
-    """The KG neighbours of every catalogue movie, plus the KG genres its catalogue labels name,
-    built once per (graph, catalogue)."""
+    """The KG neighbours of every catalogue movie through `CONSTRAINT_RELATIONS`, plus the KG genres
+    its catalogue labels name, built once per (graph, catalogue)."""
     from kg.graph import neighbours
 
     key = (id(graph), id(catalog))
     hit = _INCIDENCE.get(key)
     if hit is None or hit[0] is not graph:
         genre = label_genres(graph)
-        hit = (graph, EntityIncidence([set(neighbours(graph, m.entity)) | {genre[g] for g in m.genres if g in genre}
-                                       for m in catalog.movies]))
+        hit = (graph, EntityIncidence([set(neighbours(graph, m.entity, CONSTRAINT_RELATIONS))
+                                       | {genre[g] for g in m.genres if g in genre} for m in catalog.movies]))
         _INCIDENCE[key] = hit
     return hit[1]
 

@@ -1,0 +1,36 @@
+""""No sequels please": which catalogue movies are sequels, and whether a message rules them out."""
+
+from __future__ import annotations
+
+import re
+
+from crs.data.movies import Catalog
+
+# "Toy Story 4", "Rocky II", "Alien 3: ...": a number after a title the catalogue also holds (so not
+# "District 9" or "Apollo 13"); "Part II", "Chapter 2" always.
+_NUMBERED = re.compile(r"^(?P<base>.+?)\s+(?:[2-9]|1[0-2]|II|III|IV|V|VI|VII|VIII|IX|X)(?:\s*[:\-–].*)?$")
+_PART = re.compile(r"\b(?:Part|Chapter)\s+(?:[2-9]|II|III|IV|V|VI|Two|Three|Four|Five)\b", re.I)
+# a negation shortly before "sequel": "no sequels", "not a sequel", "nothing that's a sequel", "skip the sequels"
+_NO_SEQUELS = re.compile(r"\b(?:no|not|isn'?t|without|nothing|avoid|skip|hate)\b[^.?!]{0,20}?\bsequels?\b", re.I)
+
+
+def rules_out_sequels(message: str) -> bool:
+    """"not a sequel", "no sequels please", "nothing that's a sequel"."""
+    return _NO_SEQUELS.search(message) is not None
+
+
+def sequels(catalog: Catalog, graph=None) -> set[int]:
+    """Catalogue items that are sequels: by title, or tagged "sequel" in the KG."""
+    titles = {m.title.lower() for m in catalog.movies}
+    out = set()
+    for m in catalog.movies:
+        numbered = _NUMBERED.match(m.title)
+        if numbered and numbered.group("base").lower() in titles or _PART.search(m.title):
+            out.add(m.item)
+    if graph is not None:
+        tag = next((n for n, d in graph.nodes(data=True) if d.get("type") == "keyword" and d.get("name") == "sequel"), None)
+        if tag is not None:
+            by_entity = {m.entity: m.item for m in catalog.movies}
+            out |= {by_entity[n] for n in graph.predecessors(tag) if n in by_entity}
+            out |= {by_entity[n] for n in graph.successors(tag) if n in by_entity}
+    return out
