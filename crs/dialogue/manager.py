@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from crs.config_utils import StrictConfig
 from crs.data.movies import Catalog
@@ -23,7 +23,7 @@ from crs.dialogue.state import DialogueState
 from crs.llm.base import GenerationError, LLMBackend
 from crs.recommenders.base import RecContext, Recommender
 from kg.explain import reason
-from kg.linker import EntityLinker, polarity_of
+from kg.linker import EntityLinker, Mention, polarity_of
 from kg.moods import with_moods
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,7 @@ class DialogueManager:
                          + ("I'll go by the titles and names I recognised." if link.mentions
                             else "Could you say it in English?"), "warning")
         link = answer_pending(state, message, link, self.catalog, self.graph)
+        link = self._decided_by_taste(link, state, message)
         if language and not link.mentions:
             action = policy.FOREIGN
         elif link.ambiguous:
@@ -116,8 +117,9 @@ class DialogueManager:
         if action == policy.RECOMMEND:
             if state.last_cards and acts.rejects(message):
                 self._turn_down(state, message, link)
-            if not state.focus and not _asks_for_anything(link):
-                # "more", "not musicals please", "something older" refine "something with Meryl Streep"
+            if not state.focus and (not _asks_for_anything(link) or self._fit_focus(link, state.last_focus)):
+                # "more", "not musicals please", "something older" refine "something with Meryl Streep", and
+                # "he has seen Unforgiven" (a western with Clint Eastwood) refines "westerns with Clint Eastwood"
                 state.focus = list(state.last_focus)
             cards = self.recommend(state)
             if not cards:
@@ -203,7 +205,9 @@ class DialogueManager:
         exclude = state.excluded()
         # Another film of a title the user named reads as that film shown back ("I liked The Notebook":
         # not The Notebook (2013), a different film)
-        exclude |= {i for j in state.mentioned_items for i in self._by_title.get(self.catalog[j].title.lower(), ())}
+        # and two films of one title in one conversation look like one shown twice
+        exclude |= {i for j in {*state.mentioned_items, *state.recommended}
+                    for i in self._by_title.get(self.catalog[j].title.lower(), ())}
         if state.no_sequels:
             if self._sequels is None:
                 self._sequels = sequels(self.catalog, self.graph)
@@ -257,6 +261,28 @@ class DialogueManager:
         """Who the catalogue credits to a movie (its card shows them), for reasons that agree with the card."""
         m = self.catalog[item]
         return [*m.directors, *m.writers, *m.stars]
+
+    def _decided_by_taste(self, link, state: DialogueState, message: str):
+        """A shared title ("True Grit") is the film that links to more of what the user already likes
+        (John Wayne and westerns: the 1969 one, not the 2010 western): no clarifying question."""
+        if not link.ambiguous or not state.liked_entities:
+            return link
+        liked, kept, found = set(state.liked_entities), [], []
+        for amb in link.ambiguous:
+            fits = sorted(((len(liked & set(self.graph.neighbors(self.catalog[i].entity))), i) for i in amb.items),
+                          reverse=True)
+            if fits[0][0] == 0 or len(fits) > 1 and fits[1][0] == fits[0][0]:
+                kept.append(amb)
+                continue
+            m = self.catalog[fits[0][1]]
+            found.append(Mention(m.entity, "movie", m.display, amb.span, polarity_of(message), item=m.item))
+        return replace(link, mentions=link.mentions + found, ambiguous=kept) if found else link
+
+    def _fit_focus(self, link, focus: list[int]) -> bool:
+        """Whether the message names only movies, each linked to every entity of `focus`."""
+        movies = [m.entity for m in link.mentions if m.type == "movie"]
+        return bool(focus) and len(movies) == len(link.mentions) > 0 and all(
+            set(focus) <= set(self.graph.neighbors(e)) for e in movies)
 
     def _directors(self, entity: int) -> list[str]:
         """The directors the catalogue credits to a movie entity: the only ones a reason says "directed by"."""
