@@ -308,10 +308,14 @@ def test_postcheck_drops_looping_output(linker):
     ("who wrote it?", "writer"), ("is it long?", "runtime"), ("how long is Titanic?", "runtime"),
     ("what's its rating?", "rating"), ("tell me about the third one", "plot"),
     ("is it scary?", "is-genre"), ("Is Jaws a comedy?", "is-genre"), ("was that one funny?", "is-genre"),
+    ("is it good?", "opinion"), ("what do you think of Heat?", "opinion"), ("is Titanic worth watching?", "opinion"),
+    ("should I watch it?", "opinion"), ("which one is the scariest?", "which"), ("which of these is best?", "which"),
+    ("which one should I watch first?", "which"),
     # requests and everything else are no fact question
     ("what's a good movie about space?", None), ("what about something funnier?", None),
     ("is there anything scary?", None), ("I loved it, who cares", None), ("scary movies please", None),
-    ("who is into horror like me", None), ("I want a movie about sharks", None), ("is it good?", None),
+    ("who is into horror like me", None), ("I want a movie about sharks", None), ("is there a good one?", None),
+    ("which movies are the best horror films?", None),
     ("what genres do you know?", None), ("what kind of movie do you recommend?", None),
 ])
 def test_fact_questions_are_told_from_requests(linker, message, kind):
@@ -328,7 +332,9 @@ def test_fact_answers_come_from_the_catalogue_and_never_show_cards(manager, cata
     done = events[-1]
     assert done.action == "answer" and all(d in done.text for d in jaws.directors), done.text
     assert not state.has_preferences  # a question is no preference
-    events = list(manager.respond(state, "is it a comedy?"))  # no card shown yet, no movie named: not an answer
+    events = list(manager.respond(state, "is it a comedy?"))  # "it" is the movie just asked about
+    assert events[-1].action == "answer" and "Jaws (1975)" in events[-1].text, events[-1].text
+    events = list(manager.respond(DialogueState(), "is it a comedy?"))  # no card shown, no movie named: no answer
     assert events[-1].action != "answer"
 
 

@@ -40,7 +40,7 @@ SCRIPT = Path(__file__).resolve().parent / "fixtures" / "scripted_conversations.
 CONVERSATIONS = yaml.safe_load(SCRIPT.read_text(encoding="utf-8"))
 EXPECT_KEYS = {"act", "entities", "not_entities", "disliked", "notice", "no_notice", "cards", "text_contains",
                "text_not_contains", "clarify_options", "explains_card", "cards_linked_to",
-               "no_sequels"}
+               "no_sequels", "n_cards"}
 # The user points at one card ("the second one", "#2", "the last one") or names it.
 _POINTS = re.compile(r"\b(first|second|third|last|1st|2nd|3rd|top|number \d|no\.? ?\d)\b|#\s*\d", re.I)
 NO_LINK = "no direct link"
@@ -77,6 +77,7 @@ class Checker:
         self.state = DialogueState()
         self.shown: set[int] = set()
         self.last_cards: list = []
+        self.named: list = []  # movies the user named in earlier messages
 
     # ---------------------------------------------------------------- names
     def name(self, e: int) -> str:
@@ -106,6 +107,7 @@ class Checker:
             self.check_answer(where, message, recs, done.text)
         self.check_expect(where, expect, done, cards, notices)
         self.shown.update(c.item for c in cards)
+        self.named += [self.catalog[m.item] for m in self.linker.link(message).of_type("movie") if m.item is not None]
         if cards:
             self.last_cards = cards
 
@@ -161,6 +163,9 @@ class Checker:
             down = set(before.disliked_items) | set(before.rejected_items)
             assert all(c.item in down for c in self.last_cards), f"{where}: said turned down, but not all were"
             return
+        if text.startswith("I only suggested"):  # "why the fourth one?" after two cards
+            assert f"only suggested {len(self.last_cards)} " in text, f"{where}: {text}"
+            return
         named = [c for c in self.last_cards if c.display in text]
         assert named, f"{where}: the explanation names none of {[c.display for c in self.last_cards]}: {text}"
         card = min(named, key=lambda c: text.index(c.display))
@@ -193,6 +198,7 @@ class Checker:
             return
         candidates = [self.catalog[c.item] for c in self.last_cards]
         candidates += [self.catalog[m.item] for m in self.linker.link(message).of_type("movie")]
+        candidates += self.named  # "what do you think of Jurassic Park?", then "should I watch it?"
         subject = [m for m in candidates if re.search(rf"{re.escape(m.title)}\b", text)]
         assert subject, f"{where}: the answer is about none of {[m.display for m in candidates]}: {text}"
         m = min(subject, key=lambda m: text.index(m.title))
@@ -209,6 +215,8 @@ class Checker:
             assert done.action in acts, f"{where}: act {done.action!r}, expected {acts}; reply: {done.text!r}"
         if "cards" in expect:
             assert bool(cards) == expect["cards"], f"{where}: cards {[c.display for c in cards]}"
+        if "n_cards" in expect:  # "give me 5 comedies"
+            assert len(cards) == expect["n_cards"], f"{where}: {len(cards)} cards, expected {expect['n_cards']}"
         st = self.state
         known = self.state_names(st.liked_items, st.liked_entities)
         for name in expect.get("entities", []):

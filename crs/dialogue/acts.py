@@ -51,6 +51,25 @@ def asks_more(message: str) -> bool:
     return _MORE.search(message) is not None
 
 
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+            "a couple of": 2, "a few": 3}
+_COUNT = re.compile(r"\b(?:give|show|recommend|suggest|list|name|tell|need|want|top|like|any|some|another|more)\s+"
+                    r"(?:me\s+|us\s+)?(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(?:\w+\s+){0,4}?"
+                    r"(?:movies|films|picks|ones|options|titles|recommendations|suggestions|comedies|dramas|"
+                    r"thrillers|westerns|documentaries|musicals|cartoons|classics)\b"
+                    r"|\b(?P<more>\d|two|three|four|five|six|seven|eight|nine|ten) more\b", re.I)
+MAX_CARDS = 10
+
+
+def count(message: str) -> int | None:
+    """How many movies the message asks for ("give me 5 horror movies", "two more ones"), 1-10; else None."""
+    m = _COUNT.search(message)
+    if m is None:
+        return None
+    n = (m.group("n") or m.group("more")).lower()
+    return min(int(n) if n.isdigit() else _NUMBERS[n], MAX_CARDS) or None
+
+
 def rejects(message: str) -> bool:
     """The user turns down what was just suggested ("seen it", "not that one", "nah")."""
     return _REJECT.search(message) is not None

@@ -37,6 +37,13 @@ _QUESTIONS = (
                         re.I)),
     ("genre", re.compile(r"\bwhat (?:kind|sort|type|genre) of (?:movie|film) (?:is|was)\b|"
                          r"\b(?:what|which) genres? (?:is|was|are)\b", re.I)),  # not "what genres do you know?"
+    # "which one is the scariest?", "which of these is best?", "which one should I watch?": about the cards
+    ("which", re.compile(r"\bwhich (?:one|of (?:them|those|these|the \w+))\b[^?.!]{0,30}?"
+                         r"\b(?:most|best|better|\w{3,}est|should i|would you|do you)\b", re.I)),
+    # "is it good?", "is it worth watching?", "what do you think of Avatar?": no critics' scores to judge by
+    ("opinion", re.compile(rf"\b(?:is|was) {_REF} (?:any )?(?:good|worth (?:it|watching|a watch|seeing)|bad|overrated)\b|"
+                           r"\bwhat do you think (?:about|of)\b|\bshould i (?:watch|see) (?:it|that|this)\b|"
+                           r"\bis (?P<named>[^?.!]{2,40}?) (?:any good|worth (?:it|watching|seeing))\b", re.I)),
 )
 # "is it scary?", "is that one a comedy?", "was Heat funny?": a yes/no question on a genre the linker reads
 _IS_IT = re.compile(rf"^\W*(?:so |and |but |ok,? )?(?:is|was|isn'?t|wasn'?t) (?P<ref>{_REF}\b)?", re.I)
@@ -116,6 +123,11 @@ def _answer(kind: str, movie: Movie, graph, link: LinkResult) -> str:
         return f"My catalogue has no release year for {movie.title}."
     if kind == "genre":
         return f"{name} is {_kind(movie)}." if movie.genres else f"My catalogue has no genre for {name}."
+    if kind == "opinion":
+        return (f"I have no critics' scores to judge {name} by. It is {_kind(movie)}"
+                + (f" directed by {_join(movie.directors)}" if movie.directors else "")
+                + (f", and people in my conversations brought it up {movie.mentions} times." if movie.mentions
+                   else "; people in my conversations rarely bring it up."))
     # is-genre: the KG's genre links or the catalogue's labels decide ("is it scary?": is it a horror film?)
     has = set(graph.neighbors(movie.entity)) if movie.entity in graph else set()
     labels = {g.lower() for g in movie.genres}
@@ -127,6 +139,24 @@ def _answer(kind: str, movie: Movie, graph, link: LinkResult) -> str:
     if yes:
         return f"Partly: {name} is {_join(yes)}, but not {_join(no)}."
     return f"Not really: {name} is {_kind(movie)}, not {_a(no[0])} {_join(no)} film."
+
+
+def which(movies: list[Movie], graph, link: LinkResult) -> str:
+    """"Which one is the scariest?" over the cards shown: the catalogue cannot measure it, so say which
+    of them have the genre asked about and which one people talk about most."""
+    top = max(movies, key=lambda m: m.mentions)
+    most = (f"{top.display} is the one people in my conversations bring up most ({top.mentions} times)"
+            if top.mentions else "people in my conversations rarely bring any of them up")
+    asked = link.of_type("genre")
+    if not asked:
+        return f"I have no critics' scores to rank them by; {most}."
+    genre = asked[0].name.lower()
+    fit = [m for m in movies if asked[0].entity in set(graph.neighbors(m.entity)) or genre in {g.lower() for g in m.genres}]
+    if not fit:
+        return f"None of them is {_a(genre)} {genre} film; {most}."
+    if len(fit) == 1:
+        return f"Of these, only {fit[0].display} is {_a(genre)} {genre} film."
+    return f"I can't measure that: {_join([m.display for m in fit])} are all {genre} films, and {most}."
 
 
 def _a(word: str) -> str:

@@ -13,7 +13,7 @@ from crs.dialogue import acts, policy
 from crs.dialogue.era import describe, era, within
 from crs.dialogue.events import Card, Event, Notice, Recommendations, TextDelta, TurnDone
 from crs.dialogue.explanation import explanation_text
-from crs.dialogue.facts import answer, fact_question
+from crs.dialogue.facts import answer, fact_question, which
 from crs.dialogue.language import detect_non_english
 from crs.dialogue.postcheck import GroundingCheck
 from crs.dialogue.prompt import build_messages, fallback_reply, lead_sentence
@@ -22,7 +22,7 @@ from crs.dialogue.sequels import rules_out_sequels, sequels
 from crs.dialogue.state import DialogueState
 from crs.llm.base import GenerationError, LLMBackend
 from crs.recommenders.base import RecContext, Recommender
-from kg.explain import reason
+from kg.explain import explain, reason
 from kg.linker import EntityLinker, Mention, polarity_of
 from kg.moods import with_moods
 
@@ -121,7 +121,7 @@ class DialogueManager:
                 # "more", "not musicals please", "something older" refine "something with Meryl Streep", and
                 # "he has seen Unforgiven" (a western with Clint Eastwood) refines "westerns with Clint Eastwood"
                 state.focus = list(state.last_focus)
-            cards = self.recommend(state)
+            cards = self.recommend(state, acts.count(message))  # "give me 5 horror movies"
             if not cards:
                 action = policy.ASK
         if cards:
@@ -160,6 +160,10 @@ class DialogueManager:
 
     def explain(self, state: DialogueState, message: str, link) -> str:
         """Why the last recommendation (or the one named) fits, through KG paths; no new picks."""
+        pos = acts.ordinal(message)
+        if pos is not None and not -len(state.last_cards) <= pos < len(state.last_cards) \
+                and not any(m.item in {c.item for c in state.last_cards} for m in link.of_type("movie")):
+            return f"I only suggested {len(state.last_cards)} just now. Which one do you mean?"
         card = referenced_card(state, message, link)
         if card is None:
             return "You turned those down. Shall I suggest something else?"
@@ -174,14 +178,29 @@ class DialogueManager:
 
     def answer(self, state: DialogueState, message: str, link) -> str:
         """A fact about the movie named, or the card the message points at, from the catalogue and the KG."""
+        kind = fact_question(message, link)
+        if kind == "which":  # "which one is the scariest?": about all the cards
+            cards = [self.catalog[c.item] for c in state.last_cards] or [self.catalog[m.item] for m in link.of_type("movie")]
+            return which(cards, self.graph, link) if cards else "Which movies do you mean? Name them and I'll tell you."
         named = next((m.item for m in link.of_type("movie") if m.item is not None), None)
+        shown = {c.item for c in state.last_cards}
+        if named is None and state.topic is not None and state.topic not in shown and acts.ordinal(message) is None:
+            named = state.topic  # "what do you think of Avatar?", then "is it worth watching?": still Avatar
         card = None if named is not None else referenced_card(state, message, link)
         if named is None and card is None:
             return "Which movie do you mean? Name it and I'll tell you."
         item = named if named is not None else card.item
-        if any(c.item == item for c in state.last_cards):
-            state.topic = item  # "and who's in it?" next asks about the same film
-        return answer(fact_question(message, link), self.catalog[item], self.graph, link)
+        state.topic = item  # "and who's in it?" next asks about the same film
+        text = answer(kind, self.catalog[item], self.graph, link)
+        if kind == "opinion":  # "should I watch it?": what the KG says about the user's own taste
+            liked = [self.catalog[i].entity for i in reversed(state.liked_items) if i != item] + state.liked_entities
+            entity, credits = self.catalog[item].entity, self._credits(item)
+            if liked and explain(self.graph, liked, entity, people=credits, directors=self._directors):
+                why = reason(self.graph, liked, entity, credits, self._directors)
+                text += f" How it fits what you told me: {why[0].lower()}{why[1:]}."
+            elif not liked:
+                text += " Tell me a movie you loved and I'll say how it fits your taste."
+        return text
 
     def _turn_down(self, state: DialogueState, message: str, link) -> None:
         """"seen it" / "not that one" / "I didn't like it": that card (or, for "seen all of those", every
@@ -197,8 +216,10 @@ class DialogueManager:
             if c.item not in target and c.item not in other:
                 target.append(c.item)
 
-    def recommend(self, state: DialogueState) -> list[Card]:
-        """Top cards: recommender scores, then KG constraints (what was asked for, what is unwanted)."""
+    def recommend(self, state: DialogueState, n: int | None = None) -> list[Card]:
+        """Top cards (`n`, else the configured number): recommender scores, then KG constraints (what was
+        asked for, what is unwanted)."""
+        n = n or self.config.n_cards
         from crs.recommenders.ranking import rank_for_dialogue
 
         # One device top-k (crs/topk.py): z-scored recommender scores, KG filters and bonus, exclusions.
@@ -214,9 +235,9 @@ class DialogueManager:
             exclude |= self._sequels
         if state.era is not None:  # "from the 90s": other years are out, unless nothing is left
             outside = {m.item for m in self.catalog.movies if not within(m.year, state.era)}
-            if len(self.catalog) - len(outside | exclude) >= self.config.n_cards:
+            if len(self.catalog) - len(outside | exclude) >= n:
                 exclude |= outside
-        order = rank_for_dialogue(self.rec, self.context(state), self.graph, self.catalog, k=self.config.n_cards,
+        order = rank_for_dialogue(self.rec, self.context(state), self.graph, self.catalog, k=n,
                                   exclude=exclude, disliked_entities=state.disliked_entities,
                                   liked_entities=state.liked_entities, focus=state.focus,
                                   entity_bonus=self.config.entity_bonus)

@@ -22,7 +22,7 @@ def decide(state: DialogueState, message: str, link: LinkResult) -> str:
     """A small, transparent rule policy; the LLM only phrases what this decides."""
     if acts.asks_why(message) and state.last_cards:
         return EXPLAIN  # explain the last recommendation; never new picks
-    if fact_question(message, link) and (state.last_cards or link.of_type("movie")):
+    if fact_question(message, link) and (state.last_cards or link.of_type("movie") or state.topic is not None):
         return ANSWER  # "who directed it?", "what's Heat about?": a fact about one movie, no new picks
     if state.last_cards and (acts.asks_more(message) or acts.rejects(message)):
         return RECOMMEND  # new items, never the ones shown or turned down
