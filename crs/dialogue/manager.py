@@ -219,14 +219,14 @@ class DialogueManager:
     def recommend(self, state: DialogueState, n: int | None = None) -> list[Card]:
         """Top cards (`n`, else the configured number): recommender scores, then KG constraints (what was
         asked for, what is unwanted)."""
-        n = n or self.config.n_cards
         from crs.recommenders.ranking import rank_for_dialogue
+
+        n = n or self.config.n_cards
 
         # One device top-k (crs/topk.py): z-scored recommender scores, KG filters and bonus, exclusions.
         exclude = state.excluded()
-        # Another film of a title the user named reads as that film shown back ("I liked The Notebook":
-        # not The Notebook (2013), a different film)
-        # and two films of one title in one conversation look like one shown twice
+        # Another film of a title the user named reads as that film shown back ("I liked The Notebook": not
+        # The Notebook (2013), a different film), and two films of one title look like one shown twice
         exclude |= {i for j in {*state.mentioned_items, *state.recommended}
                     for i in self._by_title.get(self.catalog[j].title.lower(), ())}
         if state.no_sequels:
