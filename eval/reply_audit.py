@@ -61,6 +61,10 @@ _ROLE_WORDS = {
 }
 _CUE_WORDS = {"like", "unlike", "try", "watch", "see", "also", "and", "or", "how", "about", "then", "plus", "check"}
 _KG_ROLE = {"director": "directing", "writer": "writing", "star": "cast"}
+_CENTURIES = {"20th": 1901, "twentieth": 1901, "21st": 2001, "twenty-first": 2001, "twenty first": 2001}
+# Kinds of film the KG knows as keywords, not genres: "superhero movies" must be tagged so.
+_KEYWORD_KINDS = {"superhero": {"superhero", "super hero"}, "zombie": {"zombie"}, "vampire": {"vampire"},
+                  "heist": {"heist"}, "dystopian": {"dystopia"}, "slasher": {"slasher"}}
 _COMMON = frozenset(
     "a an the i you he she it we they is are was were be been and or but if so as of in on at to for with from by "
     "about like not no yes what which who how why when where there here also than then just more most very too "
@@ -324,6 +328,27 @@ class ReplyAuditor:
                 ok = (m.year // 10 * 10 == decade) if decade is not None else m.year == year
                 rec.claims.append(Claim("decade" if decade is not None else "year", t.group(0), m.display, ok,
                                         "" if ok else f"{m.display} is from {m.year}, not {t.group(0)}"))
+        # ---- centuries ("one of the best films of the 21st century")
+        for i, word in enumerate(low_toks[:-1]):
+            first = _CENTURIES.get(word) or (_CENTURIES.get(word + " " + low_toks[i + 1]) if i + 2 < len(low_toks) else None)
+            nxt = low_toks[i + 2] if word in ("twenty",) and i + 2 < len(low_toks) else low_toks[i + 1]
+            if first is None or nxt != "century" or question or any(w in _SETTING_CUES for w in low_toks[max(0, i - 3):i]):
+                continue
+            for m in about(toks[i].start()):
+                if m.year:
+                    ok = first <= m.year < first + 100
+                    rec.claims.append(Claim("decade", f"{word} century", m.display, ok,
+                                            "" if ok else f"{m.display} is from {m.year}, not the {word} century"))
+        # ---- kinds the KG tags as keywords ("superhero movies")
+        for i, word in enumerate(low_toks[:-1]):
+            if word not in _KEYWORD_KINDS or low_toks[i + 1] not in _KIND_WORDS or question:
+                continue
+            if _PREFERENCE.search(sentence[:toks[i].start()][-40:]):
+                continue
+            for m in about(toks[i].start()):
+                tags = {_norm(self.graph.nodes[n].get("name", "")) for n in self._kg(m, "keyword")}
+                ok = bool(tags & _KEYWORD_KINDS[word])
+                rec.claims.append(Claim("genre", word, m.display, ok, "" if ok else f"{m.display} is not tagged {word}"))
         # ---- genres
         for i, word in enumerate(low_toks):
             hyphen_parts = word.split("-")

@@ -74,6 +74,13 @@ def check(linker, movies):
     "I'm not sure if I'd recommend this movie, but Psycho is a classic.",
     "Movies to recommend:",
     "The drama horror thriller.",
+    # fourteenth session, from SmolLM2's kept sentences in the scripted suite
+    "Psycho (1960) and The Shining (1980) are two of the most iconic films of the 21st century.",
+    "The Shining (1980) and Psycho (1960) are two of the most iconic superhero movies of all time.",
+    "Psycho (1960) is a popular choice among fans of western and thriller movies.",
+    "This answer is not available in the chat.",
+    "The Shining is my all-time favourite, recommend something.",
+    "They're not a fan of a comedy.",
 ])
 def test_drops_claims_against_the_facts(check, sentence):
     assert not check.ok(sentence), sentence
@@ -93,6 +100,8 @@ def test_drops_claims_against_the_facts(check, sentence):
     "Great choice!",
     "They're both horror films.",
     "I'd recommend Psycho (1960) to anyone who loves horror.",
+    "Psycho (1960) and The Shining (1980) are two of the most iconic films of the 20th century.",
+    "Psycho (1960) is a popular choice among fans of horror movies.",
 ])
 def test_keeps_claims_the_facts_support(check, sentence):
     assert check.ok(sentence), sentence

@@ -39,6 +39,8 @@ def kinds(rec):
     ("Psycho (1960) was directed by Stanley Kubrick.", "person"),
     ("Jack Nicholson is brilliant in Psycho.", "person"),
     ("The Shining was written by Joseph Stefano.", "person"),
+    ("Psycho (1960) is one of the best films of the 21st century.", "decade"),
+    ("The Shining (1980) is a classic superhero movie.", "genre"),  # a KG keyword kind it is not tagged with
 ])
 def test_planted_errors_are_flagged(auditor, items, sentence, kind):
     rec = auditor.audit(sentence, list(items))
@@ -56,6 +58,7 @@ def test_planted_errors_are_flagged(auditor, items, sentence, kind):
     ("If you love comedy films, you may still enjoy this one.", set()),  # the user's taste, not a claim
     ('It is tagged "haunted house".', set()),  # a KG keyword in quotes is no title
     ("Set in the 1920s, it follows a family.", set()),  # a setting, not the release decade
+    ("Psycho (1960) is one of the great films of the 20th century.", {"title", "decade"}),
 ])
 def test_correct_sentences_pass(auditor, items, sentence, claim_kinds):
     rec = auditor.audit(sentence, list(items))

@@ -35,12 +35,14 @@ _META = re.compile(
     r"\b(?:information|details) (?:provided|given|above)\b|"
     r"\bbased on (?:the|your) (?:information|facts|preferences|input)\b|"
     r"\b(?:i'?m|i am) not (?:sure|certain)\b|"  # "I'm not sure if I'd recommend this movie": hedging, no content
+    r"\bnot available\b|\bin (?:the|this) chat\b|"  # "This answer is not available in the chat."
+    r"\bmy (?:all[- ]time )?(?:favou?rite|fave)\b|\brecommend (?:me )?something\b|"  # the user's words in its mouth
     r"\bknowledge graph\b|\b(?:is|are) linked to\b", re.I)  # the explanation's own words: only KG paths say them
 # The small LLM continuing the prompt's "What we know: The user likes ..." in the third person
 # ("They enjoy action.", "They're in the mood for comedy.", "They should watch these movies.").
 _USER_TALK = re.compile(
     r"^(?:they|they'?re|they'?ve|they'?d|they'?ll)\b\s*(?:are\s+|have\s+|also\s+|might\s+|may\s+|should\s+|would\s+|"
-    r"really\s+|both\s+|don'?t\s+|do not\s+|'re\s+|'ve\s+)*(?:enjoy|like|love|want|prefer|watch|recommend|try|"
+    r"really\s+|both\s+|don'?t\s+|do not\s+|not\s+|'re\s+|'ve\s+)*(?:enjoy|like|love|want|prefer|watch|recommend|try|"
     r"look|looking|in the mood|fans?|interested|into|not sure|mentioned|said|liked|loved|enjoyed|seen|watched|"
     r"a fan|already|have a)\b", re.I)
 # The prompt's fact lines echoed ("X (2002); action, thriller; directed by ...", "Why it fits: ...", "Cinema: ...").
@@ -98,7 +100,7 @@ GENRE_WORDS = {
     "mystery": {"mystery"}, "crime": {"crime"}, "war": {"war"}, "western": {"western"}, "westerns": {"western"},
     "documentary": {"documentary"}, "musical": {"musical", "music"}, "biopic": {"biography"},
     "biographical": {"biography"}, "sports": {"sport"}, "family": {"family"}, "historical": {"history"},
-    "noir": {"film-noir"}, "superhero": {"action", "fantasy", "sci-fi", "adventure"},
+    "noir": {"film-noir"}, "superhero": {"superhero"},  # a KG keyword: only a card reason or plot that says it
 }
 _GENRE_ALT = "|".join(sorted((re.escape(w) for w in GENRE_WORDS), key=len, reverse=True))
 _GENRE_WORD = re.compile(rf"(?<![\w-])(?:{_GENRE_ALT})(?![\w-])", re.I)
@@ -114,8 +116,13 @@ _GENRE_CLAIM = re.compile(
     rf"(?!\s*(?:-|of|in|to|between|with)\b)"
     # "I'd recommend Seven to anyone who loves horror": an audience named by a genre claims it
     rf"|\b(?:anyone|someone|people|fans|viewers|those|everyone|audiences?)\s+(?:who|that)\s+(?:really\s+)?"
-    rf"(?:loves?|likes?|enjoys?|appreciates?|(?:is|are)\s+into)\s+(?:{_GENRE_ALT})\b",
+    rf"(?:loves?|likes?|enjoys?|appreciates?|(?:is|are)\s+into)\s+(?:{_GENRE_ALT})\b"
+    rf"|\b(?:popular|favou?rite|hit|choice|pick|must-see|must-watch)\s+(?:\w+\s+){{0,2}}(?:among|with|for)\s+"
+    rf"(?:\w+\s+){{0,2}}(?:fans|lovers|viewers|audiences?|people)\s+of\s+(?:{_GENRE_ALT})"
+    rf"(?:\s+(?:and|or|&)\s+(?:{_GENRE_ALT}))*\b",
     re.I)
+# "one of the best films of the 21st century": a century the movie must be from
+_CENTURY = re.compile(r"\b(20th|21st|twentieth|twenty[- ]first)[- ]century\b", re.I)
 # "if you love horror films", "your taste for the 80s", "fans of Jack Nicholson": the user's taste, not a claim.
 _USER_SIDE = re.compile(r"(?:\byou\s+(?:really\s+|also\s+|already\s+)?(?:love|like|enjoy|liked|loved|enjoyed|prefer|"
                         r"want|are into|mentioned|said)|\byou'?re into|\byour|\bfans?\s+of|\blovers?\s+of)\b[^.,;]*$", re.I)
@@ -377,6 +384,12 @@ class GroundingCheck:
                         return False  # "set in the 1920s": not what the plot says
                 elif not (t.year and decade <= t.year <= decade + 9):
                     return False  # "Psycho (1960) ... films of the 1980s"
+        for m in _CENTURY.finditer(sentence):
+            start = 1901 if m.group(1).lower() in ("20th", "twentieth") else 2001
+            for t in self._targets(sentence, titles, m.start()):
+                if not question and (t is None or not (t.year and start <= t.year < start + 100)) \
+                        and not _SETTING.search(sentence[:m.start()]):
+                    return False  # "The Matrix (1999) ... films of the 21st century"
         for m in _GENRE_CLAIM.finditer(sentence):
             if question or _USER_SIDE.search(sentence[:m.start()]):
                 continue  # "Do you like horror films?", "if you love horror films": not about a movie
