@@ -81,6 +81,7 @@ def check(linker, movies):
     "This answer is not available in the chat.",
     "The Shining is my all-time favourite, recommend something.",
     "They're not a fan of a comedy.",
+    "It's a crime drama with a dark twist.",  # "it" is The Shining: no crime
 ])
 def test_drops_claims_against_the_facts(check, sentence):
     assert not check.ok(sentence), sentence
@@ -105,6 +106,15 @@ def test_drops_claims_against_the_facts(check, sentence):
 ])
 def test_keeps_claims_the_facts_support(check, sentence):
     assert check.ok(sentence), sentence
+
+
+def test_it_follows_the_last_movie_the_reader_saw(check):
+    """A dropped sentence is never read, so its title does not become "it" (SmolLM2: a dropped sentence on
+    Psycho, then "It's a mystery film." read as about the top card, The Shining)."""
+    assert not check.ok("Psycho (1960) is a science fiction film.")  # dropped
+    assert not check.ok("It is a mystery film.")  # the reader's "it" is still The Shining, no mystery
+    assert check.ok("Psycho (1960) is a horror film.")
+    assert check.ok("It is a mystery film.")  # now Psycho
 
 
 def test_it_follows_the_last_movie_named(check):

@@ -113,7 +113,7 @@ _GENRE_CLAIM = re.compile(
     rf"|\b({_GENRE_ALT})(?:[\s-]+(?:and\s+|&\s+|/)?(?:{_GENRE_ALT}))*[\s-]+{_KIND}\b"
     rf"|\b(?:is|was|are|were|it'?s|a|an|this|that|as)\s+(?:[a-z]+[\s-]+){{0,2}}"
     rf"(?:thriller|comedy|drama|western|musical|documentary|romance|biopic|horror|fantasy)s?\b"
-    rf"(?!\s*(?:-|of|in|to|between|with)\b)"
+    rf"(?!\s*(?:-|of|in|to|between)\b)"  # "a crime drama with a twist" still claims crime and drama
     # "I'd recommend Seven to anyone who loves horror": an audience named by a genre claims it
     rf"|\b(?:anyone|someone|people|fans|viewers|those|everyone|audiences?)\s+(?:who|that)\s+(?:really\s+)?"
     rf"(?:loves?|likes?|enjoys?|appreciates?|(?:is|are)\s+into)\s+(?:{_GENRE_ALT})\b"
@@ -234,10 +234,10 @@ class GroundingCheck:
 
     def ok(self, sentence: str) -> bool:
         titles = self._find_titles(sentence)
-        try:
-            return self._ok(sentence, titles)
-        finally:
+        kept = self._ok(sentence, titles)
+        if kept:  # "it" is the movie the reader last saw named: a dropped sentence names nothing to them
             self._update_subject(sentence, titles)
+        return kept
 
     def _ok(self, sentence: str, titles: list[tuple[int, int, list[_Facts]]]) -> bool:
         if not readable(sentence):
