@@ -17,7 +17,9 @@ the graph, the catalogue and the linker (never the manager's own helpers):
 7. every card's year is within the era the state holds ("from the 90s");
 8. no card is in a language the user ruled out ("any foreign ones?" rules out English);
 9. a card's reason says "directed by" only of a director the catalogue credits to that card;
-10. no card has the title of a movie the user named ("I liked The Notebook": not The Notebook (2013)).
+10. no card has the title of a movie the user named ("I liked The Notebook": not The Notebook (2013));
+11. a question answered ("is there a sequel?", "is it based on a book?") adds nothing to what the user
+    likes or dislikes.
 
 A conversation marked `xfail: "reason"` documents a known bug: its expectations are what a user
 would expect, not what the manager does today.
@@ -105,6 +107,9 @@ class Checker:
             self.check_explanation(where, before, message, recs, done.text, expect.get("explains_card"))
         if done.action == "answer":
             self.check_answer(where, message, recs, done.text)
+            # (11) a question is no taste: "is there a sequel?" must not make "sequel" a liked keyword
+            for field in ("liked_items", "liked_entities", "disliked_items", "disliked_entities"):
+                assert getattr(self.state, field) == getattr(before, field), f"{where}: {field} changed"
         self.check_expect(where, expect, done, cards, notices)
         self.shown.update(c.item for c in cards)
         self.named += [self.catalog[m.item] for m in self.linker.link(message).of_type("movie") if m.item is not None]
@@ -194,8 +199,8 @@ class Checker:
     def check_answer(self, where: str, message: str, recs: list, text: str) -> None:
         # (6) an answer shows no cards and gives the facts of the movie it names first
         assert not recs, f"{where}: an answer must not show new cards"
-        if text.startswith("Which movie"):
-            return
+        if text.startswith("Which movie") or text.endswith("do you mean?"):
+            return  # a question back: "I only suggested 3 just now. Which two do you mean?"
         candidates = [self.catalog[c.item] for c in self.last_cards]
         candidates += [self.catalog[m.item] for m in self.linker.link(message).of_type("movie")]
         candidates += self.named  # "what do you think of Jurassic Park?", then "should I watch it?"

@@ -121,6 +121,32 @@ def ordinal(message: str) -> int | None:
     return int(m.group(2) or m.group(3)) - 1
 
 
+def ordinals(message: str) -> list[int]:
+    """Every position the message points at, in order ("the first and the last one": [0, -1]; "the first
+    two": [0, 1]), without repeats."""
+    if re.search(r"\b(?:the )?(?:first|top) (?:two|2)\b", message, re.I):
+        return [0, 1]
+    out = []
+    for m in _ORDINAL.finditer(message):
+        pos = _ORDINALS[m.group(1).lower()] if m.group(1) else int(m.group(2) or m.group(3)) - 1
+        if pos not in out:
+            out.append(pos)
+    return out
+
+
+# Only pointing at a card: "the second one", "what about the third?", "number 2?", "#3 please".
+_POINTER_WORDS = frozenset("the one what about how and so ok okay hmm well number no please tell me more of "
+                           "that this whats what's is movie film pick".split())
+
+
+def points_at_card(message: str) -> bool:
+    """The message only points at a card by its position ("the second one", "what about #3?")."""
+    if not ordinals(message):
+        return False
+    rest = _ORDINAL.sub(" ", message.lower())
+    return all(w in _POINTER_WORDS for w in re.findall(r"[a-z']+", rest))
+
+
 def years(message: str) -> list[int]:
     return [int(y) for y in _YEAR.findall(message)]
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 
 from crs.data.movies import Movie
+from crs.dialogue import questions as Q
+from crs.dialogue.acts import ordinals
 from kg.explain import other_films_people
 from kg.linker import LinkResult
 
-_REF = r"(?:it|that|this|that one|this one|the (?:first|second|third|last|top|new|other) one|the (?:movie|film))"
+_REF = (r"(?:it|that|this|that one|this one|the (?:first|second|third|fourth|fifth|last|top|new|other)(?: one)?|"
+        r"the (?:movie|film)|number [1-9]|#\s?[1-9])")
 # Question -> pattern; order matters ("who is in it" is the cast, "who directed the one with ..." the director).
 _QUESTIONS = (
     ("director", re.compile(r"\bwho (?:directed|made|helmed|was the director|is the director|'?s the director)\b|"
@@ -39,7 +42,9 @@ _QUESTIONS = (
                          r"\b(?:what|which) genres? (?:is|was|are)\b", re.I)),  # not "what genres do you know?"
     # "which one is the scariest?", "which of these is best?", "which one should I watch?": about the cards
     ("which", re.compile(r"\bwhich (?:one|of (?:them|those|these|the \w+))\b[^?.!]{0,30}?"
-                         r"\b(?:most|best|better|\w{3,}est|should i|would you|do you)\b", re.I)),
+                         r"\b(?:most|best|better|\w{3,}est|should i|would you|do you)\b|"
+                         r"\b(?:are|were) (?:they|these|those|them|these \w+|those \w+) (?:any )?(?:good|worth (?:it|watching|"
+                         r"seeing))\b", re.I)),  # "are they any good?": about the cards shown
     # "is it good?", "is it worth watching?", "what do you think of Avatar?": no critics' scores to judge by
     ("opinion", re.compile(rf"\b(?:is|was) {_REF} (?:any )?(?:good|worth (?:it|watching|a watch|seeing)|bad|overrated)\b|"
                            r"\bwhat do you think (?:about|of)\b|\bshould i (?:watch|see) (?:it|that|this)\b|"
@@ -47,14 +52,76 @@ _QUESTIONS = (
 )
 # "is it scary?", "is that one a comedy?", "was Heat funny?": a yes/no question on a genre the linker reads
 _IS_IT = re.compile(rf"^\W*(?:so |and |but |ok,? )?(?:is|was|isn'?t|wasn'?t) (?P<ref>{_REF}\b)?", re.I)
+# Questions about a card beyond credits and plot (answered by crs/dialogue/questions.py). Each needs the
+# message to point at a movie (a reference or a title) and to ask for nothing ("anything good for kids?" asks).
+_KIDS = re.compile(r"\b(?:ok|okay|alright|suitable|appropriate|good|safe|fine|too (?:scary|violent|mature|intense|much))"
+                   r"\s+(?:for|to (?:watch|show) with)\s+(?:(?:my|our|the|a|young|little|small)\s+)*"
+                   r"(?:kids?|children|child|family|families|little ones|toddlers?|teens?|teenagers?|son|daughter|"
+                   r"\d{1,2}[- ]?(?:year|yr)[- ]?olds?)\b|\b(?:kid|kids|family|child)[- ]?(?:friendly|appropriate|safe)\b",
+                   re.I)
+_STREAMING = re.compile(r"\b(?:netflix|hulu|amazon|prime video|disney ?(?:\+|plus)|hbo|apple tv|peacock|paramount|"
+                        r"youtube|redbox|streaming|stream(?:ed)?|rent(?:al)?)\b|"
+                        r"\bwhere (?:can|could|do|should|would) (?:i|we|you) (?:watch|see|find|rent|get|buy)\b", re.I)
+_SOURCE = re.compile(r"\b(?:based (?:on|off)|adapted from|an? adaptation|a remake|remake of|true story|real story|"
+                     r"real events|really happen)", re.I)
+_LANGUAGE = re.compile(rf"\b(?:what|which) language\b|\b(?:is|was) {_REF} in (?:english|[a-z]+ish|french|german|"
+                       r"italian|japanese|korean|chinese|mandarin|cantonese|hindi|russian|portuguese|arabic|[a-z]+ese)\b|"
+                       r"\b(?:subtitled|subtitles|dubbed|foreign)\b", re.I)
+_SEQUEL = re.compile(rf"\b(?:is there|are there|was there|were there|does {_REF} have|did they (?:ever )?make|"
+                     r"will there be|has there been)\s+(?:a |any )?(?:sequels?|prequels?|follow[- ]?ups?|part (?:2|two)|"
+                     r"second (?:part|movie|film))\b", re.I)
+_IS_SEQUEL = re.compile(r"\b(?:is|was) [^?.!]{1,60}? (?:a sequel|a prequel|part of a (?:series|franchise|trilogy)|"
+                        r"the first (?:part|movie|film) of)\b", re.I)  # "Is Toy Story 3 a sequel?"
+_COMPARE = re.compile(r"\b(?:difference|differences|different|differ|compare|compared|comparison|versus|vs\.?|"
+                      r"better than|worse than)\b|\bwhich (?:is|was|one is|would be|of the two is) (?:better|best|"
+                      r"worse|\w{3,}er)\b", re.I)
+_TWO = re.compile(r"\b(?:the (?:first|top) (?:two|2)|the two|these two|those two|both|them|they)\b", re.I)
+_BETTER = re.compile(r"\b(?:better|best|worse|worst)\b", re.I)
+_ASKS = re.compile(r"\b(?:recommend|suggest|anything|something|movies|films|shows|ones|more|another|others|else|"
+                   r"any (?:good|movie|film))\b", re.I)
+_QUESTION = re.compile(r"\?|^\W*(?:so |and |but |ok,? |okay,? |hmm,? )?(?:is|was|are|were|does|did|do|can|could|would|"
+                       r"will|where|what|which|how|has|have|compare)\b", re.I)
+_HAS_REF = re.compile(rf"\b{_REF}(?!\w)", re.I)
+_YES_NO = re.compile(rf"^\W*(?:so |and |but |ok,? |okay,? |hmm,? )?(?:is|was|does|did|has|can|will|would) {_REF}(?!\w)"
+                     r"(?! (?:all|it)\b)", re.I)  # not "is that all?", "is that it?"
+
+
+def _card_question(message: str, link: LinkResult) -> str | None:
+    """kids, streaming, source, language, sequel or compare; None for anything else."""
+    movies = len(link.of_type("movie"))
+    if _ASKS.search(message):
+        return None
+    if _SEQUEL.search(message):
+        return "sequel"  # "is there a sequel?" is about the film being talked about
+    if not (movies or _HAS_REF.search(message) or _TWO.search(message)) or not _QUESTION.search(message):
+        return None  # "it should be family-friendly" asks for films, it does not ask about one
+    if _COMPARE.search(message) and (len(ordinals(message)) + movies >= 2 or _TWO.search(message)):
+        return "compare"
+    for kind, pattern in (("kids", _KIDS), ("streaming", _STREAMING), ("is-sequel", _IS_SEQUEL), ("source", _SOURCE),
+                          ("language", _LANGUAGE)):
+        if pattern.search(message):
+            return kind
+    return None
+
+
+def wants_verdict(message: str) -> bool:
+    """"which is better, the first or the second?": a comparison that asks for a verdict."""
+    return _BETTER.search(message) is not None
+
+
 # Words between "what's" and "about" that make a request, not a question on a movie: "what's a good movie about dogs"
 _REQUEST_WORDS = frozenset("a an some any good movie movies film films something anything one ones there".split())
 
 
 def fact_question(message: str, link: LinkResult) -> str | None:
     """Which fact the message asks about one movie: director, writer, runtime, rating, cast, plot,
-    year, genre, or 'is-genre' (a yes/no question on a genre it names); None for anything else.
-    Running times and ratings are not in the catalogue: the answer says so, it does not guess."""
+    year, genre, 'is-genre' (a yes/no question on a genre it names), the card questions of
+    crs/dialogue/questions.py (kids, streaming, source, language, sequel, is-sequel, compare), or 'unknown' (another
+    yes/no question about a movie); None for anything else. Running times and ratings are not in the
+    catalogue: the answer says so, it does not guess."""
+    card = _card_question(message, link)
+    if card is not None:
+        return card
     for kind, pattern in _QUESTIONS:
         m = pattern.search(message)
         if not m:
@@ -66,6 +133,9 @@ def fact_question(message: str, link: LinkResult) -> str | None:
     m = _IS_IT.match(message)
     if m and (m.group("ref") or link.of_type("movie")) and link.of_type("genre") and "?" in message:
         return "is-genre"
+    if _YES_NO.match(message) and "?" in message and not _ASKS.search(message) \
+            and not link.of_type("genre", "person", "keyword"):
+        return "unknown"  # "does it have a happy ending?": said plainly, not read as a new taste
     return None
 
 
@@ -88,10 +158,28 @@ def _disagreement(movie: Movie, graph) -> str:
             "describe different films of this name.")
 
 
-def answer(kind: str, movie: Movie, graph, link: LinkResult) -> str:
-    """The answer to a fact question about `movie`, from the catalogue (card facts) and the KG."""
+def answer(kind: str, movie: Movie, graph, link: LinkResult, message: str = "", catalog=None) -> str:
+    """The answer to a fact question about `movie`, from the catalogue (card facts) and the KG
+    (`message` and `catalog` for the card questions of crs/dialogue/questions.py)."""
+    if kind in ("kids", "streaming", "source", "language", "sequel", "is-sequel", "unknown"):
+        return _card_answer(kind, movie, graph, link, message, catalog)
     text = _answer(kind, movie, graph, link)
     return text + _disagreement(movie, graph) if kind in ("director", "writer", "cast", "plot") else text
+
+
+def _card_answer(kind: str, movie: Movie, graph, link: LinkResult, message: str, catalog) -> str:
+    if kind == "kids":
+        return Q.kids(movie, graph)
+    if kind == "streaming":
+        return Q.streaming(movie)
+    if kind == "source":
+        return Q.source(movie, graph, message)
+    if kind == "language":
+        asked = [m.name for m in link.of_type("language")]
+        return Q.language(movie, graph, asked)
+    if kind in ("sequel", "is-sequel") and catalog is not None:
+        return Q.sequel(catalog, movie, graph, is_it=kind == "is-sequel")
+    return Q.unknown(movie, graph)
 
 
 # Who the catalogue credits: (Movie field, answer, answer when the catalogue lists nobody).

@@ -13,10 +13,11 @@ from crs.dialogue import acts, policy
 from crs.dialogue.era import describe, era, within
 from crs.dialogue.events import Card, Event, Notice, Recommendations, TextDelta, TurnDone
 from crs.dialogue.explanation import explanation_text
-from crs.dialogue.facts import answer, fact_question, which
+from crs.dialogue.facts import answer, fact_question, wants_verdict, which
 from crs.dialogue.language import detect_non_english
 from crs.dialogue.postcheck import GroundingCheck
 from crs.dialogue.prompt import build_messages, fallback_reply, lead_sentence
+from crs.dialogue.questions import compare
 from crs.dialogue.references import answer_pending, clarification, guessed, referenced_card
 from crs.dialogue.sequels import rules_out_sequels, sequels
 from crs.dialogue.state import DialogueState
@@ -171,7 +172,7 @@ class DialogueManager:
         compare = [m.entity for m in link.of_type("movie") if m.item != card.item]
         liked = ([self.catalog[i].entity for i in reversed(state.liked_items)]
                  + list(reversed(state.liked_entities)))
-        about = bool(re.search(r"\babout\b", message, re.I))
+        about = bool(re.search(r"\babout\b", message, re.I)) or acts.points_at_card(message)  # "the second one"
         return explanation_text(self.graph, card, self.catalog[card.item].entity, compare or liked, with_plot=about,
                                 people=self._credits(card.item), directors=self._directors,
                                 era=describe(state.era) if state.era else None)
@@ -182,6 +183,8 @@ class DialogueManager:
         if kind == "which":  # "which one is the scariest?": about all the cards
             cards = [self.catalog[c.item] for c in state.last_cards] or [self.catalog[m.item] for m in link.of_type("movie")]
             return which(cards, self.graph, link) if cards else "Which movies do you mean? Name them and I'll tell you."
+        if kind == "compare":  # "what's the difference between the first and second one?"
+            return self._compare(state, message, link)
         named = next((m.item for m in link.of_type("movie") if m.item is not None), None)
         shown = {c.item for c in state.last_cards}
         if named is None and state.topic is not None and state.topic not in shown and acts.ordinal(message) is None:
@@ -191,7 +194,7 @@ class DialogueManager:
             return "Which movie do you mean? Name it and I'll tell you."
         item = named if named is not None else card.item
         state.topic = item  # "and who's in it?" next asks about the same film
-        text = answer(kind, self.catalog[item], self.graph, link)
+        text = answer(kind, self.catalog[item], self.graph, link, message, self.catalog)
         if kind == "opinion":  # "should I watch it?": what the KG says about the user's own taste
             liked = [self.catalog[i].entity for i in reversed(state.liked_items) if i != item] + state.liked_entities
             entity, credits = self.catalog[item].entity, self._credits(item)
@@ -201,6 +204,23 @@ class DialogueManager:
             elif not liked:
                 text += " Tell me a movie you loved and I'll say how it fits your taste."
         return text
+
+    def _compare(self, state: DialogueState, message: str, link) -> str:
+        """Two movies side by side: those named, the cards pointed at, else the two cards shown."""
+        cards = state.last_cards
+        items = [m.item for m in link.of_type("movie") if m.item is not None]
+        for pos in acts.ordinals(message):
+            if not -len(cards) <= pos < len(cards):
+                return f"I only suggested {len(cards)} just now. Which two do you mean?"
+            items.append(cards[pos].item)
+        if len(items) < 2 and len(cards) == 2:
+            items = [c.item for c in cards]
+        items = list(dict.fromkeys(items))
+        if len(items) < 2:
+            return "Which two do you mean? Say \"the first and the second\" or name them."
+        state.topic = None
+        a, b = (self.catalog[i] for i in items[:2])
+        return compare(a, b, self.graph, better=wants_verdict(message))
 
     def _turn_down(self, state: DialogueState, message: str, link) -> None:
         """"seen it" / "not that one" / "I didn't like it": that card (or, for "seen all of those", every

@@ -24,6 +24,8 @@ def decide(state: DialogueState, message: str, link: LinkResult) -> str:
         return EXPLAIN  # explain the last recommendation; never new picks
     if fact_question(message, link) and (state.last_cards or link.of_type("movie") or state.topic is not None):
         return ANSWER  # "who directed it?", "what's Heat about?": a fact about one movie, no new picks
+    if state.last_cards and acts.points_at_card(message) and not link.of_type("movie"):
+        return EXPLAIN  # "the second one", "what about #3?": that card, its reason and its story
     if state.last_cards and (acts.asks_more(message) or acts.rejects(message)):
         return RECOMMEND  # new items, never the ones shown or turned down
     if state.last_cards and acts.accepts(message) and not link.of_type("genre", "person", "keyword"):
