@@ -41,7 +41,8 @@ DISLIKE_CUES = ("hate", "hated", "dislike", "disliked", "boring", "awful", "terr
                 "without", "not into", "no more", "not really", "not my", "not a", "nothing", "except",
                 "can't stand", "cant stand", "cannot stand", "can't bear", "sick of", "tired of", "detest", "loathe",
                 "overrated", "meh", "too much", "too violent", "too graphic", "too gory", "too slow", "too long", "too dark")
-NEGATIONS = ("not", "never", "no", "dont", "didnt", "doesnt", "cant", "wont", "isnt", "wasnt", "nothing")
+NEGATIONS = ("not", "never", "no", "dont", "didnt", "doesnt", "cant", "wont", "isnt", "wasnt", "arent", "werent",
+             "isn't", "wasn't", "aren't", "weren't", "nothing")  # "movies that aren't John Wick"
 _NOT = frozenset(NEGATIONS)
 # ", nothing too gory" / ", not Casino" start a clause of their own: "some horror films, nothing gory" likes horror
 _CLAUSE = re.compile(r"([.!?;]+|\bbut\b|\bhowever\b|\bexcept\b|\bthough\b|\bwhile\b|,\s*(?=(?:no|not|nothing|none|without)\b))")

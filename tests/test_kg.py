@@ -134,6 +134,8 @@ def test_linker_people_and_genres(linker):
         ("some horror films, nothing too gory", "neutral"),  # ", nothing ..." is a clause of its own
         ("a horror film, no sequels", "neutral"),
         ("horror was too much for me", "disliked"),
+        ("anything that isn't horror", "disliked"),
+        ("movies that aren't horror", "disliked"),
     ],
 )
 def test_linker_genre_polarity(linker, text, polarity):

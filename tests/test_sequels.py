@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crs.dialogue.events import Recommendations
-from crs.dialogue.sequels import rules_out_sequels, sequels
+from crs.dialogue.sequels import later_in_series, rules_out_sequels, sequels
 from crs.dialogue.state import DialogueState
 
 
@@ -34,3 +34,20 @@ def test_no_sequels_holds_for_the_conversation(manager, catalog, graph):
                 shown += [c.item for c in ev.cards]
     assert len(shown) == 12 and not set(shown) & out, [catalog[i].display for i in shown if i in out]
     assert all("action" in catalog[i].genres for i in shown[:3])  # ", no ..." does not rule action out
+
+
+def test_later_films_of_a_series(catalog):
+    from tests.conftest import find_movie
+
+    later = {catalog[i].display for i in later_in_series(catalog, find_movie(catalog, "Toy Story 2", 1999))}
+    assert {"Toy Story 3 (2010)", "Toy Story 4 (2018)"} <= later and "Toy Story (1995)" not in later
+    assert later_in_series(catalog, find_movie(catalog, "Heat", 1996)) == []
+
+
+def test_a_ruled_out_film_takes_its_sequels_with_it(manager, catalog):
+    state, shown = DialogueState(), []
+    for message in ("movies with Keanu Reeves that aren't John Wick", "more", "more"):
+        for ev in manager.respond(state, message):
+            if isinstance(ev, Recommendations):
+                shown += [catalog[c.item].title for c in ev.cards]
+    assert len(shown) == 9 and not [t for t in shown if t.startswith("John Wick")], shown

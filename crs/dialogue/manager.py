@@ -19,7 +19,7 @@ from crs.dialogue.postcheck import GroundingCheck
 from crs.dialogue.prompt import build_messages, fallback_reply, lead_sentence
 from crs.dialogue.questions import compare
 from crs.dialogue.references import answer_pending, clarification, guessed, referenced_card
-from crs.dialogue.sequels import rules_out_sequels, sequels
+from crs.dialogue.sequels import later_in_series, rules_out_sequels, sequels
 from crs.dialogue.state import DialogueState
 from crs.llm.base import GenerationError, LLMBackend
 from crs.recommenders.base import RecContext, Recommender
@@ -249,6 +249,8 @@ class DialogueManager:
         # The Notebook (2013), a different film), and two films of one title look like one shown twice
         exclude |= {i for j in {*state.mentioned_items, *state.recommended}
                     for i in self._by_title.get(self.catalog[j].title.lower(), ())}
+        for i in state.disliked_items:  # "not John Wick": nor John Wick: Chapter 2
+            exclude.update(later_in_series(self.catalog, self.catalog[i]))
         if state.no_sequels:
             if self._sequels is None:
                 self._sequels = sequels(self.catalog, self.graph)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from crs.data.movies import Catalog, Movie
+from crs.dialogue.sequels import series_of
 from kg.graph import neighbours
 
 # Genres that mark a film made for children, and those that mark one that is not.
@@ -120,21 +121,6 @@ def language(movie: Movie, graph, asked: list[str]) -> str:
     if yes:
         return f"Yes: {name} is in {_join(spoken)}."
     return f"No: {name} is in {_join(spoken)}, not {_join(asked, 'or')}."
-
-
-# "Alien 3", "Alien: Resurrection", "Kill Bill: Volume 2": a film of the same series by its title.
-_TAIL = re.compile(r"^(?:\s+(?:[2-9]|1[0-2]|ii|iii|iv|v|vi|vii|viii|ix|x|part \w+|chapter \w+)\b|\s*[:\-–]\s*\S)", re.I)
-_BASE = re.compile(r"^(?P<base>.+?)(?:\s+(?:[2-9]|1[0-2]|II|III|IV|V|VI|VII|VIII|IX|X)\b.*|\s*[:\-–]\s.*)$")
-
-
-def series_of(catalog: Catalog, movie: Movie) -> list[Movie]:
-    """Other catalogue films of the movie's series, by title ("Alien" -> "Alien 3", "Alien: Covenant"), oldest
-    first; films that only share the whole title (remakes) are not a series."""
-    m = _BASE.match(movie.title)
-    base = (m.group("base") if m else movie.title).lower()
-    out = [x for x in catalog.movies if x.item != movie.item and x.title.lower() != movie.title.lower()
-           and (x.title.lower() == base or x.title.lower().startswith(base) and _TAIL.match(x.title[len(base):]))]
-    return sorted(out, key=lambda x: (x.year or 0, x.title))
 
 
 def sequel(catalog: Catalog, movie: Movie, graph, is_it: bool = False) -> str:

@@ -1,10 +1,10 @@
-""""No sequels please": which catalogue movies are sequels, and whether a message rules them out."""
+""""No sequels please": which catalogue movies are sequels, whether a message rules them out, and a film's series."""
 
 from __future__ import annotations
 
 import re
 
-from crs.data.movies import Catalog
+from crs.data.movies import Catalog, Movie
 
 # "Toy Story 4", "Rocky II", "Alien 3: ...": a number after a title the catalogue also holds (so not
 # "District 9" or "Apollo 13"); "Part II", "Chapter 2" always.
@@ -34,3 +34,23 @@ def sequels(catalog: Catalog, graph=None) -> set[int]:
             out |= {by_entity[n] for n in graph.predecessors(tag) if n in by_entity}
             out |= {by_entity[n] for n in graph.successors(tag) if n in by_entity}
     return out
+
+
+# "Alien 3", "Alien: Resurrection", "Kill Bill: Volume 2": a film of the same series by its title.
+_TAIL = re.compile(r"^(?:\s+(?:[2-9]|1[0-2]|ii|iii|iv|v|vi|vii|viii|ix|x|part \w+|chapter \w+)\b|\s*[:\-–]\s*\S)", re.I)
+_BASE = re.compile(r"^(?P<base>.+?)(?:\s+(?:[2-9]|1[0-2]|II|III|IV|V|VI|VII|VIII|IX|X)\b.*|\s*[:\-–]\s.*)$")
+
+
+def series_of(catalog: Catalog, movie: Movie) -> list[Movie]:
+    """Other catalogue films of the movie's series, by title ("Alien" -> "Alien 3", "Alien: Covenant"), oldest
+    first; films that only share the whole title (remakes) are not a series."""
+    m = _BASE.match(movie.title)
+    base = (m.group("base") if m else movie.title).lower()
+    out = [x for x in catalog.movies if x.item != movie.item and x.title.lower() != movie.title.lower()
+           and (x.title.lower() == base or x.title.lower().startswith(base) and _TAIL.match(x.title[len(base):]))]
+    return sorted(out, key=lambda x: (x.year or 0, x.title))
+
+
+def later_in_series(catalog: Catalog, movie: Movie) -> list[int]:
+    """Items of the movie's series released after it: "not John Wick" rules out John Wick: Chapter 2 too."""
+    return [x.item for x in series_of(catalog, movie) if x.year and movie.year and x.year > movie.year]
