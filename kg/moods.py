@@ -16,7 +16,7 @@ from kg.linker import NEGATIONS, LinkResult, Mention
 MOOD_GENRES = {
     "sad": "drama", "sadder": "drama", "tearjerker": "drama", "tear jerker": "drama", "emotional": "drama",
     "moving": "drama", "heartbreaking": "drama", "depressing": "drama",
-    "lighter": "comedy", "light hearted": "comedy", "lighthearted": "comedy",
+    "lighter": "comedy", "light": "comedy", "light hearted": "comedy", "lighthearted": "comedy",
     "feel good": "comedy", "uplifting": "comedy", "heartwarming": "comedy", "wholesome": "comedy",
     "upbeat": "comedy", "cheerful": "comedy", "silly": "comedy", "hilarious": "comedy",
     "spooky": "horror", "creepy": "horror", "gory": "horror", "terrifying": "horror",
@@ -28,11 +28,13 @@ _WORDS = "|".join(sorted((re.escape(w).replace(r"\ ", r"[\s-]") for w in MOOD_GE
 _DEGREE = r"(?:(?:a\s+)?(?:bit|little|lot|really|very|more|less|too|kind\s+of|somewhat|fairly|pretty)\s+)*"
 # The mood must describe the movie: "something sad", "a sad movie", "anything lighter", "more upbeat ones".
 _MOOD = re.compile(rf"\b(?:something|anything|nothing|a|an|some|any|more|another)\s+{_DEGREE}(?P<a>{_WORDS})\b"
+                   r"(?!\s+(?:in|on|of|at|from|that|which)\b)"  # not "a light in the dark"
                    rf"|\b(?P<b>{_WORDS})\s+(?:movies?|films?|ones?|flicks?|stuff|comed(?:y|ies)|dramas?)\b", re.I)
-# Whole wishes: "cheer me up", "I want to cry".
+# Whole wishes: "cheer me up", "I want to cry", "a date night movie".
 _PHRASES = ((re.compile(r"\b(?:cheer (?:me|us) up|make (?:me|us) laugh|(?:a|some) laughs?)\b", re.I), "comedy"),
             (re.compile(r"\b(?:make (?:me|us) cry|(?:want|need) to cry|a good cry)\b", re.I), "drama"),
-            (re.compile(r"\b(?:scare (?:me|us)|give (?:me|us) (?:the )?(?:chills|creeps|nightmares))\b", re.I), "horror"))
+            (re.compile(r"\b(?:scare (?:me|us)|give (?:me|us) (?:the )?(?:chills|creeps|nightmares))\b", re.I), "horror"),
+            (re.compile(r"\b(?:date[\s-]night|date movies?|(?:a|our|first) date)\b", re.I), "romance"))
 # Not English: ruled out as the English language.
 _FOREIGN = re.compile(r"\b(?:foreign|non[\s-]?english|subtitled|with subtitles|world cinema)\b"
                       r"|\binternational (?:movies?|films?|cinema)\b", re.I)  # not "an international spy"

@@ -26,6 +26,8 @@ def _moods(linker, text):
     ("nothing too sad please", {("genre", "drama", "disliked")}),
     ("any foreign ones?", {("language", "english", "disliked")}),
     ("no foreign films please", {("language", "english", "liked")}),
+    ("my girlfriend and I want a date night movie", {("genre", "romance", "liked")}),
+    ("something light for tonight", {("genre", "comedy", "liked")}),
 ])
 def test_a_mood_names_a_genre_or_a_language(linker, text, expected):
     assert _moods(linker, text) == expected
@@ -36,6 +38,8 @@ def test_a_mood_names_a_genre_or_a_language(linker, text, expected):
     "this day was so emotional for me",
     "an international spy thriller",  # "international" alone is no wish for a foreign film
     "the light in that scene",
+    "a light in the dark",
+    "I updated the date on my calendar",
 ])
 def test_moods_of_the_user_name_no_genre(linker, text):
     assert not {m for m in _moods(linker, text) if m[1] in ("drama", "comedy", "english")}
