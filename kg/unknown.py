@@ -14,6 +14,8 @@ import re
 QUOTED = re.compile(r"(?<!\w)[\"“']([^\"”']{2,80})[\"”'](?!\w)")
 AFTER_VERB = re.compile(r"\b(?:loved|liked|enjoyed|watched|saw|seen)\s+([A-Z][\w':-]*(?:\s+[A-Z0-9][\w':-]*)*)")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+_KIND_AFTER = re.compile(r"\s*(?:movies?|films?|ones?|stuff|flicks?|themed|specials?|episodes?|stor(?:y|ies)|shows?|"
+                         r"series|genre|type|kind|books?)\b", re.I)
 _SKIP = ("the", "a", "an")
 
 
@@ -24,6 +26,9 @@ def unknown_title(text: str, mentions, ambiguous, tokenize) -> tuple[str, tuple[
     character offsets map to the spans of the mentions."""
     found = [m.span for m in mentions if m.type == "movie" and m.span[0] >= 0] + [a.span for a in ambiguous]
     covered = {k for m in mentions if m.span[0] >= 0 for k in range(*m.span)}
+    # a capitalised word the KG only knows as a tag ("I loved Parasite": the keyword parasite) is a title
+    tags_only = {k for m in mentions if m.span[0] >= 0 and m.type == "keyword" for k in range(*m.span)} \
+        - {k for m in mentions if m.span[0] >= 0 and m.type != "keyword" for k in range(*m.span)}
     ids = any(m.span[0] < 0 for m in mentions)
     for rx in (QUOTED, AFTER_VERB):
         for match in rx.finditer(text):
@@ -40,7 +45,9 @@ def unknown_title(text: str, mentions, ambiguous, tokenize) -> tuple[str, tuple[
                 continue
             inside = [k for k in range(start, end) if k in covered]
             rest = [w for k, w in zip(range(start, end), words) if k not in covered]
-            if inside and all(_YEAR.match(w) or w in _SKIP for w in rest):
+            a_tag = rx is AFTER_VERB and inside and set(inside) <= tags_only \
+                and not _KIND_AFTER.match(text[match.end(1):])  # not "watched Christmas movies"
+            if inside and all(_YEAR.match(w) or w in _SKIP for w in rest) and not a_tag:
                 continue  # "Tom Hanks", "Heat 1995": known names cover it
             return cand, (start, end)
     return None

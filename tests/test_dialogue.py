@@ -130,11 +130,25 @@ def test_unknown_movie_gets_a_notice(manager):
     assert done.action == "ask"
 
 
+@pytest.mark.parametrize("message, title", [
+    ("I just watched Parasite and loved it", "Parasite"),  # the KG knows "parasite" only as a tag
+    ("I loved Time Travel", "Time Travel"),
+])
+def test_a_title_the_kg_knows_only_as_a_tag_gets_a_notice(manager, graph, message, title):
+    state = DialogueState()
+    events, _ = run(manager, state, message)
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert len(notices) == 1 and repr(title) in notices[0]
+    assert state.liked_entities == [], "the tag inside an unknown title must not become a preference"
+
+
 @pytest.mark.parametrize(
     "message, liked, disliked",
     [
         ("I loved Jack Nicholson in that one", ["Jack Nicholson"], []),
         ("I loved Horror movies", ["horror"], []),
+        ("I watched Christmas movies all day", ["christmas"], []),
+        ("I enjoyed Time Travel stories", ["time travel"], []),
         ("I don't like horror and I can't stand comedy", [], ["horror", "comedy"]),  # apostrophes are no quotes
     ],
 )
@@ -344,6 +358,8 @@ def test_fact_answers_come_from_the_catalogue_and_never_show_cards(manager, cata
     ("before 2000 please", (None, 1999)), ("anything after 2010", (2011, None)), ("since 2015", (2015, None)),
     ("between 1980 and 1989", (1980, 1989)), ("something recent", (2014, None)), ("old westerns", (None, 1979)),
     ("good horror from the last few years?", (2014, None)), ("comedies of the past couple of years", (2014, None)),
+    ("what are some good movies from 2017?", (2017, 2017)), ("ok what about 2016 then", (2016, 2016)),
+    ("good 2015 movies", (2015, 2015)),
     # no era: a life story, a title's year, a version of a title
     ("I was a kid in the 90s", None), ("I loved Heat (1995)", None), ("Blade Runner 2049", None),
     ("the older one", None), ("I watched it in 2010", None), ("I've been busy the last few years", None),
@@ -352,6 +368,14 @@ def test_era_asked_for(message, span):
     from crs.dialogue.era import era
 
     assert era(message, latest=2018) == span
+
+
+def test_a_year_alone_asks_for_movies_of_it(manager, catalog):
+    state = DialogueState()
+    for message, year in (("what are some good movies from 2017?", 2017), ("ok what about 2016 then", 2016)):
+        events, done = run(manager, state, message)
+        cards = cards_of(events)
+        assert done.action == "recommend" and cards and all(catalog[c.item].year == year for c in cards)
 
 
 @pytest.mark.parametrize("message,accepts", [

@@ -93,3 +93,36 @@ def test_pointing_at_a_card_explains_it_with_its_story(manager):
     assert not [e for e in events if isinstance(e, Recommendations)]
     assert events[-1].action == "explain" and events[-1].text.startswith(cards[1].display)
     assert "The story:" in events[-1].text or "plot" in events[-1].text
+
+
+@pytest.mark.parametrize("first, then, field, name", [
+    ("Who directed Jaws?", "what else did he direct?", "directors", "Steven Spielberg"),
+    ("who's in Titanic?", "what else has he been in?", "stars", "Leonardo DiCaprio"),
+    ("who directed Pulp Fiction?", "any other films by him?", "directors", "Quentin Tarantino"),
+])
+def test_he_and_she_are_the_person_just_named(manager, catalog, first, then, field, name):
+    state = DialogueState()
+    asked = list(manager.respond(state, first))
+    assert asked[-1].action == "answer" and name in asked[-1].text
+    about = state.topic
+    events = list(manager.respond(state, then))
+    cards = next(e for e in events if isinstance(e, Recommendations)).cards
+    assert all(name in getattr(catalog[c.item], field) for c in cards), [c.display for c in cards]
+    assert about not in {c.item for c in cards}  # the film asked about is no pick
+    assert state.liked_entities  # the person is now a taste
+
+
+def test_he_after_a_film_named_is_its_director(manager, catalog):
+    state = DialogueState()
+    list(manager.respond(state, "I loved Jaws"))
+    events = list(manager.respond(state, "what else did he direct?"))
+    cards = next(e for e in events if isinstance(e, Recommendations)).cards
+    assert all("Steven Spielberg" in catalog[c.item].directors for c in cards), [c.display for c in cards]
+
+
+def test_she_without_a_person_named_before_adds_nobody(manager):
+    state = DialogueState()
+    list(manager.respond(state, "some comedies please"))
+    before = list(state.liked_entities)
+    list(manager.respond(state, "what else has she been in?"))
+    assert state.liked_entities == before

@@ -19,7 +19,9 @@ _YEAR = r"((?:19|20)\d\d)"
 _BETWEEN = re.compile(rf"\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b", re.I)
 _BEFORE = re.compile(rf"\b(?:before|older than|earlier than|pre-?)\s*{_YEAR}\b", re.I)
 _AFTER = re.compile(rf"\b(?:after|since|newer than|later than|post-?)\s*{_YEAR}\b", re.I)
-_FROM_YEAR = re.compile(rf"\b(?:from|released in|made in|came out in)\s+{_YEAR}\b(?!\s*(?:to|-|and)\s*\d)", re.I)
+_FROM_YEAR = re.compile(rf"\b(?:from|released in|made in|came out in)\s+{_YEAR}\b(?!\s*(?:to|-|and)\s*\d)"
+                        rf"|\b(?:what|how) about\s+{_YEAR}\b(?!\s*(?:to|-|and)\s*\d)|\b{_YEAR}\s+(?:movies|films|releases)\b",
+                        re.I)  # "ok what about 2017 then", "good 2016 movies"
 _RECENT = re.compile(rf"\b(?:recent|newer|latest|new release)\w*\s+(?:\w+\s+)?{_PLAIN_KIND}\b|\bsomething (?:more )?(?:recent|newer)\b"
                      r"|\bnew releases\b|\b(?:from|in|of|over) the (?:last|past) (?:few|couple(?: of)?|several) years\b",
                      re.I)  # "good horror from the last few years"
@@ -47,7 +49,8 @@ def era(message: str, latest: int) -> tuple[int | None, int | None] | None:
     if m := _AFTER.search(message):
         return int(m.group(1)) + (0 if m.group(0).lower().startswith("since") else 1), None
     if m := _FROM_YEAR.search(message):
-        return int(m.group(1)), int(m.group(1))
+        year = int(next(g for g in m.groups() if g))
+        return year, year
     if _RECENT.search(message):
         return latest - RECENT_YEARS, None
     if _OLD.search(message):

@@ -24,7 +24,7 @@ from crs.dialogue.state import DialogueState
 from crs.llm.base import GenerationError, LLMBackend
 from crs.recommenders.base import RecContext, Recommender
 from kg.explain import explain, reason
-from kg.linker import EntityLinker, Mention, polarity_of
+from kg.linker import EntityLinker, Mention, normalise, polarity_of
 from kg.moods import with_moods
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ class DialogueManager:
                          + ("I'll go by the titles and names I recognised." if link.mentions
                             else "Could you say it in English?"), "warning")
         link = answer_pending(state, message, link, self.catalog, self.graph)
+        link = self._person_named_before(link, state, message)  # "what else did he direct?"
         link = self._decided_by_taste(link, state, message)
         if language and not link.mentions:
             action = policy.FOREIGN
@@ -107,9 +108,12 @@ class DialogueManager:
             action = early  # "how is it like Heat?", "who directed Heat?" name a movie, not a new taste
         else:
             state.update(link)  # first, so that "I loved Alien" is a preference this very turn
-            state.era = era(message, self._latest) or state.era  # "from the 90s" holds until another era
+            asked_era = era(message, self._latest)
+            state.era = asked_era or state.era  # "from the 90s" holds until another era
             state.no_sequels = state.no_sequels or rules_out_sequels(message)
             action = policy.decide(state, message, link)
+            if asked_era and action == policy.ASK:
+                action = policy.RECOMMEND  # "what are some good movies from 2019?" asks for movies
         if action != policy.CLARIFY:
             state.pending = guessed(link)  # "The Mask" is taken as the 1994 film until "no, the 1988 one"
         state.history.append(("user", message))
@@ -194,7 +198,11 @@ class DialogueManager:
             return "Which movie do you mean? Name it and I'll tell you."
         item = named if named is not None else card.item
         state.topic = item  # "and who's in it?" next asks about the same film
+        if item not in state.asked_items and item not in state.recommended:
+            state.asked_items.append(item)  # "who's in Titanic?": no card of it later, yet no taste either
         text = answer(kind, self.catalog[item], self.graph, link, message, self.catalog)
+        credited = {"director": "directors", "writer": "writers", "cast": "stars"}.get(kind)
+        state.topic_people = [(credited, p) for p in getattr(self.catalog[item], credited)[:1]] if credited else []
         if kind == "opinion":  # "should I watch it?": what the KG says about the user's own taste
             liked = [self.catalog[i].entity for i in reversed(state.liked_items) if i != item] + state.liked_entities
             entity, credits = self.catalog[item].entity, self._credits(item)
@@ -249,6 +257,13 @@ class DialogueManager:
         # The Notebook (2013), a different film), and two films of one title look like one shown twice
         exclude |= {i for j in {*state.mentioned_items, *state.recommended}
                     for i in self._by_title.get(self.catalog[j].title.lower(), ())}
+        if state.credit and state.credit[2] in state.focus:  # "what else did he direct?": credited so on the card
+            field, name, _ = state.credit
+            other = {m.item for m in self.catalog.movies if name not in getattr(m, field)}
+            if len(self.catalog) - len(other | exclude) >= n:
+                exclude |= other
+        elif state.credit:
+            state.credit = None  # the conversation moved on to another request
         for i in state.disliked_items:  # "not John Wick": nor John Wick: Chapter 2
             exclude.update(later_in_series(self.catalog, self.catalog[i]))
         if state.no_sequels:
@@ -321,6 +336,29 @@ class DialogueManager:
             found.append(Mention(m.entity, "movie", m.display, amb.span, polarity_of(message), item=m.item))
         return replace(link, mentions=link.mentions + found, ambiguous=kept) if found else link
 
+    def _person_named_before(self, link, state: DialogueState, message: str):
+        """"What else did he direct?" after "Jaws was directed by Steven Spielberg.": that person, liked."""
+        if link.of_type("person") or not _ABOUT_THEM.search(message):
+            return link
+        verb = re.search(r"\b(direct|star|been in|act|play|write|wrote)", message, re.I)
+        people = state.topic_people
+        film = state.topic if state.topic is not None else (state.mentioned_items or [None])[-1]
+        if not people and film is not None and verb and verb.group(1).lower() in ("direct", "write", "wrote"):
+            # "I loved Jaws. What else did he direct?": the film's director (a film has one, unlike its cast)
+            field = "directors" if verb.group(1).lower() == "direct" else "writers"
+            people = [(field, p) for p in getattr(self.catalog[film], field)[:1]]
+        if not people:
+            return link
+        answered, name = people[0]
+        entity = next((e for e, t in self.linker.names.get(" ".join(normalise(name)), ()) if t == "person"), None)
+        if entity is None:
+            return link
+        # "what else did he direct?": directed, not written; "any other films by him?": as the answer credited him
+        field = {"direct": "directors", "write": "writers", "wrote": "writers"}.get(verb.group(1).lower(), "stars") \
+            if verb else answered
+        state.credit = (field, name, entity)
+        return replace(link, mentions=[*link.mentions, Mention(entity, "person", name, (-1, -1), "liked")])
+
     def _fit_focus(self, link, focus: list[int]) -> bool:
         """Whether the message names only movies, each linked to every entity of `focus`."""
         movies = [m.entity for m in link.mentions if m.type == "movie"]
@@ -376,6 +414,13 @@ class DialogueManager:
         if not produced:
             yield fallback_reply(action, cards, lead_given=bool(cards and action == "recommend"),
                                  variant=len(state.history))
+
+
+# "what else did he direct?", "other movies with her", "has she been in anything else?", "more by him"
+_ABOUT_THEM = re.compile(
+    r"\b(?:he|she|they)\b[^.?!]{0,20}\b(?:direct|directed|make|made|star|starred|been in|act|acted|play|played|"
+    r"write|wrote|done|do)\b|\b(?:by|with|from|starring|of) (?:him|her|them)\b|\bhis (?:other )?(?:movies|films|work)\b|"
+    r"\bher (?:other )?(?:movies|films|work)\b", re.I)
 
 
 def _asks_for_anything(link) -> bool:

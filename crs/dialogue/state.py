@@ -33,6 +33,10 @@ class DialogueState:
     pending: dict | None = None  # a clarifying question awaiting its answer: {"text", "items", "polarity"}
     era: tuple | None = None  # (first year, last year) asked for ("from the 90s"), either end None
     no_sequels: bool = False  # "not a sequel": holds for the conversation
+    topic_people: list[tuple[str, str]] = field(default_factory=list)  # (catalogue field, name) the last answer
+    # named: "what else did he direct?" after "Jaws was directed by Steven Spielberg."
+    asked_items: list[int] = field(default_factory=list)  # movies asked about ("who's in Titanic?"): never a card
+    credit: tuple | None = None  # (catalogue field, name, entity): "what else did he direct?" wants his directing
 
     def update(self, link: LinkResult) -> None:
         """Fold one user message's linked mentions into the state (latest stance wins)."""
@@ -59,7 +63,8 @@ class DialogueState:
         return bool(self.liked_items or self.liked_entities or self.disliked_entities or self.disliked_items)
 
     def excluded(self) -> set[int]:
-        return set(self.mentioned_items) | set(self.recommended) | set(self.disliked_items) | set(self.rejected_items)
+        return set(self.mentioned_items) | set(self.recommended) | set(self.disliked_items) | set(self.rejected_items) \
+            | set(self.asked_items)
 
     def turned_down(self, item: int) -> bool:
         return item in self.disliked_items or item in self.rejected_items
