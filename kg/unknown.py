@@ -14,6 +14,7 @@ import re
 QUOTED = re.compile(r"(?<!\w)[\"“']([^\"”']{2,80})[\"”'](?!\w)")
 AFTER_VERB = re.compile(r"\b(?:loved|liked|enjoyed|watched|saw|seen)\s+([A-Z][\w':-]*(?:\s+[A-Z0-9][\w':-]*)*)")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+_WATCHED = frozenset({"watched", "saw", "seen"})
 _KIND_AFTER = re.compile(r"\s*(?:movies?|films?|ones?|stuff|flicks?|themed|specials?|episodes?|stor(?:y|ies)|shows?|"
                          r"series|genre|type|kind|books?)\b", re.I)
 _SKIP = ("the", "a", "an")
@@ -45,8 +46,10 @@ def unknown_title(text: str, mentions, ambiguous, tokenize) -> tuple[str, tuple[
                 continue
             inside = [k for k in range(start, end) if k in covered]
             rest = [w for k, w in zip(range(start, end), words) if k not in covered]
+            # "I watched Parasite": a tag after a verb of watching is a title; not "watched Christmas movies",
+            # and not after "loved" ("I loved World War II" is the subject)
             a_tag = rx is AFTER_VERB and inside and set(inside) <= tags_only \
-                and not _KIND_AFTER.match(text[match.end(1):])  # not "watched Christmas movies"
+                and match.group(0).split()[0].lower() in _WATCHED and not _KIND_AFTER.match(text[match.end(1):])
             if inside and all(_YEAR.match(w) or w in _SKIP for w in rest) and not a_tag:
                 continue  # "Tom Hanks", "Heat 1995": known names cover it
             return cand, (start, end)

@@ -132,7 +132,7 @@ def test_unknown_movie_gets_a_notice(manager):
 
 @pytest.mark.parametrize("message, title", [
     ("I just watched Parasite and loved it", "Parasite"),  # the KG knows "parasite" only as a tag
-    ("I loved Time Travel", "Time Travel"),
+    ("we saw Time Travel last night", "Time Travel"),
 ])
 def test_a_title_the_kg_knows_only_as_a_tag_gets_a_notice(manager, graph, message, title):
     state = DialogueState()
@@ -149,6 +149,7 @@ def test_a_title_the_kg_knows_only_as_a_tag_gets_a_notice(manager, graph, messag
         ("I loved Horror movies", ["horror"], []),
         ("I watched Christmas movies all day", ["christmas"], []),
         ("I enjoyed Time Travel stories", ["time travel"], []),
+        ("I loved World War II", ["world war ii"], []),  # a tag after "loved" is the subject liked
         ("I don't like horror and I can't stand comedy", [], ["horror", "comedy"]),  # apostrophes are no quotes
     ],
 )
