@@ -34,7 +34,10 @@ _MOOD = re.compile(rf"\b(?:something|anything|nothing|a|an|some|any|more|another
 _PHRASES = ((re.compile(r"\b(?:cheer (?:me|us) up|make (?:me|us) laugh|(?:a|some) laughs?)\b", re.I), "comedy"),
             (re.compile(r"\b(?:make (?:me|us) cry|(?:want|need) to cry|a good cry)\b", re.I), "drama"),
             (re.compile(r"\b(?:scare (?:me|us)|give (?:me|us) (?:the )?(?:chills|creeps|nightmares))\b", re.I), "horror"),
-            (re.compile(r"\b(?:date[\s-]night|date movies?|(?:a|our|first) date)\b", re.I), "romance"))
+            (re.compile(r"\b(?:date[\s-]night|date movies?|(?:a|our|first) date)\b", re.I), "romance"),
+            # "for a sleepover with 12 year olds", "to watch with the kids": a film for children
+            (re.compile(r"\b(?:for|with) (?:my |our |the |a |some |young |little )*(?:kids|children|"
+                        r"(?:[1-9]|1[0-2])[\s-]?(?:year|yr)[\s-]?olds?|little ones|toddlers)\b", re.I), "family"))
 # Not English: ruled out as the English language.
 _FOREIGN = re.compile(r"\b(?:foreign|non[\s-]?english|subtitled|with subtitles|world cinema)\b"
                       r"|\binternational (?:movies?|films?|cinema)\b", re.I)  # not "an international spy"

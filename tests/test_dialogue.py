@@ -87,7 +87,9 @@ def test_tiny_llm_replies_without_cards_are_fallbacks(manager):
 
 
 @pytest.mark.parametrize("message, kind", [("hi", "greeting"), ("Hello there!", "greeting"),
-                                           ("thanks a lot", "thanks"), ("bye!", "bye")])
+                                           ("thanks a lot", "thanks"), ("bye!", "bye"),
+                                           ("what's your favourite movie?", "favourite"),
+                                           ("do you have a favorite?", "favourite")])
 def test_social_messages_get_short_natural_replies_without_the_llm(manager, message, kind):
     from crs.dialogue.acts import SOCIAL_REPLIES
 

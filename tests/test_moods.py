@@ -22,12 +22,14 @@ def _moods(linker, text):
     ("something a bit lighter please", {("genre", "comedy", "liked")}),
     ("we need a feel-good film", {("genre", "comedy", "liked")}),
     ("cheer me up", {("genre", "comedy", "liked")}),
-    ("a spooky one for the kids", {("genre", "horror", "liked")}),
+    ("a spooky one for the kids", {("genre", "horror", "liked"), ("genre", "family", "liked")}),
     ("nothing too sad please", {("genre", "drama", "disliked")}),
     ("any foreign ones?", {("language", "english", "disliked")}),
     ("no foreign films please", {("language", "english", "liked")}),
     ("my girlfriend and I want a date night movie", {("genre", "romance", "liked")}),
     ("something light for tonight", {("genre", "comedy", "liked")}),
+    ("for a sleepover with 12 year olds", {("genre", "family", "liked")}),
+    ("something to watch with the kids", {("genre", "family", "liked")}),
 ])
 def test_a_mood_names_a_genre_or_a_language(linker, text, expected):
     assert _moods(linker, text) == expected

@@ -23,6 +23,7 @@ from tests.conftest import find_movie
     ("which is better, the first or the second?", "compare"), ("how are the first two different?", "compare"),
     ("compare the first and the last one", "compare"), ("is Heat better than Ronin?", "compare"),
     ("does it have a happy ending?", "unknown"), ("was the third one a hit?", "unknown"),
+    ("is the first one appropriate?", "kids"), ("what is the third one rated?", "rating"),
     ("are they any good?", "which"),
     # requests, statements and pointers are no card question
     ("any good movies on netflix?", None), ("anything good for kids?", None), ("it should be family-friendly", None),
@@ -126,3 +127,14 @@ def test_she_without_a_person_named_before_adds_nobody(manager):
     before = list(state.liked_entities)
     list(manager.respond(state, "what else has she been in?"))
     assert state.liked_entities == before
+
+
+def test_pointing_at_another_card_after_a_question_asks_it_again(manager, catalog):
+    state = DialogueState()
+    cards = next(e for e in manager.respond(state, "I loved Alien") if isinstance(e, Recommendations)).cards
+    list(manager.respond(state, "who stars in the first one?"))
+    done = list(manager.respond(state, "and the second?"))[-1]
+    second = catalog[cards[1].item]
+    assert done.action == "answer" and done.text.startswith(f"{second.display} stars {second.stars[0]}")
+    list(manager.respond(state, "more please"))  # another request: the question is over
+    assert list(manager.respond(state, "the third one"))[-1].action == "explain"

@@ -25,6 +25,9 @@ _REJECT = re.compile(
 _GREETING = re.compile(r"^\W*(hi+|hello+|hey+|hiya|howdy|yo|greetings|good (morning|evening|afternoon|day))\b", re.I)
 _THANKS = re.compile(r"\b(thanks?|thank you|thx|ty|cheers|appreciate (it|that)|much appreciated)\b", re.I)
 _BYE = re.compile(r"\b(bye|goodbye|see (you|ya)|good night|gotta go|that'?s all|that is all)\b", re.I)
+# About the bot's own taste: "what's your favourite movie?", "do you have a favorite?"
+_FAVOURITE = re.compile(r"\byour (?:all[- ]time |own )?fav(?:ou?rite|e)?\b|\bdo you have (?:a )?fav(?:ou?rite|e)?\b|"
+                        r"\bwhat (?:movies?|films?) do you (?:like|love|watch)\b", re.I)
 _HOW_ARE_YOU = re.compile(r"\bhow (are|r) (you|u)\b|\bhow'?s it going\b", re.I)
 _HELP = re.compile(r"\bwhat (can|do) (you|u) do\b|\bwho (are|r) (you|u)\b|\bwhat (are|r) (you|u)\b(?! (into|in the mood|looking|watching))|"
                    r"\bhow (does|do) (this|it|you) work\b|\bhow (do|can) i use\b|^\W*help\W*$|\bwhat is this\b", re.I)
@@ -85,7 +88,7 @@ def about_all(message: str) -> bool:
 
 
 def social(message: str) -> str | None:
-    """'greeting', 'thanks', 'bye' or 'how-are-you' for a short social message, else None.
+    """'greeting', 'thanks', 'bye', 'how-are-you', 'help' or 'favourite' for a short social message, else None.
 
     Only short messages count: "hi, I loved Heat" is a preference with a greeting in front.
     """
@@ -98,6 +101,8 @@ def social(message: str) -> str | None:
         return "thanks"
     if _HOW_ARE_YOU.search(message):
         return "how-are-you"
+    if _FAVOURITE.search(message):
+        return "favourite"
     if _HELP.search(message):
         return "help"
     if _GREETING.search(message):
@@ -166,6 +171,12 @@ SOCIAL_REPLIES = {
              "with the reason each one fits. Ask me about any pick (\"what's it about?\") or for more.",
              "Think of me as a movie buff: say what you're in the mood for (\"a 90s thriller with Denzel "
              "Washington\"), and I'll suggest films and explain why; \"more\" gets new ones."),
+    "favourite": ("I don't watch movies myself, so I have no favourite of my own. Tell me one of yours and I'll "
+                  "find you something like it.",
+                  "No favourite of my own: I know movies from my catalogue and knowledge graph, not from watching "
+                  "them. What's a film you loved?",
+                  "I don't have one, since I don't watch movies. Name your favourite and I'll suggest what to watch "
+                  "next."),
     "how-are-you": ("I'm doing well, thanks! What kind of movie are you in the mood for?",
                     "All good here! What would you like to watch?",
                     "Great, thanks for asking! Any movie you loved recently?"),

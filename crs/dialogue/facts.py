@@ -23,7 +23,7 @@ _QUESTIONS = (
     ("runtime", re.compile(rf"\bhow long is\b|\b(?:is|was) {_REF} (?:too )?(?:long|short)\b|\brun ?(?:time|ning time)\b|"
                            r"\bhow many (?:minutes|hours)\b", re.I)),
     ("rating", re.compile(rf"\bwhat(?:'?s| is) (?:its|the) (?:rating|score|age rating)\b|\bhow (?:well )?(?:is|was) {_REF} rated\b|"
-                          r"\b(?:imdb|rotten tomatoes|metacritic) (?:score|rating)\b|\bwhat (?:is|was) (?:it|that) rated\b",
+                          rf"\b(?:imdb|rotten tomatoes|metacritic) (?:score|rating)\b|\bwhat(?:'?s| is| was) {_REF} rated\b",
                           re.I)),
     ("cast", re.compile(r"\bwho(?:'?s| is| was| are)? (?:in|starring in|starred in)\b|"
                         r"\bwho (?:stars?|starred|plays?|played|acts?|acted)\b|"
@@ -57,7 +57,8 @@ _IS_IT = re.compile(rf"^\W*(?:so |and |but |ok,? )?(?:is|was|isn'?t|wasn'?t) (?P
 _KIDS = re.compile(r"\b(?:ok|okay|alright|suitable|appropriate|good|safe|fine|too (?:scary|violent|mature|intense|much))"
                    r"\s+(?:for|to (?:watch|show) with)\s+(?:(?:my|our|the|a|young|little|small)\s+)*"
                    r"(?:kids?|children|child|family|families|little ones|toddlers?|teens?|teenagers?|son|daughter|"
-                   r"\d{1,2}[- ]?(?:year|yr)[- ]?olds?)\b|\b(?:kid|kids|family|child)[- ]?(?:friendly|appropriate|safe)\b",
+                   r"\d{1,2}[- ]?(?:year|yr)[- ]?olds?)\b|\b(?:kid|kids|family|child)[- ]?(?:friendly|appropriate|safe)\b"
+                   rf"|\b(?:is|was) {_REF} (?:age[- ])?(?:appropriate|suitable|kid[- ]?safe)\b",  # "is the first one appropriate?"
                    re.I)
 _STREAMING = re.compile(r"\b(?:netflix|hulu|amazon|prime video|disney ?(?:\+|plus)|hbo|apple tv|peacock|paramount|"
                         r"youtube|redbox|streaming|stream(?:ed)?|rent(?:al)?)\b|"

@@ -114,6 +114,11 @@ class DialogueManager:
             action = policy.decide(state, message, link)
             if asked_era and action == policy.ASK:
                 action = policy.RECOMMEND  # "what are some good movies from 2019?" asks for movies
+        follow = None  # "who's in the first one?" ... "and the second?": the same question about that card
+        if action == policy.EXPLAIN and state.last_fact and acts.points_at_card(message):
+            action, follow = policy.ANSWER, state.last_fact
+        if action != policy.ANSWER:
+            state.last_fact = None
         if action != policy.CLARIFY:
             state.pending = guessed(link)  # "The Mask" is taken as the 1994 film until "no, the 1988 one"
         state.history.append(("user", message))
@@ -136,17 +141,17 @@ class DialogueManager:
                 text += delta
                 yield TextDelta(delta)
         else:
-            text = self._direct_reply(action, state, message, link)
+            text = self._direct_reply(action, state, message, link, follow)
             yield TextDelta(text)
         state.history.append(("assistant", text))
         yield TurnDone(action, text, record["kept"], record["dropped"])
 
-    def _direct_reply(self, action: str, state: DialogueState, message: str, link) -> str:
+    def _direct_reply(self, action: str, state: DialogueState, message: str, link, kind: str | None = None) -> str:
         """Replies built from the KG and fixed phrases, no LLM: explanations, questions back, small talk."""
         if action == policy.EXPLAIN:
             return self.explain(state, message, link)
         if action == policy.ANSWER:
-            return self.answer(state, message, link)
+            return self.answer(state, message, link, kind)
         if action == policy.CLARIFY:
             return clarification(self.catalog, state.pending["items"])
         if action == policy.FOREIGN:
@@ -181,9 +186,11 @@ class DialogueManager:
                                 people=self._credits(card.item), directors=self._directors,
                                 era=describe(state.era) if state.era else None)
 
-    def answer(self, state: DialogueState, message: str, link) -> str:
-        """A fact about the movie named, or the card the message points at, from the catalogue and the KG."""
-        kind = fact_question(message, link)
+    def answer(self, state: DialogueState, message: str, link, kind: str | None = None) -> str:
+        """A fact about the movie named, or the card the message points at, from the catalogue and the KG
+        (`kind`: the question, when the message only points at a card after one)."""
+        kind = kind or fact_question(message, link)
+        state.last_fact = kind if kind not in ("which", "compare") else None
         if kind == "which":  # "which one is the scariest?": about all the cards
             cards = [self.catalog[c.item] for c in state.last_cards] or [self.catalog[m.item] for m in link.of_type("movie")]
             return which(cards, self.graph, link) if cards else "Which movies do you mean? Name them and I'll tell you."

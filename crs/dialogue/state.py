@@ -35,6 +35,7 @@ class DialogueState:
     no_sequels: bool = False  # "not a sequel": holds for the conversation
     topic_people: list[tuple[str, str]] = field(default_factory=list)  # (catalogue field, name) the last answer
     # named: "what else did he direct?" after "Jaws was directed by Steven Spielberg."
+    last_fact: str | None = None  # the kind of the last question answered ("cast"): "and the second?" asks it again
     asked_items: list[int] = field(default_factory=list)  # movies asked about ("who's in Titanic?"): never a card
     credit: tuple | None = None  # (catalogue field, name, entity): "what else did he direct?" wants his directing
 
