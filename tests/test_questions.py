@@ -138,3 +138,24 @@ def test_pointing_at_another_card_after_a_question_asks_it_again(manager, catalo
     assert done.action == "answer" and done.text.startswith(f"{second.display} stars {second.stars[0]}")
     list(manager.respond(state, "more please"))  # another request: the question is over
     assert list(manager.respond(state, "the third one"))[-1].action == "explain"
+
+
+@pytest.mark.parametrize("message, pos, stance", [
+    ("more like the second one", 1, "liked"), ("something like the first one but funnier", 0, "liked"),
+    ("I liked the last one", -1, "liked"), ("I hated the first one", 0, "disliked"),
+])
+def test_a_card_pointed_at_with_a_stance_counts_as_named(manager, message, pos, stance):
+    state = DialogueState()
+    cards = next(e for e in manager.respond(state, "I loved Alien") if isinstance(e, Recommendations)).cards
+    events = list(manager.respond(state, message))
+    assert cards[pos].item in (state.liked_items if stance == "liked" else state.disliked_items)
+    new = next(e for e in events if isinstance(e, Recommendations)).cards
+    assert not {c.item for c in new} & {c.item for c in cards}
+
+
+def test_like_it_after_taking_a_pick_is_that_pick(manager):
+    state = DialogueState()
+    cards = next(e for e in manager.respond(state, "some westerns") if isinstance(e, Recommendations)).cards
+    list(manager.respond(state, "the third one sounds great"))
+    list(manager.respond(state, "what else is like it?"))
+    assert cards[2].item in state.liked_items

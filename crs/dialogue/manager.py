@@ -107,6 +107,7 @@ class DialogueManager:
         elif (early := policy.decide(state, message, link)) in (policy.EXPLAIN, policy.ANSWER):
             action = early  # "how is it like Heat?", "who directed Heat?" name a movie, not a new taste
         else:
+            link = self._cards_pointed_at(link, state, message)  # "more like the second one"
             state.update(link)  # first, so that "I loved Alien" is a preference this very turn
             asked_era = era(message, self._latest)
             state.era = asked_era or state.era  # "from the 90s" holds until another era
@@ -366,6 +367,24 @@ class DialogueManager:
         state.credit = (field, name, entity)
         return replace(link, mentions=[*link.mentions, Mention(entity, "person", name, (-1, -1), "liked")])
 
+    def _cards_pointed_at(self, link, state: DialogueState, message: str):
+        """"more like the second one", "I liked the last one", "I hated the first one", "what else is like
+        it?" (after a pick was taken): the card pointed at, with the message's stance, as if named."""
+        if link.of_type("movie") or not state.last_cards:
+            return link
+        positions = acts.ordinals(message)
+        n = len(state.last_cards)
+        items = [state.last_cards[p].item for p in positions if -n <= p < n] if len(positions) == 1 else []
+        if not positions and state.topic is not None and _LIKE_IT.search(message):
+            items = [state.topic]
+        stance = polarity_of(message)
+        if _LIKE_IT.search(message) or re.search(r"\b(?:more|something|anything) like\b", message, re.I):
+            stance = "liked"  # "more like the second one": "like" compares, and the card is the reference
+        if not items or stance == "neutral":
+            return link
+        m = self.catalog[items[0]]
+        return replace(link, mentions=[*link.mentions, Mention(m.entity, "movie", m.display, (-1, -1), stance, item=m.item)])
+
     def _fit_focus(self, link, focus: list[int]) -> bool:
         """Whether the message names only movies, each linked to every entity of `focus`."""
         movies = [m.entity for m in link.mentions if m.type == "movie"]
@@ -428,6 +447,9 @@ _ABOUT_THEM = re.compile(
     r"\b(?:he|she|they)\b[^.?!]{0,20}\b(?:direct|directed|make|made|star|starred|been in|act|acted|play|played|"
     r"write|wrote|done|do)\b|\b(?:by|with|from|starring|of) (?:him|her|them)\b|\bhis (?:other )?(?:movies|films|work)\b|"
     r"\bher (?:other )?(?:movies|films|work)\b", re.I)
+
+
+_LIKE_IT = re.compile(r"\b(?:like|similar to) (?:it|that one|this one|the (?:first|second|third|fourth|fifth|last) one)\b", re.I)
 
 
 def _asks_for_anything(link) -> bool:
