@@ -46,6 +46,8 @@ def test_series_and_sequel_answers(catalog, graph):
     assert sequel(catalog, ts3, graph, is_it=True).startswith("Yes: Toy Story 3 (2010) follows Toy Story (1995)")
     assert sequel(catalog, ts, graph, is_it=True).startswith("No: Toy Story (1995) is the first")
     assert "Toy Story 2 (1999)" in sequel(catalog, ts, graph)
+    aliens = find_movie(catalog, "Aliens", 1986)  # the plural of an older title continues its series
+    assert {"Alien", "Alien 3"} <= {m.title for m in series_of(catalog, aliens)}
     # a title that only starts another title's words is no series ("Up" is not "Up in the Air")
     up = find_movie(catalog, "Up", 2009)
     assert "Up in the Air" not in {m.title for m in series_of(catalog, up)}

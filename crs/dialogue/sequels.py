@@ -48,6 +48,11 @@ def series_of(catalog: Catalog, movie: Movie) -> list[Movie]:
     base = (m.group("base") if m else movie.title).lower()
     out = [x for x in catalog.movies if x.item != movie.item and x.title.lower() != movie.title.lower()
            and (x.title.lower() == base or x.title.lower().startswith(base) and _TAIL.match(x.title[len(base):]))]
+    if not out and base.endswith("s"):  # "Aliens", "Predators": the plural of an older title continues it
+        first = [x for x in catalog.movies if x.title.lower() == base[:-1] and x.year and movie.year and x.year < movie.year]
+        if first:
+            return sorted({x.item: x for f in first for x in [f, *series_of(catalog, f)] if x.item != movie.item}.values(),
+                          key=lambda x: (x.year or 0, x.title))
     return sorted(out, key=lambda x: (x.year or 0, x.title))
 
 
