@@ -385,6 +385,7 @@ def test_a_year_alone_asks_for_movies_of_it(manager, catalog):
     ("the first one sounds good", True), ("I'll watch that tonight", True), ("perfect!", True),
     ("I'm going to watch the second one", True), ("sounds boring", False), ("I watched it already", False),
     ("sounds good, but something older?", False), ("I'd like to watch something light", False),
+    ("ok we'll watch that one, thanks", True), ("we're going to watch the second one", True),
 ])
 def test_taking_a_pick(message, accepts):
     from crs.dialogue import acts

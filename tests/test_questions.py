@@ -24,7 +24,9 @@ from tests.conftest import find_movie
     ("compare the first and the last one", "compare"), ("is Heat better than Ronin?", "compare"),
     ("does it have a happy ending?", "unknown"), ("was the third one a hit?", "unknown"),
     ("is the first one appropriate?", "kids"), ("what is the third one rated?", "rating"),
-    ("are they any good?", "which"),
+    ("are they any good?", "which"), ("which one is the most recent?", "which"),
+    ("do you know Amélie?", "know"), ("have you seen Heat?", "know"), ("ever heard of Primer?", "know"),
+    ("do you know any good thrillers?", None), ("have you seen any good movies lately?", None),
     # requests, statements and pointers are no card question
     ("any good movies on netflix?", None), ("anything good for kids?", None), ("it should be family-friendly", None),
     ("no sequels please", None), ("something based on a true story", None), ("is that all?", None),
@@ -161,3 +163,22 @@ def test_like_it_after_taking_a_pick_is_that_pick(manager):
     list(manager.respond(state, "the third one sounds great"))
     list(manager.respond(state, "what else is like it?"))
     assert cards[2].item in state.liked_items
+
+
+def test_which_is_newest_is_answered_from_the_years(manager, catalog):
+    state = DialogueState()
+    cards = next(e for e in manager.respond(state, "some westerns") if isinstance(e, Recommendations)).cards
+    newest = max((catalog[c.item] for c in cards), key=lambda m: m.year or 0)
+    oldest = min((catalog[c.item] for c in cards), key=lambda m: m.year or 9999)
+    assert list(manager.respond(state, "which one is the most recent?"))[-1].text.startswith(newest.display)
+    assert list(manager.respond(state, "and which is the oldest?"))[-1].text.startswith(oldest.display)
+
+
+def test_do_you_know_then_anything_similar(manager, catalog):
+    state = DialogueState()
+    done = list(manager.respond(state, "Do you know Amélie?"))[-1]
+    amelie = find_movie(catalog, "Amélie", 2001)
+    assert done.action == "answer" and done.text.startswith("Yes: Amélie (2001) is")
+    assert state.liked_items == []  # a question is no taste
+    list(manager.respond(state, "anything similar but in english"))
+    assert amelie.item in state.liked_items

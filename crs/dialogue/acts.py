@@ -34,8 +34,9 @@ _HELP = re.compile(r"\bwhat (can|do) (you|u) do\b|\bwho (are|r) (you|u)\b|\bwhat
 # Taking a suggestion: "the first one sounds good", "I'll watch that", "perfect, I'll check it out".
 _ACCEPT = re.compile(
     r"\b(sounds?|looks?|seems?) (really |very |pretty |so )?(good|great|interesting|fun|perfect|awesome|cool|nice|promising)\b|"
-    r"\bi'?ll (definitely |probably |have to |go |totally )?(watch|try|check|see|go with|take|give|add|rent|stream|put)\b|"
-    r"\bi('?m| am) (going to|gonna) (watch|try|check|see|go with)\b|\blet'?s go with\b|"
+    r"\b(?:i|we)(?:'?ll| will) (definitely |probably |have to |go |totally )?(watch|try|check|see|go with|take|give|add|rent|"
+    r"stream|put)\b|"
+    r"\b(?:i('?m| am)|we('?re| are)) (going to|gonna) (watch|try|check|see|go with)\b|\blet'?s go with\b|"
     r"^\W*(perfect|sold|deal|that'?s the one|great choice)\W*$", re.I)
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
              "fifth": 4, "5th": 4, "last": -1, "top": 0}

@@ -43,8 +43,13 @@ _QUESTIONS = (
     # "which one is the scariest?", "which of these is best?", "which one should I watch?": about the cards
     ("which", re.compile(r"\bwhich (?:one|of (?:them|those|these|the \w+))\b[^?.!]{0,30}?"
                          r"\b(?:most|best|better|\w{3,}est|should i|would you|do you)\b|"
+                         r"\bwhich (?:is|was) (?:the )?(?:most|best|\w{3,}est)\b|"  # "and which is the oldest?"
                          r"\b(?:are|were) (?:they|these|those|them|these \w+|those \w+) (?:any )?(?:good|worth (?:it|watching|"
                          r"seeing))\b", re.I)),  # "are they any good?": about the cards shown
+    # "do you know Amélie?", "have you seen Heat?", "ever heard of Primer?": about the movie named
+    ("know", re.compile(r"^\W*(?:so |and |but |hey,? |ok,? )?(?:do you know|have you (?:ever )?(?:seen|watched|heard of)|"
+                        r"(?:did you )?ever (?:see|seen|heard of|hear of)|you know)\b(?! (?:any|some|a |an |of any|anything|something))",
+                        re.I)),
     # "is it good?", "is it worth watching?", "what do you think of Avatar?": no critics' scores to judge by
     ("opinion", re.compile(rf"\b(?:is|was) {_REF} (?:any )?(?:good|worth (?:it|watching|a watch|seeing)|bad|overrated)\b|"
                            r"\bwhat do you think (?:about|of)\b|\bshould i (?:watch|see) (?:it|that|this)\b|"
@@ -130,6 +135,8 @@ def fact_question(message: str, link: LinkResult) -> str | None:
         named = m.groupdict().get("named")
         if named and (set(named.lower().split()) & _REQUEST_WORDS or not link.of_type("movie")):
             continue  # "what's a good movie about space?" asks for movies
+        if kind == "know" and not link.of_type("movie"):
+            continue  # "do you know any good thrillers?" asks for movies
         return kind
     m = _IS_IT.match(message)
     if m and (m.group("ref") or link.of_type("movie")) and link.of_type("genre") and "?" in message:
@@ -212,6 +219,9 @@ def _answer(kind: str, movie: Movie, graph, link: LinkResult) -> str:
         return f"My catalogue has no release year for {movie.title}."
     if kind == "genre":
         return f"{name} is {_kind(movie)}." if movie.genres else f"My catalogue has no genre for {name}."
+    if kind == "know":
+        return (f"Yes: {name} is {_kind(movie)}" + (f" directed by {_join(movie.directors)}" if movie.directors else "")
+                + (f", from {movie.year}" if movie.year else "") + ". Ask me about it, or for films like it.")
     if kind == "opinion":
         return (f"I have no critics' scores to judge {name} by. It is {_kind(movie)}"
                 + (f" directed by {_join(movie.directors)}" if movie.directors else "")
@@ -230,9 +240,18 @@ def _answer(kind: str, movie: Movie, graph, link: LinkResult) -> str:
     return f"Not really: {name} is {_kind(movie)}, not {_a(no[0])} {_join(no)} film."
 
 
-def which(movies: list[Movie], graph, link: LinkResult) -> str:
+_BY_YEAR = re.compile(r"\b(?:most recent|newest|latest|oldest|earliest|most recently made|first made|newer|older)\b",
+                      re.I)
+
+
+def which(movies: list[Movie], graph, link: LinkResult, message: str = "") -> str:
     """"Which one is the scariest?" over the cards shown: the catalogue cannot measure it, so say which
     of them have the genre asked about and which one people talk about most."""
+    dated = [m for m in movies if m.year]
+    if _BY_YEAR.search(message) and dated:  # "which one is the most recent?": the years are known
+        old = bool(re.search(r"\b(?:oldest|earliest|old|first made)\b", message, re.I))
+        pick = min(dated, key=lambda m: m.year) if old else max(dated, key=lambda m: m.year)
+        return f"{pick.display} is the {'oldest' if old else 'most recent'} of them."
     top = max(movies, key=lambda m: m.mentions)
     most = (f"{top.display} is the one people in my conversations bring up most ({top.mentions} times)"
             if top.mentions else "people in my conversations rarely bring any of them up")

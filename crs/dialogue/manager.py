@@ -194,7 +194,7 @@ class DialogueManager:
         state.last_fact = kind if kind not in ("which", "compare") else None
         if kind == "which":  # "which one is the scariest?": about all the cards
             cards = [self.catalog[c.item] for c in state.last_cards] or [self.catalog[m.item] for m in link.of_type("movie")]
-            return which(cards, self.graph, link) if cards else "Which movies do you mean? Name them and I'll tell you."
+            return which(cards, self.graph, link, message) if cards else "Which movies do you mean? Name them and I'll tell you."
         if kind == "compare":  # "what's the difference between the first and second one?"
             return self._compare(state, message, link)
         named = next((m.item for m in link.of_type("movie") if m.item is not None), None)
@@ -370,9 +370,9 @@ class DialogueManager:
     def _cards_pointed_at(self, link, state: DialogueState, message: str):
         """"more like the second one", "I liked the last one", "I hated the first one", "what else is like
         it?" (after a pick was taken): the card pointed at, with the message's stance, as if named."""
-        if link.of_type("movie") or not state.last_cards:
+        if link.of_type("movie"):
             return link
-        positions = acts.ordinals(message)
+        positions = acts.ordinals(message) if state.last_cards else []
         n = len(state.last_cards)
         items = [state.last_cards[p].item for p in positions if -n <= p < n] if len(positions) == 1 else []
         if not positions and state.topic is not None and _LIKE_IT.search(message):
@@ -386,10 +386,10 @@ class DialogueManager:
         return replace(link, mentions=[*link.mentions, Mention(m.entity, "movie", m.display, (-1, -1), stance, item=m.item)])
 
     def _fit_focus(self, link, focus: list[int]) -> bool:
-        """Whether the message names only movies, each linked to every entity of `focus`."""
+        """Whether the message names only movies, each linked to some entity of `focus`."""
         movies = [m.entity for m in link.mentions if m.type == "movie"]
         return bool(focus) and len(movies) == len(link.mentions) > 0 and all(
-            set(focus) <= set(self.graph.neighbors(e)) for e in movies)
+            set(focus) & set(self.graph.neighbors(e)) for e in movies)  # "has he seen Gran Torino?" (Eastwood, no war)
 
     def _directors(self, entity: int) -> list[str]:
         """The directors the catalogue credits to a movie entity: the only ones a reason says "directed by"."""
@@ -449,7 +449,8 @@ _ABOUT_THEM = re.compile(
     r"\bher (?:other )?(?:movies|films|work)\b", re.I)
 
 
-_LIKE_IT = re.compile(r"\b(?:like|similar to) (?:it|that one|this one|the (?:first|second|third|fourth|fifth|last) one)\b", re.I)
+_LIKE_IT = re.compile(r"\b(?:like|similar to) (?:it|that one|this one|the (?:first|second|third|fourth|fifth|last) one)\b|"
+                      r"\b(?:anything|something|any|more|others?) similar\b|\bsimilar (?:ones|movies|films)\b", re.I)
 
 
 def _asks_for_anything(link) -> bool:

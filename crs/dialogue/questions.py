@@ -148,7 +148,7 @@ def sequel(catalog: Catalog, movie: Movie, graph, is_it: bool = False) -> str:
         return f"Yes: {_join(after[:4])}{more} continue the series in my catalogue.{follows}"
     if before:
         return f"Not in my catalogue: {name} is the latest of its series there, after {_join(before[:4])}."
-    return f"Not that I know of: my catalogue has no other film of its series.{own}"
+    return f"Not that I know of: my catalogue has no sequel or earlier film of {name}.{own}"
 
 
 def compare(a: Movie, b: Movie, graph, better: bool) -> str:
