@@ -27,6 +27,8 @@ from tests.conftest import find_movie
     ("are they any good?", "which"), ("which one is the most recent?", "which"),
     ("do you know Amélie?", "know"), ("have you seen Heat?", "know"), ("ever heard of Primer?", "know"),
     ("do you know any good thrillers?", None), ("have you seen any good movies lately?", None),
+    ("have you seen Heat? I loved it", None), ("you know what, I loved Heat", None),
+    ("can it be older?", None), ("could they be funnier?", None),
     # requests, statements and pointers are no card question
     ("any good movies on netflix?", None), ("anything good for kids?", None), ("it should be family-friendly", None),
     ("no sequels please", None), ("something based on a true story", None), ("is that all?", None),

@@ -48,7 +48,7 @@ _QUESTIONS = (
                          r"seeing))\b", re.I)),  # "are they any good?": about the cards shown
     # "do you know Amélie?", "have you seen Heat?", "ever heard of Primer?": about the movie named
     ("know", re.compile(r"^\W*(?:so |and |but |hey,? |ok,? )?(?:do you know|have you (?:ever )?(?:seen|watched|heard of)|"
-                        r"(?:did you )?ever (?:see|seen|heard of|hear of)|you know)\b(?! (?:any|some|a |an |of any|anything|something))",
+                        r"(?:did you )?ever (?:see|seen|heard of|hear of))\b(?! (?:any|some|a |an |of any|anything|something))",
                         re.I)),
     # "is it good?", "is it worth watching?", "what do you think of Avatar?": no critics' scores to judge by
     ("opinion", re.compile(rf"\b(?:is|was) {_REF} (?:any )?(?:good|worth (?:it|watching|a watch|seeing)|bad|overrated)\b|"
@@ -84,7 +84,8 @@ _COMPARE = re.compile(r"\b(?:difference|differences|different|differ|compare|com
 _TWO = re.compile(r"\b(?:the (?:first|top) (?:two|2)|the two|these two|those two|both|them|they)\b", re.I)
 _BETTER = re.compile(r"\b(?:better|best|worse|worst)\b", re.I)
 _ASKS = re.compile(r"\b(?:recommend|suggest|anything|something|movies|films|shows|ones|more|another|others|else|"
-                   r"any (?:good|movie|film))\b", re.I)
+                   r"any (?:good|movie|film)|older|newer|recent|funnier|scarier|lighter|darker|shorter|less|instead|"
+                   r"(?:can|could) (?:it|they|that) be)\b", re.I)  # "can it be older?" asks for other films
 _QUESTION = re.compile(r"\?|^\W*(?:so |and |but |ok,? |okay,? |hmm,? )?(?:is|was|are|were|does|did|do|can|could|would|"
                        r"will|where|what|which|how|has|have|compare)\b", re.I)
 _HAS_REF = re.compile(rf"\b{_REF}(?!\w)", re.I)
@@ -135,8 +136,8 @@ def fact_question(message: str, link: LinkResult) -> str | None:
         named = m.groupdict().get("named")
         if named and (set(named.lower().split()) & _REQUEST_WORDS or not link.of_type("movie")):
             continue  # "what's a good movie about space?" asks for movies
-        if kind == "know" and not link.of_type("movie"):
-            continue  # "do you know any good thrillers?" asks for movies
+        if kind == "know" and (not link.of_type("movie") or re.search(r"[?.!]\s*\w", message)):
+            continue  # "do you know any good thrillers?" asks for movies; "have you seen Heat? I loved it" likes it
         return kind
     m = _IS_IT.match(message)
     if m and (m.group("ref") or link.of_type("movie")) and link.of_type("genre") and "?" in message:
