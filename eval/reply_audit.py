@@ -46,6 +46,8 @@ _KIND_WORDS = {"film", "films", "movie", "movies", "flick", "flicks", "classic",
 _NOUN_GENRES = {"thriller", "thrillers", "comedy", "comedies", "drama", "dramas", "western", "westerns",
                 "musical", "documentary", "romance", "biopic"}
 _CLAIM_LEAD = {"is", "was", "are", "were", "a", "an", "this", "that", "its", "it's", "as", "the", "great", "classic"}
+_AUDIENCE = {"anyone", "someone", "everyone", "people", "fans", "viewers", "those", "audiences"}
+_LOVES = {"loves", "love", "likes", "like", "enjoys", "enjoy", "appreciates", "appreciate"}
 # Genre words as written -> catalogue/KG genre labels (normalised: lower case, "science fiction" -> "sci-fi").
 _SYNONYMS = {
     "comedies": "comedy", "comedic": "comedy", "funny": None, "romantic": "romance", "thrillers": "thriller",
@@ -349,6 +351,31 @@ class ReplyAuditor:
                 tags = {_norm(self.graph.nodes[n].get("name", "")) for n in self._kg(m, "keyword")}
                 ok = bool(tags & _KEYWORD_KINDS[word])
                 rec.claims.append(Claim("genre", word, m.display, ok, "" if ok else f"{m.display} is not tagged {word}"))
+        # ---- an audience named by genres ("a must-watch for anyone who loves action, adventure and horror"):
+        # the movie is recommended as each of them
+        for i in range(len(low_toks) - 2):
+            if question or low_toks[i] not in _AUDIENCE or low_toks[i + 1] not in ("who", "that") \
+                    or low_toks[i + 2] not in _LOVES:
+                continue
+            j, listed = i + 3, []
+            while j < len(low_toks):
+                word = low_toks[j]
+                if word in ("and", "or"):
+                    j += 1
+                    continue
+                two = " ".join(low_toks[j:j + 2])
+                pair = two in ("science fiction", "sci fi")  # "sci-fi" is two tokens here
+                label = "sci-fi" if pair else self.genre_words.get(word)
+                if label is None:
+                    break
+                listed.append(label)
+                j += 2 if pair else 1
+            for m in about(toks[i].start()):
+                have = self.movie_genres(m)
+                missing = sorted(lb for lb in listed if lb not in have and not (lb == "musical" and "music" in have))
+                if listed:
+                    rec.claims.append(Claim("genre", "audience: " + ", ".join(listed), m.display, not missing,
+                                            "" if not missing else f"{m.display} is not {', '.join(missing)}"))
         # ---- genres
         for i, word in enumerate(low_toks):
             hyphen_parts = word.split("-")

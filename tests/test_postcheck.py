@@ -82,6 +82,9 @@ def check(linker, movies):
     "The Shining is my all-time favourite, recommend something.",
     "They're not a fan of a comedy.",
     "It's a crime drama with a dark twist.",  # "it" is The Shining: no crime
+    # fifteenth session: every genre of an audience's list is claimed (SmolLM2 on Black Panther)
+    "Psycho (1960) is a must-watch for anyone who loves action, adventure, and horror.",
+    "I'd recommend Psycho (1960) to anyone who loves horror and comedy.",
 ])
 def test_drops_claims_against_the_facts(check, sentence):
     assert not check.ok(sentence), sentence
@@ -103,6 +106,7 @@ def test_drops_claims_against_the_facts(check, sentence):
     "I'd recommend Psycho (1960) to anyone who loves horror.",
     "Psycho (1960) and The Shining (1980) are two of the most iconic films of the 20th century.",
     "Psycho (1960) is a popular choice among fans of horror movies.",
+    "Psycho (1960) is a must-watch for anyone who loves horror and mystery.",
 ])
 def test_keeps_claims_the_facts_support(check, sentence):
     assert check.ok(sentence), sentence

@@ -41,6 +41,7 @@ def kinds(rec):
     ("The Shining was written by Joseph Stefano.", "person"),
     ("Psycho (1960) is one of the best films of the 21st century.", "decade"),
     ("The Shining (1980) is a classic superhero movie.", "genre"),  # a KG keyword kind it is not tagged with
+    ("Psycho (1960) is a must-watch for anyone who loves action, adventure, and horror.", "genre"),  # every one listed
 ])
 def test_planted_errors_are_flagged(auditor, items, sentence, kind):
     rec = auditor.audit(sentence, list(items))
@@ -59,6 +60,7 @@ def test_planted_errors_are_flagged(auditor, items, sentence, kind):
     ('It is tagged "haunted house".', set()),  # a KG keyword in quotes is no title
     ("Set in the 1920s, it follows a family.", set()),  # a setting, not the release decade
     ("Psycho (1960) is one of the great films of the 20th century.", {"title", "decade"}),
+    ("Psycho (1960) is a must-watch for anyone who loves horror and mystery.", {"title", "genre"}),
 ])
 def test_correct_sentences_pass(auditor, items, sentence, claim_kinds):
     rec = auditor.audit(sentence, list(items))
@@ -131,3 +133,9 @@ def test_rollout_records_llm_sentences_for_the_audit(manager, catalog, graph, au
     path.write_text(json.dumps(rec) + "\n")
     res = evaluate_replies(path, out=tmp_path / "run", auditor=auditor)
     assert res["turns"] == len(system_turns) and res["kept_sentences"] == 0 and res["kept_share"] == 0.0
+
+
+def test_an_audience_list_claims_each_genre(auditor, items):
+    rec = auditor.audit("The Shining (1980) is for anyone who loves horror, sci-fi and westerns.", list(items))
+    claims = [c for c in rec.claims if c.text.startswith("audience")]
+    assert claims and claims[0].text == "audience: horror, sci-fi, western" and not claims[0].ok

@@ -117,6 +117,8 @@ _GENRE_CLAIM = re.compile(
     # "I'd recommend Seven to anyone who loves horror": an audience named by a genre claims it
     rf"|\b(?:anyone|someone|people|fans|viewers|those|everyone|audiences?)\s+(?:who|that)\s+(?:really\s+)?"
     rf"(?:loves?|likes?|enjoys?|appreciates?|(?:is|are)\s+into)\s+(?:{_GENRE_ALT})\b"
+    # ... every genre of the list ("anyone who loves action, adventure, sci-fi, and horror")
+    rf"(?:\s*,\s*(?:and\s+|or\s+)?(?:{_GENRE_ALT})\b|\s+(?:and|or|&)\s+(?:{_GENRE_ALT})\b)*"
     rf"|\b(?:popular|favou?rite|hit|choice|pick|must-see|must-watch)\s+(?:\w+\s+){{0,2}}(?:among|with|for)\s+"
     rf"(?:\w+\s+){{0,2}}(?:fans|lovers|viewers|audiences?|people)\s+of\s+(?:{_GENRE_ALT})"
     rf"(?:\s+(?:and|or|&)\s+(?:{_GENRE_ALT}))*\b",
